@@ -1,0 +1,1 @@
+"""Patron: self-hosted customer marketing."""

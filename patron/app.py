@@ -1,0 +1,63 @@
+"""Composition root of the web process: builds the FastAPI app from settings."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
+
+from patron.config import Settings
+from patron.db import make_engine, make_sessionmaker
+from patron.errors import PatronError
+
+log = logging.getLogger("patron")
+
+# Each capability contributes an APIRouter named `router` in these modules, in this order.
+ROUTERS = (
+    "patron.customers.api",
+)
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[str, list]:
+    """A one-line summary and the detail list of a request validation failure."""
+    details = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        details.append({"path": where, "message": error.get("msg", "invalid")})
+    first = details[0] if details else {"path": "", "message": "invalid request"}
+    prefix = f"{first['path']}: " if first["path"] else ""
+    return f"{prefix}{first['message']}", details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer PatronError and validation failures with a JSON body and a 4xx status."""
+
+    @app.exception_handler(PatronError)
+    async def patron_error(_request: Request, exc: PatronError):
+        return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError):
+        message, details = _validation_message(exc)
+        return JSONResponse({"error": "invalid_input", "message": message,
+                             "details": details}, status_code=422)
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
+    """Build the app: engine, session factory, every capability's router, error handlers."""
+    app = FastAPI(title="Patron", version="0.1.0",
+                  description="Self-hosted customer marketing platform.")
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.sessions = make_sessionmaker(app.state.engine)
+    install_error_handlers(app)
+    for module_name in ROUTERS:
+        module = importlib.import_module(module_name)
+        app.include_router(module.router)
+        if hasattr(module, "install"):
+            module.install(app)
+    return app

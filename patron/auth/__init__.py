@@ -1,0 +1,1 @@
+"""Access: API keys (hashed, scoped, revocable) and dashboard users."""

@@ -1,0 +1,1 @@
+"""Customer data: profiles, consent, identities, products, orders, events and their aggregates."""

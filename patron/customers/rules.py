@@ -1,0 +1,147 @@
+"""Pure rules of customer data: validated inputs, money conversion, order status logic."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from patron.customers.tables import CONSENT_CHANNELS, CONSENT_STATUSES, ORDER_STATUSES
+from patron.errors import InvalidInput
+
+# Currencies whose minor unit is not 1/100 (ISO 4217).
+_MINOR_DIGITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "HUF": 2, "BHD": 3,
+                 "KWD": 3, "JOD": 3, "OMR": 3, "TND": 3}
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+COUNTED_EXCLUDED = ("cancelled", "refunded")
+PROFILE_FIELDS = ("email", "phone", "first_name", "last_name", "birthday", "locale", "time_zone")
+
+
+def minor_digits(currency: str) -> int:
+    """Number of decimal digits of a currency's minor unit."""
+    return _MINOR_DIGITS.get(currency, 2)
+
+
+def to_minor_units(amount: object, currency: str, *, name: str = "amount") -> int:
+    """Convert a decimal amount (e.g. 19.99 USD) to integer minor units (1999), exactly."""
+    if isinstance(amount, bool) or amount is None:
+        raise InvalidInput(f"{name} must be a number")
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation:
+        raise InvalidInput(f"{name} must be a number, got {amount!r}")
+    if not value.is_finite():
+        raise InvalidInput(f"{name} must be a finite number")
+    scaled = value.scaleb(minor_digits(currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return int(scaled)
+
+
+def check_currency(currency: str) -> str:
+    """Return an upper-case ISO 4217 code or refuse it."""
+    code = (currency or "").upper()
+    if not _CURRENCY.match(code):
+        raise InvalidInput(f"currency must be a 3-letter ISO code, got {currency!r}")
+    return code
+
+
+def check_email(email: str | None) -> str | None:
+    """Return a normalised email address or refuse a malformed one."""
+    if email is None or email == "":
+        return None
+    email = email.strip()
+    if not _EMAIL.match(email) or len(email) > 320:
+        raise InvalidInput(f"email is not a valid address: {email!r}")
+    return email.lower()
+
+
+def check_aware(moment: datetime, name: str) -> datetime:
+    """Refuse naive datetimes."""
+    if moment.tzinfo is None:
+        raise InvalidInput(f"{name} must carry a time zone")
+    return moment
+
+
+def check_consent(channel: str, status: str) -> None:
+    """Refuse unknown consent channels or statuses."""
+    if channel not in CONSENT_CHANNELS:
+        raise InvalidInput(f"consent channel must be one of {', '.join(CONSENT_CHANNELS)}")
+    if status not in CONSENT_STATUSES:
+        raise InvalidInput(f"consent status must be one of {', '.join(CONSENT_STATUSES)}")
+
+
+def is_counted(status: str) -> bool:
+    """Whether an order of this status counts as a purchase in aggregates."""
+    return status not in COUNTED_EXCLUDED
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One order line as received."""
+
+    sku: str | None
+    quantity: int = 1
+    unit_price_cents: int = 0
+    name: str | None = None
+    category: str | None = None
+
+    @property
+    def total_cents(self) -> int:
+        """Line total in minor units."""
+        return self.quantity * self.unit_price_cents
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    """An order as received from the API, tracking or an import."""
+
+    external_id: str
+    customer_external_id: str
+    placed_at: datetime
+    total_cents: int
+    currency: str = "USD"
+    status: str = "placed"
+    discount_cents: int = 0
+    refunded_cents: int = 0
+    coupon_code: str | None = None
+    source: str = "api"
+    lines: tuple[LineInput, ...] = field(default_factory=tuple)
+
+    def validated(self) -> OrderInput:
+        """Return self after checking every field, or raise InvalidInput."""
+        if not self.external_id:
+            raise InvalidInput("order id is required")
+        if not self.customer_external_id:
+            raise InvalidInput("order customer id is required")
+        check_aware(self.placed_at, "placed_at")
+        check_currency(self.currency)
+        if self.status not in ORDER_STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(ORDER_STATUSES)}")
+        if self.total_cents < 0 or self.discount_cents < 0 or self.refunded_cents < 0:
+            raise InvalidInput("total, discount and refund must not be negative")
+        if self.refunded_cents > self.total_cents:
+            raise InvalidInput("refund is larger than the order total")
+        for line in self.lines:
+            if line.quantity <= 0 or line.unit_price_cents < 0:
+                raise InvalidInput("order line quantity must be positive and price not negative")
+        return self
+
+
+def refund_status(total_cents: int, refunded_cents: int, current: str) -> str:
+    """The order status after a refund of refunded_cents in all."""
+    if refunded_cents <= 0:
+        return current
+    return "refunded" if refunded_cents >= total_cents else "partially_refunded"
+
+
+def parse_birthday(value: object) -> date | None:
+    """Parse a birthday given as a date or an ISO string."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise InvalidInput(f"birthday must be an ISO date (YYYY-MM-DD), got {value!r}")

@@ -1,0 +1,34 @@
+"""FastAPI dependencies shared by every capability's router: session and API-key scopes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from patron.auth import service as auth_service
+from patron.errors import Unauthorized
+
+_bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer pat_...`")
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, else rolled back."""
+    factory = request.app.state.sessions
+    with factory() as session, session.begin():
+        yield session
+
+
+def require_scope(scope: str) -> Callable:
+    """Dependency that demands an API key granting `scope`; returns the key's id."""
+
+    def check(request: Request,
+              credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> int:
+        if credentials is None:
+            raise Unauthorized("an API key is required: send `Authorization: Bearer <key>`")
+        return auth_service.authenticate_key(
+            factory=request.app.state.sessions, key=credentials.credentials, scope=scope)
+
+    return check

@@ -1,0 +1,1 @@
+"""Durable jobs: work that outlives a request, claimed by worker processes."""
