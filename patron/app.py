@@ -18,6 +18,7 @@ log = logging.getLogger("patron")
 
 # Each capability contributes an APIRouter named `router` in these modules, in this order.
 ROUTERS = (
+    "patron.dashboard.views",
     "patron.customers.api",
 )
 

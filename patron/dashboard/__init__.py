@@ -1,0 +1,1 @@
+"""The dashboard shell: login, sessions, CSRF, page layout, static assets."""
