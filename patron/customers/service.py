@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from patron import hooks
 from patron.customers import rules
 from patron.customers.stats import rebuild_stats, refresh_stats, touch_last_event
 from patron.customers.tables import (
@@ -204,7 +205,9 @@ def record_order(*, session: Session, order: rules.OrderInput, now: datetime,
     if order.lines or created:
         row.lines = _build_lines(session, order.lines)
     session.flush()
-    refresh_stats(session, customer_ids={customer.id, old_customer or customer.id})
+    changed = {customer.id, old_customer or customer.id}
+    refresh_stats(session, customer_ids=changed)
+    hooks.customer_activity(session, changed, now)
     return row, created
 
 
@@ -224,6 +227,7 @@ def refund_order(*, session: Session, external_id: str, amount_cents: int | None
     row.updated_at = now
     session.flush()
     refresh_stats(session, customer_ids=[row.customer_id])
+    hooks.customer_activity(session, [row.customer_id], now)
     return row
 
 
@@ -235,6 +239,7 @@ def cancel_order(*, session: Session, external_id: str, now: datetime) -> Order:
     row.status, row.updated_at = "cancelled", now
     session.flush()
     refresh_stats(session, customer_ids=[row.customer_id])
+    hooks.customer_activity(session, [row.customer_id], now)
     return row
 
 
@@ -254,6 +259,7 @@ def record_event(*, session: Session, message_id: str, type_: str, name: str | N
         return False
     if customer_id is not None:
         touch_last_event(session, customer_id=customer_id, occurred_at=occurred_at)
+        hooks.customer_activity(session, [customer_id], received_at)
     return True
 
 

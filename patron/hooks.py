@@ -1,0 +1,28 @@
+"""In-process hooks: capabilities react to customer activity without the writer knowing them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+# A listener gets the session of the writing transaction, the customers touched and `now`.
+ActivityListener = Callable[[Session, set[int], datetime], None]
+_activity_listeners: list[ActivityListener] = []
+
+
+def on_customer_activity(listener: ActivityListener) -> ActivityListener:
+    """Register a listener called after orders or events change some customers."""
+    if listener not in _activity_listeners:
+        _activity_listeners.append(listener)
+    return listener
+
+
+def customer_activity(session: Session, customer_ids: Iterable[int], now: datetime) -> None:
+    """Tell every listener, inside the writing transaction, that these customers changed."""
+    ids = {int(i) for i in customer_ids if i is not None}
+    if not ids:
+        return
+    for listener in list(_activity_listeners):
+        listener(session, ids, now)
