@@ -24,6 +24,7 @@ app.add_typer(stats_app, name="stats")
 
 # Capability modules that add commands: each has `register(app: typer.Typer)`.
 COMMAND_MODULES = (
+    "patron.jobs.cli",
 )
 
 

@@ -63,6 +63,8 @@ def utcnow() -> datetime:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """Turn on WAL, foreign keys and a busy timeout for every SQLite connection."""
+    # The driver's own transaction handling breaks SAVEPOINTs; SQLAlchemy emits BEGIN instead.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -71,11 +73,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection) -> None:
+    """Start SQLite transactions IMMEDIATE: take the write lock up front and wait for it.
+
+    A deferred transaction that reads and then writes can fail at once with "database is
+    locked" when another process wrote in between; waiting for the lock at BEGIN cannot.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str, *, schema: str | None = None, **kwargs) -> Engine:
     """Create an engine for url with Patron's connection settings (schema: PostgreSQL only)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     else:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)

@@ -1,0 +1,100 @@
+"""Use cases of the durable job queue: enqueue, claim with a lease, finish, fail.
+
+Claiming is one UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING on
+PostgreSQL, so any number of workers on any number of machines take disjoint jobs; on SQLite the
+same single statement runs under the database's one-writer lock. A job whose worker died is
+claimed again when its lease runs out; finishing is fenced by the lease token, so a worker that
+lost its lease cannot mark a job done (its transaction rolls back and the effects go with it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from patron.jobs import rules
+from patron.jobs.tables import Job
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job a worker holds: what to run, and the token that proves the lease."""
+
+    id: int
+    kind: str
+    payload: dict
+    attempts: int
+    max_attempts: int
+    token: str
+
+
+def enqueue(*, session: Session, kind: str, payload: dict | None = None, run_at: datetime,
+            now: datetime, dedupe_key: str | None = None, max_attempts: int = 5) -> int | None:
+    """Adds a job; with a dedupe key already used, adds nothing and returns None."""
+    job = Job(kind=kind, payload=payload or {}, run_at=run_at, created_at=now,
+              dedupe_key=dedupe_key, max_attempts=max_attempts, state="pending", attempts=0)
+    try:
+        with session.begin_nested():
+            session.add(job)
+            session.flush()
+    except IntegrityError:
+        return None
+    return job.id
+
+
+def claim(*, session: Session, worker_id: str, now: datetime, limit: int,
+          lease_seconds: int) -> list[ClaimedJob]:
+    """Takes up to `limit` due jobs (or jobs whose lease ran out) for this worker."""
+    due = or_(and_(Job.state == "pending", Job.run_at <= now),
+              and_(Job.state == "running", Job.locked_until < now))
+    candidates = (select(Job.id).where(due).order_by(Job.run_at, Job.id).limit(limit)
+                  .with_for_update(skip_locked=True))
+    rows = session.execute(
+        update(Job)
+        .where(Job.id.in_(candidates.scalar_subquery()))
+        .values(state="running", attempts=Job.attempts + 1,
+                locked_until=now + timedelta(seconds=lease_seconds), locked_by=worker_id)
+        .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [ClaimedJob(r.id, r.kind, r.payload or {}, r.attempts, r.max_attempts,
+                       rules.lease_token(worker_id, r.attempts)) for r in rows]
+
+
+def _fenced(job: ClaimedJob):
+    """Condition: the job is still held under this claim's lease."""
+    worker_id = job.token.rsplit("#", 1)[0]
+    return and_(Job.id == job.id, Job.state == "running", Job.locked_by == worker_id,
+                Job.attempts == job.attempts)
+
+
+def finish(*, session: Session, job: ClaimedJob, now: datetime) -> bool:
+    """Marks a held job done; False when the lease was lost (the caller must roll back)."""
+    result = session.execute(update(Job).where(_fenced(job))
+                             .values(state="done", finished_at=now, locked_until=None,
+                                     last_error=None))
+    return result.rowcount == 1
+
+
+def fail(*, session: Session, job: ClaimedJob, now: datetime, error: str) -> str:
+    """Records a failed attempt: retried later with back-off, or failed for good."""
+    final = job.attempts >= job.max_attempts
+    values = {"last_error": error[:4000], "locked_until": None}
+    if final:
+        values.update(state="failed", finished_at=now)
+    else:
+        values.update(state="pending", run_at=now + rules.retry_delay(job.attempts))
+    session.execute(update(Job).where(_fenced(job)).values(**values))
+    return "failed" if final else "retry"
+
+
+def counts(*, session: Session) -> dict[str, int]:
+    """Number of jobs in each state."""
+    from sqlalchemy import func
+
+    rows = session.execute(select(Job.state, func.count()).group_by(Job.state))
+    return dict(rows.all())
