@@ -5,10 +5,12 @@ from __future__ import annotations
 import importlib
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from patron.auth import service as auth_service
 from patron.customers import service as customers_service
 from patron.db import transaction, utcnow
+from patron.errors import PatronError
 from patron.runtime import open_runtime, run_cli
 
 app = typer.Typer(help="Patron: self-hosted customer marketing.", no_args_is_help=True,
@@ -118,5 +120,12 @@ for _module in COMMAND_MODULES:
 
 
 def main() -> None:
-    """Entry point of the console script."""
-    app()
+    """Entry point of the console script: errors end in one line and a non-zero exit."""
+    try:
+        app()
+    except PatronError as exc:
+        typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
+        raise SystemExit(2)
+    except OperationalError as exc:
+        typer.secho(f"error: database unavailable: {str(exc.orig).splitlines()[0]}", fg=typer.colors.RED, err=True)
+        raise SystemExit(2)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from patron.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -28,22 +30,15 @@ SETTINGS: tuple[Setting, ...] = (
             "File that keeps the generated secret key between runs."),
     Setting("PATRON_HOST", "127.0.0.1", "Address the web server listens on."),
     Setting("PATRON_PORT", "8000", "Port the web server listens on."),
-    Setting("PATRON_BASE_URL", "",
-            "Public URL of this server, used in links inside emails; "
-            "defaults to http://HOST:PORT."),
     Setting("PATRON_LOG_LEVEL", "info", "Log level of the server and worker."),
-    Setting("PATRON_SMTP_HOST", "127.0.0.1", "SMTP server that sends email."),
-    Setting("PATRON_SMTP_PORT", "25", "Port of the SMTP server."),
-    Setting("PATRON_SMTP_USER", "", "SMTP login; empty for none."),
-    Setting("PATRON_SMTP_PASSWORD", "", "SMTP password; empty for none."),
-    Setting("PATRON_SMTP_STARTTLS", "false", "Use STARTTLS with the SMTP server."),
-    Setting("PATRON_MAIL_FROM", "Patron <patron@localhost>", "From address of emails."),
     Setting("PATRON_WORKER_BATCH", "50", "Jobs a worker claims at once."),
     Setting("PATRON_WORKER_LEASE_SECONDS", "300",
             "Seconds a claimed job stays locked before another worker may retry it."),
     Setting("PATRON_REFRESH_INTERVAL_MINUTES", "1440",
             "Minutes between scheduled score refreshes run by the worker; 0 disables."),
     Setting("PATRON_SESSION_HOURS", "12", "Hours a dashboard login lasts."),
+    Setting("PATRON_COOKIE_SECURE", "false",
+            "Send the dashboard session cookie over HTTPS only (set true behind TLS)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -72,29 +67,26 @@ class Settings:
     secret_key: str
     host: str = "127.0.0.1"
     port: int = 8000
-    base_url: str = ""
     log_level: str = "info"
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
-    smtp_user: str = ""
-    smtp_password: str = ""
-    smtp_starttls: bool = False
-    mail_from: str = "Patron <patron@localhost>"
     worker_batch: int = 50
     worker_lease_seconds: int = 300
     refresh_interval_minutes: int = 1440
     session_hours: int = 12
-    extra: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def public_url(self) -> str:
-        """Base URL used for links in messages."""
-        return self.base_url.rstrip("/") or f"http://{self.host}:{self.port}"
+    cookie_secure: bool = False
 
     @property
     def is_sqlite(self) -> bool:
         """Whether the database is SQLite."""
         return self.database_url.startswith("sqlite")
+
+
+def _int(env: dict[str, str], name: str) -> int:
+    """Parse an integer setting, naming it when it is not a number."""
+    value = _raw(env, name)
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number, got {value!r}")
 
 
 def _flag(value: str) -> bool:
@@ -111,19 +103,13 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         database_url=_raw(env, "PATRON_DATABASE_URL"),
         secret_key=secret,
         host=_raw(env, "PATRON_HOST"),
-        port=int(_raw(env, "PATRON_PORT")),
-        base_url=_raw(env, "PATRON_BASE_URL"),
+        port=_int(env, "PATRON_PORT"),
         log_level=_raw(env, "PATRON_LOG_LEVEL"),
-        smtp_host=_raw(env, "PATRON_SMTP_HOST"),
-        smtp_port=int(_raw(env, "PATRON_SMTP_PORT")),
-        smtp_user=_raw(env, "PATRON_SMTP_USER"),
-        smtp_password=_raw(env, "PATRON_SMTP_PASSWORD"),
-        smtp_starttls=_flag(_raw(env, "PATRON_SMTP_STARTTLS")),
-        mail_from=_raw(env, "PATRON_MAIL_FROM"),
-        worker_batch=int(_raw(env, "PATRON_WORKER_BATCH")),
-        worker_lease_seconds=int(_raw(env, "PATRON_WORKER_LEASE_SECONDS")),
-        refresh_interval_minutes=int(_raw(env, "PATRON_REFRESH_INTERVAL_MINUTES")),
-        session_hours=int(_raw(env, "PATRON_SESSION_HOURS")),
+        worker_batch=_int(env, "PATRON_WORKER_BATCH"),
+        worker_lease_seconds=_int(env, "PATRON_WORKER_LEASE_SECONDS"),
+        refresh_interval_minutes=_int(env, "PATRON_REFRESH_INTERVAL_MINUTES"),
+        session_hours=_int(env, "PATRON_SESSION_HOURS"),
+        cookie_secure=_flag(_raw(env, "PATRON_COOKIE_SECURE")),
     )
     values.update(overrides)
     return Settings(**values)

@@ -63,7 +63,7 @@ def install(app: FastAPI) -> None:
     settings = app.state.settings
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
                        session_cookie="patron_session", max_age=settings.session_hours * 3600,
-                       same_site="lax", https_only=settings.public_url.startswith("https"))
+                       same_site="lax", https_only=settings.cookie_secure)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(LoginRequired)
