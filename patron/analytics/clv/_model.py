@@ -1,0 +1,68 @@
+"""Common shape of the fitted purchase-count models (BG/NBD, MBG/NBD, Pareto/NBD)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from patron.analytics.clv._fit import Fit, check_rfm
+from patron.analytics.summary import compress_rows
+
+# Above this many customers, predictions are computed once per distinct (x, t_x, T) row.
+DISTINCT_ABOVE = 5_000
+
+
+@dataclass(frozen=True)
+class TransactionModel:
+    """A fitted purchase-count model: parameters, log-likelihood, standard errors, sample size."""
+
+    params: dict[str, float]
+    log_likelihood: float
+    std_errors: dict[str, float]
+    n_customers: int
+
+    names: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_fit(cls, fit: Fit, n_customers: int):
+        """Build the frozen model from an optimiser result."""
+        return cls(
+            params=dict(zip(cls.names, map(float, fit.params), strict=True)),
+            log_likelihood=float(fit.log_likelihood),
+            std_errors=dict(zip(cls.names, map(float, fit.std_errors), strict=True)),
+            n_customers=int(n_customers),
+        )
+
+    def _theta(self) -> np.ndarray:
+        return np.array([self.params[k] for k in self.names])
+
+    def expected_purchases(self, t, frequency, recency, T) -> np.ndarray:
+        """Expected number of purchases in the next ``t`` time units, per customer."""
+        horizon = float(t)
+        if not horizon >= 0:
+            raise ValueError("horizon t must be >= 0")
+        return _per_distinct(
+            lambda x, tx, tt: self._expected(horizon, x, tx, tt), frequency, recency, T
+        )
+
+    def probability_alive(self, frequency, recency, T) -> np.ndarray:
+        """Probability that each customer is still active at T (churn risk = 1 - this)."""
+        return _per_distinct(self._p_alive, frequency, recency, T)
+
+    def _expected(self, t, x, tx, T):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _p_alive(self, x, tx, T):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _per_distinct(fn, frequency, recency, T) -> np.ndarray:
+    """Evaluate ``fn`` per customer, once per distinct row when the input is large."""
+    x, tx, tt = check_rfm(frequency, recency, T)
+    with np.errstate(under="ignore"):
+        if x.size <= DISTINCT_ABOVE:
+            return fn(x, tx, tt)
+        comp = compress_rows(x, tx, tt)
+        return fn(comp.frequency, comp.recency, comp.T)[comp.inverse]

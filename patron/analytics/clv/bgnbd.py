@@ -1,0 +1,123 @@
+"""BG/NBD model (Fader, Hardie & Lee 2005, "Counting your customers the easy way: an
+alternative to the Pareto/NBD model", Marketing Science 24(2), 275-284).
+
+While active, a customer buys as a Poisson process with rate ``lambda ~ Gamma(r, alpha)``; after
+each purchase she drops out with probability ``p ~ Beta(a, b)``. Per customer with ``x`` repeat
+purchases, last at ``t_x``, observed for ``T`` (eq. 6):
+
+    LL = ln G(r+x) - ln G(r) + r ln alpha + ln B(a, b+x) - ln B(a, b)
+         + ln[ (alpha+T)^-(r+x) + 1{x>0} a/(b+x-1) (alpha+t_x)^-(r+x) ]
+
+evaluated with ``logaddexp`` in log space, with its analytic gradient (digamma functions).
+Predictions: P(alive) (eq. 11) and the conditional expectation (eq. 10), whose Gaussian
+hypergeometric function is evaluated after Euler's transformation (``_special.bg_tail``), which is
+finite for any ``a`` (including ``a <= 1``) and any frequency.
+The modified BG/NBD (``mbgnbd.py``) shares this code with ``modified=True``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import digamma, expit, gammaln
+
+from patron.analytics.clv._fit import Rows, maximize, prepare_rows
+from patron.analytics.clv._model import TransactionModel
+from patron.analytics.clv._special import bg_tail
+from patron.analytics.summary import compress_rows
+
+NAMES = ("r", "alpha", "a", "b")
+
+
+def bg_objective(phi: np.ndarray, rows: Rows, modified: bool = False):
+    """Return the weighted negative log-likelihood and its gradient in log-parameters.
+
+    Terms that depend on the frequency only (gamma and digamma functions) are evaluated once per
+    distinct frequency and weighted by its total count.
+    """
+    r, al, a, b = np.exp(phi)
+    x, tx, T, w = rows.x, rows.tx, rows.T, rows.w
+    ux, wx = rows.ux, rows.wx
+    shift = 1.0 if modified else 0.0
+    has4x = np.ones(ux.size, dtype=bool) if modified else ux > 0
+    bdx = np.where(has4x, b + ux - 1.0 + shift, 1.0)
+    a12 = (
+        gammaln(r + ux)
+        - gammaln(r)
+        + r * np.log(al)
+        + gammaln(a + b)
+        + gammaln(b + ux + shift)
+        - gammaln(b)
+        - gammaln(a + b + ux + shift)
+    )
+    psi_ab, psi_abx = digamma(a + b), digamma(a + b + ux + shift)
+    g_r = wx @ (digamma(r + ux) - digamma(r) + np.log(al))
+    g_al = r / al * wx.sum()
+    g_a = wx @ (psi_ab - psi_abx)
+    g_b = wx @ (psi_ab + digamma(b + ux + shift) - digamma(b) - psi_abx)
+    rx = r + x
+    log_t, log_tx = np.log(al + T), np.log(al + tx)
+    a3 = -rx * log_t
+    a4 = np.where(has4x[rows.ix], (np.log(a) - np.log(bdx))[rows.ix] - rx * log_tx, -np.inf)
+    top = np.maximum(a3, a4)
+    lse = top + np.log(np.exp(a3 - top) + np.exp(a4 - top))
+    p3, p4 = np.exp(a3 - lse), np.exp(a4 - lse)
+    wp3, wp4 = w * p3, w * p4
+    g_r -= wp3 @ log_t + wp4 @ log_tx
+    g_al -= wp3 @ (rx / (al + T)) + wp4 @ (rx / (al + tx))
+    g_a += wp4.sum() / a
+    g_b -= wp4 @ (1.0 / bdx)[rows.ix]
+    grad = np.array([g_r, g_al, g_a, g_b]) * np.array([r, al, a, b])
+    return -float(wx @ a12 + w @ lse), -grad
+
+
+def log_likelihood(params, frequency, recency, T, weights=None, *, modified=False) -> float:
+    """Total BG/NBD (or MBG/NBD) log-likelihood at ``params = (r, alpha, a, b)``."""
+    rows = prepare_rows(frequency, recency, T, weights)
+    with np.errstate(under="ignore"):
+        return -bg_objective(np.log(np.asarray(params, dtype=float)), rows, modified)[0]
+
+
+def bg_expected(params, t, x, tx, T, modified=False):
+    """Conditional expected purchases in (T, T+t] (FHL 2005 eq. 10; MBG/NBD with ``modified``)."""
+    r, al, a, b = params
+    bb = b + 1.0 if modified else b
+    z = t / (al + T + t)
+    log1mz = np.log1p(-z)
+    am1 = a - 1.0
+    e1 = -np.expm1(am1 * log1mz) / am1 if abs(am1) > 1e-09 else -log1mz
+    pairs = compress_rows(x, T, np.zeros(x.size))  # the series depends on (x, T) only
+    zp = t / (al + pairs.recency + t)
+    tail = bg_tail(a + bb - 1.0 - r, a, a + bb + pairs.frequency - 1.0, zp)[pairs.inverse]
+    numer = (a + bb + x - 1.0) * (e1 - np.exp(am1 * log1mz) * tail)
+    return numer * bg_p_alive(params, x, tx, T, modified)
+
+
+def bg_p_alive(params, x, tx, T, modified=False):
+    """Probability alive at T (FHL 2005 eq. 11; Batislam et al. 2007 for MBG/NBD)."""
+    r, al, a, b = params
+    has = np.ones(x.size, dtype=bool) if modified else x > 0
+    bd = np.where(has, b + x - (0.0 if modified else 1.0), 1.0)
+    log_ratio = np.log(a) - np.log(bd) + (r + x) * (np.log(al + T) - np.log(al + tx))
+    return np.where(has, expit(-log_ratio), 1.0)
+
+
+@dataclass(frozen=True)
+class BgNbdModel(TransactionModel):
+    """Fitted BG/NBD model (Fader, Hardie & Lee 2005)."""
+
+    names = NAMES
+
+    def _expected(self, t, x, tx, T):
+        return bg_expected(self._theta(), t, x, tx, T)
+
+    def _p_alive(self, x, tx, T):
+        return bg_p_alive(self._theta(), x, tx, T)
+
+
+def fit_bgnbd(frequency, recency, T, weights=None) -> BgNbdModel:
+    """Fit the BG/NBD model by maximum likelihood on distinct (x, t_x, T) rows."""
+    rows = prepare_rows(frequency, recency, T, weights)
+    fit = maximize(lambda phi: bg_objective(phi, rows), np.zeros(4), rows.w.sum())
+    return BgNbdModel.from_fit(fit, rows.n_customers)

@@ -1,0 +1,120 @@
+"""Customer lifetime value over a horizon, and the holdout check of a fitted model.
+
+CLV (as lifetimes' ``customer_lifetime_value``, after Fader, Hardie & Lee 2005, "RFM and CLV"):
+the discounted sum over months ``i = 1..months`` of the expected purchases in month ``i`` times the
+expected spend per purchase::
+
+    CLV = sum_i spend * (E[X(i k)] - E[X((i-1) k)]) / (1 + discount_rate)^i
+
+where ``E[X(t)]`` is the model's conditional expectation and ``k = periods_per_month`` model time
+units per month (4.345 for weeks, 30 for days, 1 for months). Expectations are computed once per
+distinct (frequency, recency, T) row. ``spend`` is usually ``GammaGammaModel.expected_spend``; money
+is in its unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from patron.analytics import AnalyticsInputError
+from patron.analytics.clv._model import TransactionModel, _per_distinct
+
+PERIODS_PER_MONTH = {"days": 30.0, "weeks": 4.345, "months": 1.0}
+
+
+def discounted_purchases(
+    model: TransactionModel,
+    frequency,
+    recency,
+    T,
+    *,
+    months=12,
+    discount_rate=0.01,
+    periods_per_month=4.345,
+) -> np.ndarray:
+    """Discounted expected number of purchases over ``months`` months, per customer."""
+    if months < 1 or discount_rate <= -1 or periods_per_month <= 0:
+        raise AnalyticsInputError("months >= 1, discount_rate > -1 and periods_per_month > 0")
+
+    def per_rows(x, tx, tt):
+        total = np.zeros(x.size)
+        previous = np.zeros(x.size)
+        for i in range(1, int(months) + 1):
+            current = model._expected(i * periods_per_month, x, tx, tt)
+            total += (current - previous) / (1.0 + discount_rate) ** i
+            previous = current
+        return total
+
+    return _per_distinct(per_rows, frequency, recency, T)
+
+
+def clv(
+    model: TransactionModel,
+    frequency,
+    recency,
+    T,
+    spend,
+    *,
+    months=12,
+    discount_rate=0.01,
+    periods_per_month=4.345,
+) -> np.ndarray:
+    """Customer lifetime value over ``months``: discounted expected purchases times spend."""
+    spend = np.asarray(spend, dtype=float)
+    if spend.shape != np.shape(frequency) or not np.isfinite(spend).all():
+        raise AnalyticsInputError("spend must be finite and have one value per customer")
+    count = discounted_purchases(
+        model,
+        frequency,
+        recency,
+        T,
+        months=months,
+        discount_rate=discount_rate,
+        periods_per_month=periods_per_month,
+    )
+    return spend * count
+
+
+@dataclass(frozen=True)
+class HoldoutComparison:
+    """Predicted vs actual holdout purchases, overall and by calibration frequency."""
+
+    frequency_bins: np.ndarray
+    customers: np.ndarray
+    mean_predicted: np.ndarray
+    mean_actual: np.ndarray
+    total_predicted: float
+    total_actual: float
+    mae: float
+    correlation: float | None
+
+
+def holdout_comparison(predicted, actual, calibration_frequency, *, max_frequency=7):
+    """Compare predicted with actual holdout purchases; bins ``0..max_frequency`` (last is +)."""
+    pred = np.asarray(predicted, dtype=float)
+    act = np.asarray(actual, dtype=float)
+    freq = np.asarray(calibration_frequency)
+    if not (pred.shape == act.shape == freq.shape) or pred.size == 0:
+        raise AnalyticsInputError("predicted, actual and frequency must be non-empty, same shape")
+    if not (np.isfinite(pred).all() and np.isfinite(act).all()):
+        raise AnalyticsInputError("predicted or actual contain NaN or infinite values")
+    bins = np.minimum(freq, max_frequency).astype(np.int64)
+    counts = np.bincount(bins, minlength=max_frequency + 1)
+    seen = counts > 0
+    mean_p = np.bincount(bins, pred, max_frequency + 1)[seen] / counts[seen]
+    mean_a = np.bincount(bins, act, max_frequency + 1)[seen] / counts[seen]
+    corr = None
+    if pred.size > 1 and pred.std() > 0 and act.std() > 0:
+        corr = float(np.corrcoef(pred, act)[0, 1])
+    return HoldoutComparison(
+        frequency_bins=np.flatnonzero(seen),
+        customers=counts[seen],
+        mean_predicted=mean_p,
+        mean_actual=mean_a,
+        total_predicted=float(pred.sum()),
+        total_actual=float(act.sum()),
+        mae=float(np.abs(pred - act).mean()),
+        correlation=corr,
+    )
