@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -269,3 +270,194 @@ def get_order(*, session: Session, order_id: int) -> Order:
     if order is None:
         raise NotFound(f"order {order_id} does not exist")
     return order
+
+
+# Reads with keyset pagination and bulk helpers for the REST API and imports.
+
+
+def _escape_like(text: str) -> str:
+    """Escape LIKE wildcards so a search term matches literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _customer_search(q: str):
+    """Case-insensitive match of external id, email or name (portable LIKE on lower())."""
+    pattern = f"%{_escape_like(q.strip().lower())}%"
+    full_name = func.coalesce(Customer.first_name, "") + " " + func.coalesce(Customer.last_name, "")
+    return or_(*(func.lower(column).like(pattern, escape="\\")
+                 for column in (Customer.external_id, Customer.email, full_name)))
+
+
+def list_customers(*, session: Session, q: str | None = None, email_consent: str | None = None,
+                   min_orders: int | None = None, after_id: int | None = None,
+                   limit: int = 50) -> list[Customer]:
+    """Lists customers by id after `after_id`, optionally searched and filtered."""
+    query = select(Customer).order_by(Customer.id).limit(limit)
+    if after_id is not None:
+        query = query.where(Customer.id > after_id)
+    if q and q.strip():
+        query = query.where(_customer_search(q))
+    if email_consent is not None:
+        rules.check_consent("email", email_consent)
+        given = select(Consent.customer_id).where(Consent.channel == "email")
+        matching = given.where(Consent.status == email_consent)
+        query = query.where(Customer.id.in_(matching) if email_consent != "unknown" else or_(
+            Customer.id.in_(matching), Customer.id.not_in(given)))
+    if min_orders is not None:
+        query = query.join(CustomerStats, CustomerStats.customer_id == Customer.id).where(
+            CustomerStats.order_count >= min_orders)
+    return list(session.scalars(query))
+
+
+def stats_of(*, session: Session, customer_ids: Collection[int]) -> dict[int, CustomerStats]:
+    """The aggregates of the given customers, by customer id."""
+    if not customer_ids:
+        return {}
+    rows = session.scalars(select(CustomerStats).where(
+        CustomerStats.customer_id.in_(list(customer_ids))))
+    return {row.customer_id: row for row in rows}
+
+
+def record_consents(*, session: Session, customer: Customer,
+                    consents: dict[str, tuple[str, str]], now: datetime) -> None:
+    """Records several channels' consent, each as (status, source)."""
+    for channel, (status, source) in consents.items():
+        set_consent(session=session, customer=customer, channel=channel, status=status,
+                    source=source, now=now)
+    session.flush()
+
+
+def customers_by_external_id(*, session: Session, external_ids: Collection[str]
+                             ) -> dict[str, Customer]:
+    """The customers with the given external ids, by external id."""
+    if not external_ids:
+        return {}
+    rows = session.scalars(select(Customer).where(Customer.external_id.in_(list(external_ids))))
+    return {row.external_id: row for row in rows}
+
+
+def get_product(*, session: Session, sku: str) -> Product:
+    """Gets a product by SKU."""
+    product = session.scalar(select(Product).where(Product.sku == sku))
+    if product is None:
+        raise NotFound(f"product {sku!r} does not exist")
+    return product
+
+
+def products_by_sku(*, session: Session, skus: Collection[str]) -> dict[str, Product]:
+    """The products with the given SKUs, by SKU."""
+    if not skus:
+        return {}
+    return {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(list(skus))))}
+
+
+def list_products(*, session: Session, category: str | None = None, after_id: int | None = None,
+                  limit: int = 50) -> list[Product]:
+    """Lists products by id after `after_id`, optionally of one category."""
+    query = select(Product).order_by(Product.id).limit(limit)
+    if after_id is not None:
+        query = query.where(Product.id > after_id)
+    if category is not None:
+        query = query.where(Product.category == category)
+    return list(session.scalars(query))
+
+
+def create_order(*, session: Session, order: rules.OrderInput, now: datetime,
+                 create_customer_if_missing: bool = False) -> Order:
+    """Creates an order; a duplicate external id is a conflict."""
+    if session.scalar(select(Order.id).where(Order.external_id == order.external_id)):
+        raise Conflict(f"an order with external id {order.external_id!r} exists already")
+    return record_order(session=session, order=order, now=now,
+                        create_customer_if_missing=create_customer_if_missing)[0]
+
+
+def list_orders(*, session: Session, customer_id: int | None = None,
+                after_id: int | None = None, limit: int = 50) -> list[Order]:
+    """Lists orders by id after `after_id`, optionally of one customer."""
+    query = select(Order).order_by(Order.id).limit(limit)
+    if after_id is not None:
+        query = query.where(Order.id > after_id)
+    if customer_id is not None:
+        query = query.where(Order.customer_id == customer_id)
+    return list(session.scalars(query))
+
+
+def orders_by_external_id(*, session: Session, external_ids: Collection[str]
+                          ) -> dict[str, Order]:
+    """The orders with the given external ids, by external id."""
+    if not external_ids:
+        return {}
+    rows = session.scalars(select(Order).where(Order.external_id.in_(list(external_ids))))
+    return {row.external_id: row for row in rows}
+
+
+def write_order(*, session: Session, order: rules.OrderInput, customer_id: int,
+                existing: Order | None, now: datetime) -> Order:
+    """Creates or replaces an order for bulk imports; the caller runs refresh_stats once."""
+    order = order.validated()
+    row = existing or Order(external_id=order.external_id, created_at=now)
+    if existing is None:
+        session.add(row)
+    row.customer_id, row.placed_at, row.status = customer_id, order.placed_at, order.status
+    row.currency, row.total_cents = rules.check_currency(order.currency), order.total_cents
+    row.discount_cents, row.refunded_cents = order.discount_cents, order.refunded_cents
+    row.coupon_code, row.source, row.updated_at = order.coupon_code, order.source, now
+    row.lines = _build_lines(session, order.lines)
+    session.flush()
+    return row
+
+
+def customer_ids(*, session: Session, external_ids: Collection[str]) -> dict[str, int]:
+    """Ids of the existing customers with the given external ids, by external id."""
+    if not external_ids:
+        return {}
+    return dict(session.execute(select(Customer.external_id, Customer.id)
+                                .where(Customer.external_id.in_(list(external_ids)))).all())
+
+
+def ensure_customers(*, session: Session, external_ids: Collection[str], now: datetime
+                     ) -> dict[str, int]:
+    """Ids of customers by external id, creating missing ones (empty profiles) in bulk."""
+    wanted = set(external_ids)
+    ids = customer_ids(session=session, external_ids=wanted)
+    missing = sorted(wanted - set(ids))
+    if any(not ext or len(ext) > 255 for ext in missing):
+        raise InvalidInput("customer external id must be 1 to 255 characters")
+    if missing:
+        created = dict(session.execute(
+            insert(Customer).returning(Customer.external_id, Customer.id),
+            [dict(external_id=ext, attributes={}, created_at=now, updated_at=now)
+             for ext in missing]).all())
+        session.execute(insert(CustomerStats), [{"customer_id": cid}
+                                                 for cid in created.values()])
+        ids.update(created)
+    return ids
+
+
+def insert_orders(*, session: Session, orders: Collection[tuple[rules.OrderInput, int]],
+                  now: datetime) -> dict[str, int]:
+    """Inserts new (order, customer id) pairs with their lines in bulk; returns ids by
+    external id. The caller runs refresh_stats once for the customers."""
+    orders = [(order.validated(), customer_id) for order, customer_id in orders]
+    if not orders:
+        return {}
+    ids = dict(session.execute(insert(Order).returning(Order.external_id, Order.id), [dict(
+        external_id=o.external_id, customer_id=cid, placed_at=o.placed_at, status=o.status,
+        currency=rules.check_currency(o.currency), total_cents=o.total_cents,
+        discount_cents=o.discount_cents, refunded_cents=o.refunded_cents,
+        coupon_code=o.coupon_code, source=o.source, created_at=now, updated_at=now)
+        for o, cid in orders]).all())
+    known = _product_ids(session, {x.sku for o, _ in orders for x in o.lines if x.sku})
+    lines = [_line_values(ids[o.external_id], x, known) for o, _ in orders for x in o.lines]
+    if lines:
+        session.execute(insert(OrderLine), lines)
+    return ids
+
+
+def _line_values(order_id: int, line: rules.LineInput,
+                 known: dict[str, tuple[int, str | None]]) -> dict:
+    """Column values of one order line, linked to its product when the SKU is known."""
+    product_id, category = known.get(line.sku, (None, None))
+    return dict(order_id=order_id, product_id=product_id, sku=line.sku, name=line.name,
+                category=line.category or category, quantity=line.quantity,
+                unit_price_cents=line.unit_price_cents, total_cents=line.total_cents)

@@ -1,0 +1,1 @@
+"""Imports: customers, products and orders from CSV files and the CDNOW data set."""

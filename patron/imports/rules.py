@@ -1,0 +1,362 @@
+"""Pure rules of imports: column mapping, and CSV rows or CDNOW lines to validated inputs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from patron.customers.rules import (
+    LineInput,
+    OrderInput,
+    check_currency,
+    check_email,
+    parse_birthday,
+    to_minor_units,
+)
+from patron.errors import InvalidInput
+
+KINDS = ("customers", "products", "orders")
+COLUMNS = {
+    "customers": ("external_id", "email", "phone", "first_name", "last_name", "birthday",
+                  "locale", "time_zone", "consent_email"),
+    "products": ("sku", "name", "category", "price", "price_cents", "currency"),
+    "orders": ("external_id", "customer_id", "placed_at", "total", "total_cents", "currency",
+               "status", "discount", "discount_cents", "coupon_code",
+               "sku", "quantity", "unit_price", "unit_price_cents"),
+}
+# Each tuple lists alternatives: at least one of them must be a column of the file.
+REQUIRED = {
+    "customers": (("external_id",),),
+    "products": (("sku",), ("price", "price_cents")),
+    "orders": (("external_id",), ("customer_id",), ("placed_at",),
+               ("total", "total_cents", "unit_price", "unit_price_cents")),
+}
+ORDER_COLUMNS = ("customer_id", "placed_at", "total", "total_cents", "currency", "status",
+                 "discount", "discount_cents", "coupon_code")
+LINE_COLUMNS = ("sku", "quantity", "unit_price", "unit_price_cents")
+MAX_LENGTH = {"external_id": 255, "customer_id": 255, "email": 320, "phone": 64,
+              "first_name": 255, "last_name": 255, "locale": 35, "time_zone": 64, "sku": 128,
+              "name": 255, "category": 255, "coupon_code": 128}
+MAX_CENTS = 10**15
+CONSENT_WORDS = {"granted": "granted", "yes": "granted", "y": "granted", "true": "granted",
+                 "1": "granted", "subscribed": "granted", "denied": "denied", "no": "denied",
+                 "n": "denied", "false": "denied", "0": "denied", "unsubscribed": "unsubscribed",
+                 "unknown": "unknown"}
+ORDER_STATUSES = ("placed", "paid", "fulfilled", "cancelled", "refunded", "partially_refunded")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_INT = re.compile(r"^[+-]?\d+$")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one row of a file was rejected (row 1 is the CSV header)."""
+
+    row: int
+    column: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """A customer to create or update: external id and the profile fields given."""
+
+    external_id: str
+    profile: dict
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    """A product to create or update."""
+
+    sku: str
+    name: str
+    category: str | None
+    price_cents: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """One thing to import and the file rows it came from."""
+
+    rows: tuple[int, ...]
+    value: CustomerRow | ProductRow | OrderInput
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each known column is in the file, and extra columns kept as attributes."""
+
+    columns: dict[str, int]
+    extras: dict[str, int] = field(default_factory=dict)
+
+    def values(self, cells: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+        """The non-empty, stripped known and extra values of one row."""
+        def pick(where: dict[str, int]) -> dict[str, str]:
+            found = {name: cells[i].strip() for name, i in where.items() if i < len(cells)}
+            return {name: value for name, value in found.items() if value}
+        return pick(self.columns), pick(self.extras)
+
+
+def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
+    """Parse `target=source` options into {target: source column}."""
+    mapping = {}
+    for pair in pairs:
+        target, sep, source = pair.partition("=")
+        if not sep or not target.strip() or not source.strip():
+            raise InvalidInput(f"--map expects TARGET=SOURCE, got {pair!r}")
+        mapping[target.strip()] = source.strip()
+    return mapping
+
+
+def layout(kind: str, header: list[str], mapping: dict[str, str], *,
+           attributes: bool = False) -> Layout:
+    """Match header columns to known columns (by name or --map); refuse what cannot work."""
+    known = COLUMNS[kind]
+    unknown = sorted(set(mapping) - set(known))
+    if unknown:
+        raise InvalidInput(f"cannot map {', '.join(unknown)}: {kind} columns are "
+                           f"{', '.join(known)}")
+    names = {name.strip().lower(): i for i, name in enumerate(header)}
+    columns, used = {}, set()
+    for target in known:
+        source = mapping.get(target, target)
+        index = names.get(source.lower())
+        if index is None and target in mapping:
+            raise InvalidInput(f"column {source!r} (mapped to {target}) is not in the header")
+        if index is not None:
+            columns[target] = index
+            used.add(index)
+    for options in REQUIRED[kind]:
+        if not any(name in columns for name in options):
+            hint = f"map one with --map {options[0]}=COLUMN"
+            raise InvalidInput(f"missing required column {' or '.join(options)} ({hint})")
+    extras = {name.strip(): i for i, name in enumerate(header)
+              if attributes and i not in used and name.strip()}
+    return Layout(columns, extras)
+
+
+def _check(errors: list[RowError], row: int, column: str, action: Callable):
+    """Run a parsing step, turning InvalidInput into a RowError; returns its result or None."""
+    try:
+        return action()
+    except InvalidInput as exc:
+        errors.append(RowError(row, column, exc.message))
+        return None
+
+
+def _lengths(errors: list[RowError], row: int, values: dict[str, str]) -> None:
+    """Refuse values longer than their column."""
+    for name, value in values.items():
+        limit = MAX_LENGTH.get(name, 10_000)
+        if len(value) > limit:
+            errors.append(RowError(row, name, f"longer than {limit} characters"))
+
+
+def parse_int(text: str, column: str, *, low: int = 0, high: int = MAX_CENTS) -> int:
+    """Parse an integer in [low, high]."""
+    if not _INT.match(text):
+        raise InvalidInput(f"{column} must be a whole number, got {text!r}")
+    value = int(text)
+    if not low <= value <= high:
+        raise InvalidInput(f"{column} must be between {low} and {high}, got {value}")
+    return value
+
+
+def parse_money(values: dict[str, str], decimal_column: str, currency: str) -> int | None:
+    """Minor units from `<name>_cents` or the decimal `<name>` column, or None if neither."""
+    cents_column = f"{decimal_column}_cents"
+    if cents_column in values:
+        return parse_int(values[cents_column], cents_column)
+    if decimal_column not in values:
+        return None
+    cents = to_minor_units(values[decimal_column], currency, name=decimal_column)
+    if not 0 <= cents <= MAX_CENTS:
+        raise InvalidInput(f"{decimal_column} must be between 0 and {MAX_CENTS // 100}")
+    return cents
+
+
+def parse_timestamp(text: str, column: str) -> datetime:
+    """Parse an ISO-8601 timestamp with a zone (a bare date means midnight UTC) to UTC."""
+    if _DATE.match(text):
+        text += "T00:00:00+00:00"
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{column} is not an ISO-8601 timestamp: {text!r}")
+    if value.tzinfo is None:
+        raise InvalidInput(f"{column} has no time zone: write it like "
+                           "2025-01-31T10:00:00+00:00 (a bare date means midnight UTC)")
+    return value.astimezone(UTC)
+
+
+def parse_consent(text: str) -> str:
+    """A consent status from a word such as granted, yes, no, unsubscribed."""
+    status = CONSENT_WORDS.get(text.strip().lower())
+    if status is None:
+        raise InvalidInput(f"consent must be one of granted, denied, unsubscribed, unknown "
+                           f"(or yes/no), got {text!r}")
+    return status
+
+
+def customer_record(row: int, values: dict[str, str], extras: dict[str, str]
+                    ) -> Record | list[RowError]:
+    """A customer from one CSV row; empty cells leave stored fields unchanged."""
+    errors: list[RowError] = []
+    _lengths(errors, row, values)
+    profile: dict = {name: values[name] for name in ("phone", "first_name", "last_name",
+                                                     "locale", "time_zone") if name in values}
+    if "email" in values:
+        profile["email"] = _check(errors, row, "email", lambda: check_email(values["email"]))
+    if "birthday" in values:
+        profile["birthday"] = _check(errors, row, "birthday",
+                                     lambda: parse_birthday(values["birthday"]))
+    if "consent_email" in values:
+        status = _check(errors, row, "consent_email",
+                        lambda: parse_consent(values["consent_email"]))
+        profile.update(consent={"email": status}, consent_source="import")
+    if extras:
+        profile["attributes"] = extras
+    if "external_id" not in values:
+        errors.append(RowError(row, "external_id", "is empty"))
+    return errors or Record((row,), CustomerRow(values["external_id"], profile))
+
+
+def product_record(row: int, values: dict[str, str]) -> Record | list[RowError]:
+    """A product from one CSV row."""
+    errors: list[RowError] = []
+    _lengths(errors, row, values)
+    currency = _check(errors, row, "currency", lambda: check_currency(
+        values.get("currency", "USD"))) or "USD"
+    price = _check(errors, row, "price", lambda: parse_money(values, "price", currency))
+    if "sku" not in values:
+        errors.append(RowError(row, "sku", "is empty"))
+    if price is None and not errors:
+        errors.append(RowError(row, "price", "is empty"))
+    if errors:
+        return errors
+    return Record((row,), ProductRow(values["sku"], values.get("name", values["sku"]),
+                                     values.get("category"), price, currency))
+
+
+def _line(row: int, values: dict[str, str], currency: str, errors: list[RowError]
+          ) -> LineInput | None:
+    """The order line of a row, when it has line columns."""
+    if not any(name in values for name in LINE_COLUMNS):
+        return None
+    quantity = _check(errors, row, "quantity", lambda: parse_int(
+        values.get("quantity", "1"), "quantity", low=1, high=1_000_000))
+    price = _check(errors, row, "unit_price", lambda: parse_money(values, "unit_price",
+                                                                   currency))
+    return LineInput(sku=values.get("sku"), quantity=quantity or 1, unit_price_cents=price or 0)
+
+
+def _order_header(row: int, values: dict[str, str], lines: tuple[LineInput, ...],
+                  errors: list[RowError]) -> OrderInput | None:
+    """The order fields of the first row of an order, with its lines."""
+    currency = _check(errors, row, "currency", lambda: check_currency(
+        values.get("currency", "USD"))) or "USD"
+    placed_at = _check(errors, row, "placed_at", lambda: parse_timestamp(
+        values.get("placed_at", ""), "placed_at"))
+    discount = _check(errors, row, "discount", lambda: parse_money(values, "discount", currency))
+    total = _check(errors, row, "total", lambda: parse_money(values, "total", currency))
+    status = values.get("status", "placed").lower()
+    if status not in ORDER_STATUSES:
+        errors.append(RowError(row, "status", f"must be one of {', '.join(ORDER_STATUSES)}"))
+    if "customer_id" not in values:
+        errors.append(RowError(row, "customer_id", "is empty"))
+    if total is None and not lines and "total" not in {e.column for e in errors}:
+        errors.append(RowError(row, "total", "is empty and the order has no lines"))
+    if errors:
+        return None
+    if total is None:
+        total = max(sum(line.total_cents for line in lines) - (discount or 0), 0)
+    order = OrderInput(external_id=values["external_id"], customer_external_id=values[
+        "customer_id"], placed_at=placed_at, total_cents=total, currency=currency,
+        status=status, discount_cents=discount or 0, coupon_code=values.get("coupon_code"),
+        source="import", lines=lines)
+    return _check(errors, row, "", order.validated)
+
+
+def _order_group(rows: list[tuple[int, dict[str, str]]]) -> Record | list[RowError]:
+    """One order from all the rows sharing its id; any bad row rejects the whole order."""
+    first_row, first = rows[0]
+    errors: list[RowError] = []
+    lines = []
+    for row, values in rows:
+        _lengths(errors, row, values)
+        for name in ORDER_COLUMNS:
+            if row != first_row and name in values and values[name] != first.get(name):
+                errors.append(RowError(row, name, f"differs from row {first_row} of the "
+                                                  "same order"))
+        line = _line(row, values, first.get("currency", "USD").upper(), errors)
+        if line is not None:
+            lines.append(line)
+    order = None if errors else _order_header(first_row, first, tuple(lines), errors)
+    if errors or order is None:
+        bad = {e.row for e in errors}
+        return errors + [RowError(row, "external_id", f"order {first['external_id']!r} has a "
+                                  f"rejected row {min(bad)}") for row, _ in rows if row not in bad]
+    return Record(tuple(row for row, _ in rows), order)
+
+
+def order_records(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[Record | RowError]:
+    """Orders from CSV rows; rows with the same external_id are one order's lines."""
+    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    for row, values in rows:
+        if "external_id" not in values:
+            yield RowError(row, "external_id", "is empty")
+            continue
+        groups.setdefault(values["external_id"], []).append((row, values))
+    for group in groups.values():
+        result = _order_group(group)
+        yield from (result if isinstance(result, list) else [result])
+
+
+def _cdnow_order(line: int, fields: list[str], seen: dict[tuple[str, str], int]
+                 ) -> Record | RowError:
+    """One CDNOW purchase as an order with one line of `CDs` items."""
+    customer, day, cds, dollars = fields[0], fields[-3], fields[-2], fields[-1]
+    if not customer.isdigit():
+        return RowError(line, "customer_id", f"must be a number, got {customer!r}")
+    try:
+        placed_at = datetime.strptime(day, "%Y%m%d").replace(tzinfo=UTC)
+    except ValueError:
+        return RowError(line, "date", f"must be a date YYYYMMDD, got {day!r}")
+    n = seen.get((customer, day), 0)
+    seen[customer, day] = n + 1
+    try:
+        quantity = parse_int(cds, "CDs", high=1_000_000)
+        total = to_minor_units(dollars, "USD", name="dollars")
+    except InvalidInput as exc:
+        return RowError(line, "CDs" if "CDs" in exc.message else "dollars", exc.message)
+    if not 0 <= total <= MAX_CENTS:
+        return RowError(line, "dollars", f"must be between 0 and {MAX_CENTS // 100}")
+    unit = int((Decimal(total) / max(quantity, 1)).quantize(Decimal(1), ROUND_HALF_UP))
+    lines = (LineInput(sku=None, name="CD", quantity=quantity, unit_price_cents=unit),)
+    return Record((line,), OrderInput(
+        external_id=f"cdnow-{customer}-{day}-{n}", customer_external_id=customer,
+        placed_at=placed_at, total_cents=total, source="import",
+        lines=lines if quantity else ()))
+
+
+def cdnow_records(lines: Iterable[str]) -> Iterator[Record | RowError]:
+    """Orders from a CDNOW master (4 columns) or sample (5 columns) file; line 1 may be a header.
+
+    Order ids are `cdnow-<customer>-<YYYYMMDD>-<n>`, n counting that customer's earlier lines
+    of the same day, so importing the same file twice yields the same ids.
+    """
+    seen: dict[tuple[str, str], int] = {}
+    for number, text in enumerate(lines, start=1):
+        fields = text.split()
+        if not fields or (number == 1 and not fields[0].isdigit()):
+            continue
+        if len(fields) not in (4, 5):
+            yield RowError(number, "", f"expected 4 (master) or 5 (sample) columns, "
+                                       f"got {len(fields)}")
+            continue
+        yield _cdnow_order(number, fields, seen)
+

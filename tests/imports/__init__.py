@@ -1,0 +1,1 @@
+"""Tests of imports: CSV and CDNOW files."""
