@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from patron.config import Settings
 from patron.db import make_engine, make_sessionmaker
@@ -19,7 +20,15 @@ log = logging.getLogger("patron")
 # Each capability contributes an APIRouter named `router` in these modules, in this order.
 ROUTERS = (
     "patron.dashboard.views",
+    "patron.dashboard.overview",
+    "patron.customers.views",
     "patron.customers.api",
+    "patron.auth.api",
+    "patron.tracking.api",
+    "patron.analytics.api",
+    "patron.analytics.views",
+    "patron.segments.api",
+    "patron.segments.views",
 )
 
 
@@ -40,6 +49,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PatronError)
     async def patron_error(_request: Request, exc: PatronError):
         return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_request: Request, exc: IntegrityError):
+        # A race the service's own checks could not see (two writers, same unique key).
+        log.info("integrity error answered 409: %s", exc.orig)
+        return JSONResponse({"error": "conflict", "message": "the change clashes with stored "
+                             "data (a duplicate id or a missing reference); nothing was saved"},
+                            status_code=409)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError):

@@ -196,20 +196,17 @@ def record_order(*, session: Session, order: rules.OrderInput, now: datetime,
     row = session.scalar(select(Order).where(Order.external_id == order.external_id))
     created = row is None
     old_customer = None if created else row.customer_id
-    if created:
-        row = Order(external_id=order.external_id, created_at=now)
-        session.add(row)
-    row.customer_id, row.placed_at, row.status = customer.id, order.placed_at, order.status
-    row.currency, row.total_cents = rules.check_currency(order.currency), order.total_cents
-    row.discount_cents, row.refunded_cents = order.discount_cents, order.refunded_cents
-    row.coupon_code, row.source, row.updated_at = order.coupon_code, order.source, now
-    if order.lines or created:
-        row.lines = _build_lines(session, order.lines)
-    session.flush()
-    changed = {customer.id, old_customer or customer.id}
-    refresh_stats(session, customer_ids=changed)
-    hooks.customer_activity(session, changed, now)
+    row = write_order(session=session, order=order, customer_id=customer.id, existing=row,
+                      now=now)
+    customers_changed(session=session, customer_ids={customer.id, old_customer or customer.id},
+                      now=now)
     return row, created
+
+
+def customers_changed(*, session: Session, customer_ids: set[int], now: datetime) -> None:
+    """Brings these customers' aggregates up to date and tells the listeners they changed."""
+    refresh_stats(session, customer_ids=customer_ids)
+    hooks.customer_activity(session, customer_ids, now)
 
 
 def refund_order(*, session: Session, external_id: str, amount_cents: int | None,
@@ -227,8 +224,7 @@ def refund_order(*, session: Session, external_id: str, amount_cents: int | None
     row.status = rules.refund_status(row.total_cents, refunded, row.status)
     row.updated_at = now
     session.flush()
-    refresh_stats(session, customer_ids=[row.customer_id])
-    hooks.customer_activity(session, [row.customer_id], now)
+    customers_changed(session=session, customer_ids={row.customer_id}, now=now)
     return row
 
 
@@ -239,8 +235,7 @@ def cancel_order(*, session: Session, external_id: str, now: datetime) -> Order:
         raise NotFound(f"order {external_id!r} does not exist")
     row.status, row.updated_at = "cancelled", now
     session.flush()
-    refresh_stats(session, customer_ids=[row.customer_id])
-    hooks.customer_activity(session, [row.customer_id], now)
+    customers_changed(session=session, customer_ids={row.customer_id}, now=now)
     return row
 
 
@@ -393,7 +388,7 @@ def orders_by_external_id(*, session: Session, external_ids: Collection[str]
 
 def write_order(*, session: Session, order: rules.OrderInput, customer_id: int,
                 existing: Order | None, now: datetime) -> Order:
-    """Creates or replaces an order for bulk imports; the caller runs refresh_stats once."""
+    """Creates or replaces an order row; the caller runs customers_changed afterwards."""
     order = order.validated()
     row = existing or Order(external_id=order.external_id, created_at=now)
     if existing is None:
@@ -402,7 +397,8 @@ def write_order(*, session: Session, order: rules.OrderInput, customer_id: int,
     row.currency, row.total_cents = rules.check_currency(order.currency), order.total_cents
     row.discount_cents, row.refunded_cents = order.discount_cents, order.refunded_cents
     row.coupon_code, row.source, row.updated_at = order.coupon_code, order.source, now
-    row.lines = _build_lines(session, order.lines)
+    if order.lines or existing is None:
+        row.lines = _build_lines(session, order.lines)
     session.flush()
     return row
 

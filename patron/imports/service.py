@@ -229,7 +229,7 @@ class _Chunk:
                 ids[record.value.customer_external_id] = saved
                 touched |= {saved, before or saved}
                 self._count(current is None)
-        customers.refresh_stats(self.session, customer_ids=touched)
+        customers.customers_changed(session=self.session, customer_ids=touched, now=self.now)
 
     def _insert_orders(self, fresh: list[Record]) -> set[int] | None:
         """Bulk-insert new orders in one savepoint; their customer ids, or None if it failed."""
