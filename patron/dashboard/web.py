@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -11,6 +12,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+from patron.customers.rules import minor_digits
 from patron.errors import Forbidden
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -22,8 +24,35 @@ def _template_dirs() -> list[str]:
     return sorted(str(p) for p in PACKAGE_ROOT.glob("*/templates") if p.is_dir())
 
 
+def money(cents: int | None, currency: str = "USD", whole: bool = False) -> str:
+    """Format integer minor units as an amount, e.g. 123456 -> $1,234.56 (whole: $1,235)."""
+    if cents is None:
+        return "–"
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
+    digits = minor_digits(currency)
+    amount = f"{abs(cents) / 10 ** digits:,.{0 if whole else digits}f}"
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
+
+
+def number(value: int | None) -> str:
+    """Format a count with thousands separators."""
+    return "–" if value is None else f"{value:,}"
+
+
+def percent(rate: float | None, digits: int = 1) -> str:
+    """Format a share between 0 and 1 as a percentage."""
+    return "–" if rate is None else f"{rate * 100:.{digits}f}%"
+
+
+def when(moment: datetime | None) -> str:
+    """Format an aware timestamp for tables, in UTC."""
+    return "–" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
 templates = Jinja2Templates(directory=_template_dirs())
 templates.env.loader = ChoiceLoader([FileSystemLoader(d) for d in _template_dirs()])
+templates.env.filters.update(money=money, number=number, percent=percent, when=when)
 
 
 class LoginRequired(Exception):

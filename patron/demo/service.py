@@ -1,0 +1,177 @@
+"""Loading the demo shop: bulk inserts in one transaction, then aggregates, access and scores.
+
+The loader writes the customers capability's tables directly with Core executemany: going
+through customers.service one row at a time would take minutes for a whole shop, and the
+generated rows are valid by construction. Aggregates are then rebuilt by customers.service.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from patron.auth import service as auth_service
+from patron.customers import service as customers_service
+from patron.customers.tables import (
+    AnonymousId,
+    Consent,
+    Customer,
+    Event,
+    Order,
+    OrderLine,
+    Product,
+)
+from patron.db import transaction
+from patron.demo.rules import CUSTOMER_PREFIX, ORDER_PREFIX, DemoShop
+from patron.errors import Conflict
+
+CHUNK = 2000
+MARKER = f"{CUSTOMER_PREFIX}000001"
+READ_WRITE_KEY, TRACK_KEY = "demo: read+write", "demo: track"
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """How many rows of each kind the loader wrote."""
+
+    customers: int
+    products: int
+    orders: int
+    lines: int
+    events: int
+
+
+@dataclass(frozen=True)
+class DemoAccess:
+    """Credentials printed for the person trying the demo."""
+
+    email: str
+    password: str
+    user_created: bool
+    read_write_key: str
+    track_key: str
+
+
+def is_loaded(*, session: Session) -> bool:
+    """Whether the database already holds the demo shop."""
+    found = session.scalar(select(func.count()).where(Customer.external_id == MARKER))
+    return bool(found)
+
+
+def _insert(session: Session, table: Table, rows: list[dict]) -> None:
+    """Insert rows with executemany in chunks."""
+    for start in range(0, len(rows), CHUNK):
+        session.execute(insert(table), rows[start:start + CHUNK])
+
+
+def _ids(session: Session, column, key_column, prefix: str) -> dict[str, int]:
+    """Map external keys starting with prefix to database ids."""
+    rows = session.execute(select(key_column, column).where(key_column.like(f"{prefix}%")))
+    return {key: id_ for key, id_ in rows}
+
+
+def _load_products(session: Session, shop: DemoShop, now: datetime) -> dict[str, int]:
+    """Insert the catalogue (skipping SKUs that exist) and map SKUs to ids."""
+    existing = set(session.scalars(select(Product.sku)))
+    rows = [{**p, "currency": "USD", "updated_at": now} for p in shop.products
+            if p["sku"] not in existing]
+    _insert(session, Product.__table__, rows)
+    skus = [p["sku"] for p in shop.products]
+    rows = session.execute(select(Product.sku, Product.id).where(Product.sku.in_(skus)))
+    return {sku: id_ for sku, id_ in rows}
+
+
+def _load_customers(session: Session, shop: DemoShop) -> list[int]:
+    """Insert customers and consents; return customer ids by generated index."""
+    _insert(session, Customer.__table__, shop.customers)
+    by_external = _ids(session, Customer.id, Customer.external_id, CUSTOMER_PREFIX)
+    ids = [by_external[c["external_id"]] for c in shop.customers]
+    _insert(session, Consent.__table__, [
+        {"customer_id": ids[c["customer"]], "channel": c["channel"], "status": c["status"],
+         "source": c["source"], "updated_at": c["updated_at"]} for c in shop.consents])
+    return ids
+
+
+def _load_orders(session: Session, shop: DemoShop, customer_ids: list[int],
+                 product_ids: dict[str, int]) -> None:
+    """Insert orders and their lines."""
+    _insert(session, Order.__table__, [
+        {**{k: v for k, v in o.items() if k != "customer"},
+         "customer_id": customer_ids[o["customer"]], "currency": "USD", "source": "demo",
+         "created_at": o["placed_at"], "updated_at": o["placed_at"]} for o in shop.orders])
+    by_external = _ids(session, Order.id, Order.external_id, ORDER_PREFIX)
+    order_ids = [by_external[o["external_id"]] for o in shop.orders]
+    lines = []
+    for line in shop.lines:
+        product = shop.products[line["product"]]
+        lines.append({"order_id": order_ids[line["order"]],
+                      "product_id": product_ids.get(product["sku"]), "sku": product["sku"],
+                      "name": product["name"], "category": product["category"],
+                      "quantity": line["quantity"],
+                      "unit_price_cents": line["unit_price_cents"],
+                      "total_cents": line["quantity"] * line["unit_price_cents"]})
+    _insert(session, OrderLine.__table__, lines)
+
+
+def _load_events(session: Session, shop: DemoShop, customer_ids: list[int]) -> None:
+    """Insert events and the anonymous ids linked to customers."""
+    _insert(session, Event.__table__, [
+        {"message_id": e["message_id"], "type": e["type"], "name": e["name"],
+         "customer_id": None if e["customer"] is None else customer_ids[e["customer"]],
+         "anonymous_id": e["anonymous_id"], "properties": e["properties"],
+         "context": {"source": "demo"}, "occurred_at": e["occurred_at"],
+         "received_at": e["occurred_at"]} for e in shop.events])
+    _insert(session, AnonymousId.__table__, [
+        {"anonymous_id": link["anonymous_id"], "customer_id": customer_ids[link["customer"]],
+         "linked_at": link["linked_at"]} for link in shop.links])
+
+
+def load_shop(*, session: Session, shop: DemoShop, now: datetime) -> LoadSummary:
+    """Writes a generated shop into the database and rebuilds every customer's aggregates."""
+    product_ids = _load_products(session, shop, now)
+    customer_ids = _load_customers(session, shop)
+    _load_orders(session, shop, customer_ids, product_ids)
+    _load_events(session, shop, customer_ids)
+    customers_service.rebuild_stats(session)
+    return LoadSummary(customers=len(shop.customers), products=len(shop.products),
+                       orders=len(shop.orders), lines=len(shop.lines),
+                       events=len(shop.events))
+
+
+def _fresh_key(session: Session, name: str, scopes: str, now: datetime) -> str:
+    """Revoke earlier demo keys of this name and create a new one (keys are shown once)."""
+    for row in auth_service.list_keys(session=session):
+        if row.name == name and row.revoked_at is None:
+            auth_service.revoke_key(session=session, key_id=row.id, now=now)
+    return auth_service.create_key(session=session, name=name, scopes=scopes, now=now)[1]
+
+
+def prepare_access(*, session: Session, email: str, password: str, now: datetime
+                   ) -> DemoAccess:
+    """Creates the demo admin unless present, and fresh read+write and track API keys."""
+    created = True
+    try:
+        auth_service.create_user(session=session, email=email, password=password, now=now)
+    except Conflict:
+        created = False
+    return DemoAccess(email=email, password=password, user_created=created,
+                      read_write_key=_fresh_key(session, READ_WRITE_KEY, "read,write", now),
+                      track_key=_fresh_key(session, TRACK_KEY, "track", now))
+
+
+def refresh_analytics(*, sessions: sessionmaker[Session], now: datetime) -> bool:
+    """Runs the analytics refresh when that capability provides one; returns whether it ran."""
+    if importlib.util.find_spec("patron.analytics.service") is None:
+        return False
+    analytics = importlib.import_module("patron.analytics.service")
+    refresh = getattr(analytics, "refresh", None)
+    if refresh is None:
+        return False
+    with transaction(sessions) as session:
+        refresh(session=session, now=now)
+    return True
