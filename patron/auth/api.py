@@ -55,7 +55,7 @@ class KeyCreated(KeyRead):
 
 @router.post("", status_code=201, response_model=KeyCreated,
              summary="Create an API key (the key is returned only once)")
-def create_key(body: KeyCreate, session: Session = Depends(get_session)):
+def create_key(body: KeyCreate, session: Session = Depends(get_session, scope="function")):
     """Creates a key with the given scopes."""
     row, key = service.create_key(session=session, name=body.name,
                                   scopes=",".join(body.scopes), now=utcnow())
@@ -63,12 +63,12 @@ def create_key(body: KeyCreate, session: Session = Depends(get_session)):
 
 
 @router.get("", response_model=list[KeyRead], summary="List API keys")
-def list_keys(session: Session = Depends(get_session)):
+def list_keys(session: Session = Depends(get_session, scope="function")):
     """Lists keys, newest first."""
     return service.list_keys(session=session)
 
 
 @router.delete("/{key_id}", status_code=204, response_model=None, summary="Revoke an API key")
-def revoke_key(key_id: int, session: Session = Depends(get_session)) -> None:
+def revoke_key(key_id: int, session: Session = Depends(get_session, scope="function")) -> None:
     """Revokes a key so it no longer authenticates."""
     service.revoke_key(session=session, key_id=key_id, now=utcnow())

@@ -17,7 +17,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def overview_page(request: Request, start: str | None = Query(None, alias="from"),
                   end: str | None = Query(None, alias="to"), preset: int | None = None,
-                  _user=Depends(current_user), session: Session = Depends(get_session)):
+                  _user=Depends(current_user), session: Session = Depends(get_session, scope="function")):
     """Show customers, orders, revenue, repeat rate and order value for a date range."""
     today, error = utcnow().date(), None
     try:
