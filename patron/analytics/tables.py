@@ -1,13 +1,13 @@
-"""Tables of computed customer scores and lifecycle stage history."""
+"""Tables of computed customer scores, lifecycle stage history and score refresh runs."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from patron.db import Base, UTCDateTime
+from patron.db import Base, JSONType, UTCDateTime
 
 
 class CustomerScore(Base):
@@ -16,7 +16,8 @@ class CustomerScore(Base):
     __tablename__ = "customer_scores"
 
     customer_id: Mapped[int] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recency_score: Mapped[int | None] = mapped_column(Integer)
     frequency_score: Mapped[int | None] = mapped_column(Integer)
@@ -37,9 +38,25 @@ class LifecycleChange(Base):
     __tablename__ = "lifecycle_changes"
     __table_args__ = (Index("ix_lifecycle_changes_customer_time", "customer_id", "changed_at"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     from_stage: Mapped[str | None] = mapped_column(String(16))
     to_stage: Mapped[str] = mapped_column(String(16))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ScoreRun(Base):
+    """One completed score refresh: what it covered, the model it fitted, or why it could not."""
+
+    __tablename__ = "score_runs"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    customers: Mapped[int] = mapped_column(Integer)
+    buyers: Mapped[int] = mapped_column(Integer)
+    stage_changes: Mapped[int] = mapped_column(Integer)
+    cycle_days: Mapped[float | None] = mapped_column(Float)
+    model: Mapped[str | None] = mapped_column(String(32))
+    model_fit: Mapped[dict] = mapped_column(JSONType, default=dict)
+    fit_note: Mapped[str | None] = mapped_column(Text)
+    seconds: Mapped[float] = mapped_column(Float)

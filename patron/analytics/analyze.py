@@ -1,0 +1,383 @@
+"""`patron analyze`: customer intelligence from a transactions file, without a database.
+
+Input: one row per order with a customer id, a date (or timestamp) and an amount. Plain CSV with
+a header (column names configurable) or the CDNOW research format (whitespace separated:
+``id [sample-id] YYYYMMDD cds dollars``). Times are UTC; several orders of one customer on one day
+are one transaction for the models, separate orders for the KPIs.
+
+Handling of awkward values, documented:
+
+* zero amounts are purchases: they count as orders and transactions and lower the mean spend;
+  the Gamma-Gamma spend model is fitted only on customers whose mean repeat spend is positive;
+* negative amounts (refunds), unparseable dates or amounts, dates after today, unknown columns and
+  files without any order are refused with a one-line error naming the first offending line.
+
+Output: KPIs of the last ``period_days`` before the end of the data beside the period before,
+RFM segment sizes, lifecycle stages, the purchase model fit (BG/NBD by default) with standard
+errors and log-likelihood, Gamma-Gamma spend, and per-customer scores and predictions.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from patron.analytics import AnalyticsInputError, summarize
+from patron.analytics.clv import PERIODS_PER_MONTH, clv, fit_gamma_gamma
+from patron.analytics.lifecycle import lifecycle_stages
+from patron.analytics.refresh import MODELS, purchase_cycle_days
+from patron.analytics.rfm import SEGMENTS, rfm_scores
+from patron.analytics.service import KPI_HELP, kpi_rows, period_kpis
+from patron.analytics.summary import unit_days
+
+STEPS = ("read", "kpis", "rfm", "fit", "predict")
+SCORE_COLUMNS = (
+    "customer",
+    "orders",
+    "frequency",
+    "recency",
+    "T",
+    "monetary",
+    "total",
+    "recency_score",
+    "frequency_score",
+    "monetary_score",
+    "segment",
+    "stage",
+    "p_alive",
+    "churn_risk",
+    "expected_purchases_90d",
+    "expected_spend",
+    "clv",
+    "clv_percentile",
+)
+
+
+@dataclass(frozen=True)
+class CsvSpec:
+    """How to read the transactions file."""
+
+    format: str = "csv"
+    customer: str = "customer_id"
+    date: str = "date"
+    amount: str = "amount"
+    delimiter: str = ","
+    date_format: str | None = None
+
+
+@dataclass
+class Analysis:
+    """Everything `patron analyze` reports and writes."""
+
+    source: str
+    customers: int
+    transactions: int
+    first_date: str
+    end_date: str
+    unit: str
+    kpis: dict = field(default_factory=dict)
+    segments: list[dict] = field(default_factory=list)
+    stages: dict[str, int] = field(default_factory=dict)
+    cycle_days: float | None = None
+    model: str = "bgnbd"
+    fit: dict | None = None
+    spend_fit: dict | None = None
+    fit_note: str | None = None
+    scores: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _columns(path: Path, spec: CsvSpec) -> tuple[list[str], list[str], list[str], int]:
+    """The id, date and amount columns as text, and the line number of the first data row."""
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        if spec.format == "cdnow":
+            rows = [line.split() for line in fh if line.strip()]
+            if any(len(r) not in (4, 5) for r in rows):
+                raise AnalyticsInputError(f"{path}: CDNOW lines have 4 or 5 fields")
+            shift = 1 if rows and len(rows[0]) == 5 else 0
+            picks, first_line = (0, 1 + shift, 3 + shift), 1
+        else:
+            reader = csv.reader(fh, delimiter=spec.delimiter)
+            header = next(reader, None)
+            if not header:
+                raise AnalyticsInputError(f"{path}: the file is empty")
+            header = [h.strip() for h in header]
+            picks = tuple(
+                _column_index(header, name, path)
+                for name in (spec.customer, spec.date, spec.amount)
+            )
+            rows, first_line = [r for r in reader if r], 2
+    if not rows:
+        raise AnalyticsInputError(f"{path}: no transactions")
+    try:
+        cols = [[r[i].strip() for r in rows] for i in picks]
+    except IndexError:
+        raise AnalyticsInputError(f"{path}: some rows have fewer fields than the header")
+    return cols[0], cols[1], cols[2], first_line
+
+
+def _column_index(header: list[str], name: str, path: Path) -> int:
+    """The index of a named column, or an error listing the columns there are."""
+    if name not in header:
+        raise AnalyticsInputError(
+            f"{path}: unknown column {name!r}; the file has: {', '.join(header)}"
+        )
+    return header.index(name)
+
+
+def _parse_dates(values: list[str], spec: CsvSpec, first_line: int) -> np.ndarray:
+    """Parse dates (ISO, CDNOW YYYYMMDD or date_format) to datetime64[s] in UTC."""
+    fmt = "%Y%m%d" if spec.format == "cdnow" else spec.date_format
+    if fmt is None:
+        try:
+            return np.array(values, dtype="datetime64[s]")
+        except ValueError:
+            pass
+    out = np.empty(len(values), dtype="datetime64[s]")
+    for i, text in enumerate(values):
+        try:
+            moment = datetime.strptime(text, fmt) if fmt else datetime.fromisoformat(text)
+        except ValueError:
+            raise AnalyticsInputError(f"line {first_line + i}: cannot read date {text!r}")
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        out[i] = np.datetime64(moment, "s")
+    return out
+
+
+def _parse_amounts(values: list[str], first_line: int) -> np.ndarray:
+    """Parse amounts; refuse text, NaN, infinities and negative numbers with the line."""
+    try:
+        amounts = np.array(values, dtype=float)
+    except ValueError:
+        amounts = None
+    bad = (
+        np.flatnonzero(~np.isfinite(amounts))
+        if amounts is not None
+        else [next(i for i, v in enumerate(values) if not _is_number(v))]
+    )
+    if len(bad):
+        i = int(bad[0])
+        raise AnalyticsInputError(f"line {first_line + i}: cannot read amount {values[i]!r}")
+    negative = np.flatnonzero(amounts < 0)
+    if negative.size:
+        i = int(negative[0])
+        raise AnalyticsInputError(
+            f"line {first_line + i}: negative amount {values[i]}; "
+            "net refunds out of the orders first"
+        )
+    return amounts
+
+
+def _is_number(text: str) -> bool:
+    """Whether text parses as a float."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_transactions(path: Path, spec: CsvSpec, *, now: datetime):
+    """Read and check a transactions file: (customer ids, datetime64 times, amounts)."""
+    if spec.format not in ("csv", "cdnow"):
+        raise AnalyticsInputError("format must be csv or cdnow")
+    ids, dates, amounts, first_line = _columns(path, spec)
+    times = _parse_dates(dates, spec, first_line)
+    future = np.flatnonzero(times > np.datetime64(now.astimezone(UTC).replace(tzinfo=None), "s"))
+    if future.size:
+        i = int(future[0])
+        raise AnalyticsInputError(f"line {first_line + i}: date {dates[i]} is in the future")
+    if any(not v for v in ids):
+        raise AnalyticsInputError(f"{path}: a row has an empty customer id")
+    return np.array(ids), times, _parse_amounts(amounts, first_line)
+
+
+def window_counts(
+    codes: np.ndarray, days: np.ndarray, cents: np.ndarray, edges: list[int]
+) -> list[dict[str, int]]:
+    """Per-window counts like the service's SQL, over (customer code, day, cents) rows."""
+    k, n = len(edges) - 1, int(codes.max()) + 1
+    keep = (days >= edges[0]) & (days < edges[-1])
+    bucket = np.searchsorted(edges, days[keep], side="right") - 1
+    per = np.bincount(codes[keep] * k + bucket, minlength=n * k).reshape(n, k)
+    revenue = np.bincount(bucket, weights=cents[keep], minlength=k)
+    first = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(first, codes, days)
+    out = []
+    for w in range(k):
+        active = per[:, w] > 0
+        retained = active & (per[:, w - 1] > 0) if w else np.zeros(n, bool)
+        out.append(
+            {
+                "active": int(active.sum()),
+                "orders": int(per[:, w].sum()),
+                "revenue_cents": round(float(revenue[w])),
+                "repeat": int((per[:, w] >= 2).sum()),
+                "retained": int(retained.sum()),
+                "first_time": int(((first >= edges[w]) & (first < edges[w + 1])).sum()),
+            }
+        )
+    return out
+
+
+def analyze(
+    path: Path,
+    spec: CsvSpec,
+    *,
+    now: datetime,
+    unit: str = "weeks",
+    model: str = "bgnbd",
+    period_days: int = 90,
+    months: int = 12,
+    discount_rate: float = 0.01,
+    progress: Callable[[str], None] | None = None,
+) -> Analysis:
+    """Read a transactions file and compute KPIs, RFM, stages, model fit and scores."""
+    step = progress or (lambda _name: None)
+    if model not in MODELS:
+        raise AnalyticsInputError(f"model must be one of {', '.join(MODELS)}")
+    if unit not in PERIODS_PER_MONTH or period_days < 1:
+        raise AnalyticsInputError("unit must be days, weeks or months; period_days >= 1")
+    step("read")
+    ids, times, amounts = read_transactions(path, spec, now=now)
+    days = times.astype("datetime64[D]").astype(np.int64)
+    end = int(days.max())
+    summary = summarize(
+        ids, times, amounts, observation_end=times.max().astype("datetime64[D]"), unit=unit
+    )
+    customers, codes = np.unique(ids, return_inverse=True)
+    result = Analysis(
+        source=str(path),
+        customers=int(customers.size),
+        transactions=int(ids.size),
+        first_date=str(times.min())[:10],
+        end_date=str(times.max())[:10],
+        unit=unit,
+        model=model,
+    )
+    step("kpis")
+    edges = [end + 1 - period_days * i for i in (3, 2, 1, 0)]
+    w0, w1, w2 = window_counts(codes, days, amounts * 100.0, edges)
+    result.kpis = {
+        "period_days": period_days,
+        "rows": kpi_rows(period_kpis(w1, w2), period_kpis(w0, w1)),
+        "counts": [w1, w2],
+    }
+    step("rfm")
+    _rfm_and_stages(result, summary, codes, days, amounts, end)
+    step("fit")
+    _fit(result, summary, model, months, discount_rate, step)
+    return result
+
+
+def _rfm_and_stages(result: Analysis, summary, codes, days, amounts, end: int) -> None:
+    """RFM scores and segment sizes, lifecycle stages and their counts."""
+    orders = np.bincount(codes)
+    total = np.bincount(codes, weights=amounts)
+    last = np.full(orders.size, np.iinfo(np.int64).min)
+    np.maximum.at(last, codes, days)
+    first = np.full(orders.size, np.iinfo(np.int64).max)
+    np.minimum.at(first, codes, days)
+    rfm = rfm_scores(end - last, orders, total)
+    sizes = dict(zip(*np.unique(rfm.segment.astype(str), return_counts=True), strict=True))
+    result.segments = [{"name": s, "customers": int(sizes.get(s, 0))} for s in SEGMENTS]
+    cycle = purchase_cycle_days(first.astype(float), last.astype(float), summary.frequency + 1)
+    result.cycle_days = round(cycle, 2)
+    stages = lifecycle_stages(
+        orders, first.astype(float), last.astype(float), now=float(end + 1), cycle=cycle
+    )
+    names, counts = np.unique(stages.astype(str), return_counts=True)
+    result.stages = {str(k): int(v) for k, v in zip(names, counts, strict=True)}
+    result.scores = {
+        "customer": summary.customer_ids,
+        "orders": orders,
+        "total": total,
+        "frequency": summary.frequency,
+        "recency": summary.recency,
+        "T": summary.T,
+        "monetary": summary.monetary,
+        "recency_score": rfm.r,
+        "frequency_score": rfm.f,
+        "monetary_score": rfm.m,
+        "segment": rfm.segment,
+        "stage": stages,
+    }
+
+
+def _fit(result: Analysis, summary, model: str, months: int, discount_rate: float, step) -> None:
+    """Fit the purchase and spend models and predict per customer (or note why not)."""
+    x, tx, T, money = summary.frequency, summary.recency, summary.T, summary.monetary
+    try:
+        fitted = MODELS[model](x, tx, T)
+    except AnalyticsInputError as exc:
+        result.fit_note = f"{model} could not be fitted: {exc}"
+        return
+    result.fit = {
+        "params": fitted.params,
+        "std_errors": fitted.std_errors,
+        "log_likelihood": fitted.log_likelihood,
+        "customers": fitted.n_customers,
+    }
+    step("predict")
+    alive = fitted.probability_alive(x, tx, T)
+    result.scores.update(
+        p_alive=alive,
+        churn_risk=1.0 - alive,
+        expected_purchases_90d=fitted.expected_purchases(90.0 / unit_days(result.unit), x, tx, T),
+    )
+    try:
+        spend_model = fit_gamma_gamma(x, money)
+        spend = spend_model.expected_spend(x, money)
+    except AnalyticsInputError as exc:
+        result.fit_note = f"spend model could not be fitted: {exc}"
+        return
+    result.spend_fit = {
+        "params": spend_model.params,
+        "std_errors": spend_model.std_errors,
+        "log_likelihood": spend_model.log_likelihood,
+        "customers": spend_model.n_customers,
+    }
+    value = clv(
+        fitted,
+        x,
+        tx,
+        T,
+        spend,
+        months=months,
+        discount_rate=discount_rate,
+        periods_per_month=PERIODS_PER_MONTH[result.unit],
+    )
+    ordered = np.sort(value)
+    result.scores.update(
+        expected_spend=spend,
+        clv=value,
+        clv_percentile=100.0 * np.searchsorted(ordered, value, side="right") / ordered.size,
+    )
+
+
+def write_scores(result: Analysis, path: Path) -> int:
+    """Write one CSV row per customer with scores and predictions; return the row count."""
+    n = result.customers
+    columns = [result.scores.get(name, np.full(n, None, dtype=object)) for name in SCORE_COLUMNS]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(SCORE_COLUMNS)
+        for row in zip(*(_text(c) for c in columns), strict=True):
+            writer.writerow(row)
+    return n
+
+
+def _text(column: np.ndarray) -> list:
+    """A column as CSV cells: floats to 6 significant digits, None as empty."""
+    arr = np.asarray(column)
+    if arr.dtype.kind == "f":
+        return [f"{v:.6g}" for v in arr.tolist()]
+    return ["" if v is None else v for v in arr.tolist()]
+
+
+__all__ = ["KPI_HELP", "Analysis", "CsvSpec", "analyze", "write_scores"]

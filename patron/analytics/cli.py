@@ -1,0 +1,174 @@
+"""Commands of customer intelligence: `patron refresh` and `patron analyze FILE`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from patron.analytics import analyze as analysis
+from patron.analytics import refresh as refreshing
+from patron.analytics import report as html_report
+from patron.db import transaction, utcnow
+from patron.runtime import open_runtime, run_cli
+
+console = Console(stderr=True)
+
+
+@contextmanager
+def _steps(names: tuple[str, ...]) -> Iterator[Callable[[str], None]]:
+    """A Rich progress bar advanced once per named step; yields the step callback."""
+    with Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("starting", total=len(names))
+        seen: list[str] = []
+
+        def advance(name: str) -> None:
+            if seen:
+                bar.advance(task)
+            seen.append(name)
+            bar.update(task, description=name)
+
+        yield advance
+        bar.update(task, completed=len(names))
+
+
+def _fit_table(title: str, fit: dict) -> Table:
+    """Parameters, standard errors and log-likelihood of a fitted model."""
+    table = Table(title=title)
+    for column in ("parameter", "estimate", "std. error"):
+        table.add_column(column, justify="left" if column == "parameter" else "right")
+    for name, value in fit["params"].items():
+        error = fit["std_errors"].get(name)
+        table.add_row(name, f"{value:.4f}", "–" if error is None else f"{error:.4f}")
+    table.caption = f"log-likelihood {fit['log_likelihood']:.3f}, {fit['customers']:,} customers"
+    return table
+
+
+def refresh_command(
+    model: str = typer.Option("bgnbd", help="Purchase model: bgnbd, paretonbd or mbgnbd."),
+) -> None:
+    """Recompute every customer's RFM scores, lifecycle stage and CLV predictions."""
+    runtime = open_runtime()
+
+    def run():
+        with _steps(refreshing.STEPS) as step, transaction(runtime.sessions) as session:
+            return refreshing.refresh(session=session, now=utcnow(), progress=step, model=model)
+
+    report = run_cli(run)
+    out = Console()
+    out.print(
+        f"scored {report.customers:,} customers ({report.buyers:,} with orders) "
+        f"in {report.seconds:.1f} s; {report.stage_changes:,} stage changes; "
+        f"segments: {report.segments}"
+    )
+    if report.fit:
+        out.print(_fit_table(f"{report.model} ({report.fit['unit']})", report.fit))
+    if report.fit_note:
+        out.print(f"no predictions: {report.fit_note}")
+
+
+def _kpi_table(result: analysis.Analysis) -> Table:
+    """The KPIs of the last period beside the previous one."""
+    days = result.kpis["period_days"]
+    table = Table(title=f"KPIs: last {days} days of the data vs the {days} before")
+    for column in ("KPI", "last period", "previous"):
+        table.add_column(column, justify="left" if column == "KPI" else "right")
+    for row in result.kpis["rows"]:
+        table.add_row(
+            row["label"],
+            html_report._fmt(row["value"], row["unit"]),
+            html_report._fmt(row["previous"], row["unit"]),
+        )
+    return table
+
+
+def _segment_table(result: analysis.Analysis) -> Table:
+    """Customers per RFM segment."""
+    table = Table(title="RFM segments")
+    table.add_column("segment")
+    table.add_column("customers", justify="right")
+    for segment in result.segments:
+        table.add_row(segment["name"], f"{segment['customers']:,}")
+    return table
+
+
+def analyze_command(
+    file: Path = typer.Argument(..., help="Transactions: one row per order."),
+    format: str = typer.Option("csv", "--format", help="csv (with a header) or cdnow."),
+    customer_column: str = typer.Option("customer_id", help="Column of customer ids."),
+    date_column: str = typer.Option("date", help="Column of order dates or timestamps."),
+    amount_column: str = typer.Option("amount", help="Column of order amounts."),
+    delimiter: str = typer.Option(",", help="Field separator of a csv file."),
+    date_format: str = typer.Option(None, help="strptime format of dates; default ISO 8601."),
+    unit: str = typer.Option("weeks", help="Time unit of the models: days, weeks or months."),
+    model: str = typer.Option("bgnbd", help="Purchase model: bgnbd, paretonbd or mbgnbd."),
+    period_days: int = typer.Option(90, help="KPI period length, ending at the last order."),
+    scores: Path = typer.Option(None, help="Write per-customer scores to this CSV."),
+    report: Path = typer.Option(None, help="Write a self-contained HTML report here."),
+) -> None:
+    """Analyse a transactions file: KPIs, RFM segments, model fit, scores (no database).
+
+    Zero amounts count as purchases; negative amounts, unreadable values, future dates and
+    unknown columns are refused with one error line (exit code 2).
+    """
+    spec = analysis.CsvSpec(
+        format=format,
+        customer=customer_column,
+        date=date_column,
+        amount=amount_column,
+        delimiter=delimiter,
+        date_format=date_format,
+    )
+
+    def run():
+        with _steps(analysis.STEPS) as step:
+            result = analysis.analyze(
+                file,
+                spec,
+                now=utcnow(),
+                unit=unit,
+                model=model,
+                period_days=period_days,
+                progress=step,
+            )
+        if scores:
+            analysis.write_scores(result, scores)
+        if report:
+            html_report.write_report(result, report)
+        return result
+
+    result = run_cli(run)
+    out = Console()
+    out.print(
+        f"{result.transactions:,} orders by {result.customers:,} customers, "
+        f"{result.first_date} to {result.end_date}"
+    )
+    out.print(_kpi_table(result))
+    out.print(_segment_table(result))
+    if result.fit:
+        out.print(_fit_table(f"{result.model} ({result.unit})", result.fit))
+    if result.spend_fit:
+        out.print(_fit_table("Gamma-Gamma spend", result.spend_fit))
+    if result.fit_note:
+        out.print(f"no predictions: {result.fit_note}")
+    for path, what in ((scores, "scores"), (report, "report")):
+        if path:
+            out.print(f"{what} written to {path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `refresh` and `analyze` to the patron command."""
+    app.command("refresh")(refresh_command)
+    app.command("analyze")(analyze_command)
