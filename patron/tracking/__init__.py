@@ -1,0 +1,1 @@
+"""Segment-compatible tracking API: identify, track, page, screen, group, alias, batch."""

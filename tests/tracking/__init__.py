@@ -1,0 +1,1 @@
+"""Tests of the Segment-compatible tracking API."""
