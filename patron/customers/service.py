@@ -130,8 +130,9 @@ def link_anonymous_id(*, session: Session, anonymous_id: str, customer_id: int,
                                 linked_at=now))
     elif link.customer_id != customer_id:
         link.customer_id, link.linked_at = customer_id, now
+    # coalesce() keeps SQLite on the anonymous_id index instead of the customer_id one.
     session.execute(update(Event).where(Event.anonymous_id == anonymous_id,
-                                        Event.customer_id.is_(None))
+                                        func.coalesce(Event.customer_id, 0) == 0)
                     .values(customer_id=customer_id))
     session.flush()
     refresh_stats(session, customer_ids=[customer_id])
