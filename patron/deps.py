@@ -17,12 +17,16 @@ _bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bea
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the handler returns, else rolled back.
 
-    Use it as `Depends(get_session, scope="function")`: the commit then runs before the
+    Use it as `SESSION` below (scope="function"): the commit then runs before the
     response is sent, so a failed commit is answered as an error instead of a lost 200.
     """
     factory = request.app.state.sessions
     with factory() as session, session.begin():
         yield session
+
+
+# The request's session as a parameter default: `session: Session = SESSION`.
+SESSION = Depends(get_session, scope="function")
 
 
 def require_scope(scope: str) -> Callable:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from patron.auth import service
 from patron.db import utcnow
-from patron.deps import get_session, require_scope
+from patron.deps import SESSION, require_scope
 
 router = APIRouter(prefix="/api/keys", tags=["api keys"],
                    dependencies=[Depends(require_scope("admin"))])
@@ -55,7 +55,7 @@ class KeyCreated(KeyRead):
 
 @router.post("", status_code=201, response_model=KeyCreated,
              summary="Create an API key (the key is returned only once)")
-def create_key(body: KeyCreate, session: Session = Depends(get_session, scope="function")):
+def create_key(body: KeyCreate, session: Session = SESSION):
     """Creates a key with the given scopes."""
     row, key = service.create_key(session=session, name=body.name,
                                   scopes=",".join(body.scopes), now=utcnow())
@@ -63,12 +63,12 @@ def create_key(body: KeyCreate, session: Session = Depends(get_session, scope="f
 
 
 @router.get("", response_model=list[KeyRead], summary="List API keys")
-def list_keys(session: Session = Depends(get_session, scope="function")):
+def list_keys(session: Session = SESSION):
     """Lists keys, newest first."""
     return service.list_keys(session=session)
 
 
 @router.delete("/{key_id}", status_code=204, response_model=None, summary="Revoke an API key")
-def revoke_key(key_id: int, session: Session = Depends(get_session, scope="function")) -> None:
+def revoke_key(key_id: int, session: Session = SESSION) -> None:
     """Revokes a key so it no longer authenticates."""
     service.revoke_key(session=session, key_id=key_id, now=utcnow())

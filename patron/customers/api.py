@@ -26,7 +26,7 @@ from patron.customers.schemas import (
     RefundCreate,
 )
 from patron.db import utcnow
-from patron.deps import get_session, require_scope
+from patron.deps import SESSION, require_scope
 from patron.errors import InvalidInput, PayloadTooLarge
 
 router = APIRouter(prefix="/api")
@@ -75,7 +75,7 @@ def _customer_reads(session: Session, customers: list) -> list[CustomerRead]:
 
 @router.post("/customers", status_code=201, response_model=CustomerRead, tags=["customers"],
              summary="Create a customer (409 when the external id exists)", dependencies=WRITE)
-def create_customer(body: CustomerCreate, session: Session = Depends(get_session, scope="function")):
+def create_customer(body: CustomerCreate, session: Session = SESSION):
     """Creates a customer with its profile and consent."""
     now = utcnow()
     customer = service.create_customer(session=session, external_id=body.external_id,
@@ -88,7 +88,7 @@ def create_customer(body: CustomerCreate, session: Session = Depends(get_session
 @router.patch("/customers/{customer_id}", response_model=CustomerRead, tags=["customers"],
               summary="Update a customer's profile and consent", dependencies=WRITE)
 def update_customer(customer_id: int, body: CustomerUpdate,
-                    session: Session = Depends(get_session, scope="function")):
+                    session: Session = SESSION):
     """Updates the fields sent; attributes are merged."""
     now = utcnow()
     customer = service.update_customer(session=session, customer_id=customer_id,
@@ -100,7 +100,7 @@ def update_customer(customer_id: int, body: CustomerUpdate,
 
 @router.get("/customers/{customer_id}", response_model=CustomerRead, tags=["customers"],
             summary="Get a customer with consent and aggregates", dependencies=READ)
-def get_customer(customer_id: int, session: Session = Depends(get_session, scope="function")):
+def get_customer(customer_id: int, session: Session = SESSION):
     """Returns one customer."""
     return _customer_reads(session, [service.get_customer(session=session,
                                                           customer_id=customer_id)])[0]
@@ -114,7 +114,7 @@ def list_customers(
         email_consent: ConsentStatus | None = Query(None, description="Email consent status."),
         min_orders: int | None = Query(None, ge=0, description="At least this many orders."),
         limit: int = LIMIT, cursor: str | None = CURSOR,
-        session: Session = Depends(get_session, scope="function")):
+        session: Session = SESSION):
     """Returns customers in id order, one page at a time."""
     items = service.list_customers(session=session, q=q, email_consent=email_consent,
                                    min_orders=min_orders, after_id=decode_cursor(cursor),
@@ -126,14 +126,14 @@ def list_customers(
 @router.delete("/customers/{customer_id}", status_code=204, response_model=None,
                tags=["customers"], summary="Delete a customer and their data",
                dependencies=WRITE)
-def delete_customer(customer_id: int, session: Session = Depends(get_session, scope="function")) -> None:
+def delete_customer(customer_id: int, session: Session = SESSION) -> None:
     """Deletes a customer with their orders, events and aggregates."""
     service.delete_customer(session=session, customer_id=customer_id)
 
 
 @router.put("/products/{sku}", response_model=ProductRead, tags=["products"],
             summary="Create or replace a product by SKU (idempotent)", dependencies=WRITE)
-def put_product(sku: str, body: ProductCreate, session: Session = Depends(get_session, scope="function")):
+def put_product(sku: str, body: ProductCreate, session: Session = SESSION):
     """Creates the product with this SKU or replaces its fields."""
     if len(sku) > 128:
         raise InvalidInput("sku must be at most 128 characters")
@@ -144,7 +144,7 @@ def put_product(sku: str, body: ProductCreate, session: Session = Depends(get_se
 
 @router.get("/products/{sku}", response_model=ProductRead, tags=["products"],
             summary="Get a product by SKU", dependencies=READ)
-def get_product(sku: str, session: Session = Depends(get_session, scope="function")):
+def get_product(sku: str, session: Session = SESSION):
     """Returns one product."""
     return service.get_product(session=session, sku=sku)
 
@@ -152,7 +152,7 @@ def get_product(sku: str, session: Session = Depends(get_session, scope="functio
 @router.get("/products", response_model=ProductPage, tags=["products"],
             summary="List products (cursor pagination)", dependencies=READ)
 def list_products(category: str | None = Query(None, max_length=255), limit: int = LIMIT,
-                  cursor: str | None = CURSOR, session: Session = Depends(get_session, scope="function")):
+                  cursor: str | None = CURSOR, session: Session = SESSION):
     """Returns products in id order, one page at a time."""
     items = service.list_products(session=session, category=category,
                                   after_id=decode_cursor(cursor), limit=limit + 1)
@@ -162,7 +162,7 @@ def list_products(category: str | None = Query(None, max_length=255), limit: int
 
 @router.post("/orders", status_code=201, response_model=OrderRead, tags=["orders"],
              summary="Record an order (409 when the external id exists)", dependencies=WRITE)
-def create_order(body: OrderCreate, session: Session = Depends(get_session, scope="function")):
+def create_order(body: OrderCreate, session: Session = SESSION):
     """Records an order of a known customer (or a new one with create_customer)."""
     return service.create_order(session=session, order=body.to_input(), now=utcnow(),
                                 create_customer_if_missing=body.create_customer)
@@ -170,7 +170,7 @@ def create_order(body: OrderCreate, session: Session = Depends(get_session, scop
 
 @router.get("/orders/{order_id}", response_model=OrderRead, tags=["orders"],
             summary="Get an order with its lines", dependencies=READ)
-def get_order(order_id: int, session: Session = Depends(get_session, scope="function")):
+def get_order(order_id: int, session: Session = SESSION):
     """Returns one order."""
     return service.get_order(session=session, order_id=order_id)
 
@@ -180,7 +180,7 @@ def get_order(order_id: int, session: Session = Depends(get_session, scope="func
             dependencies=READ)
 def list_orders(customer_id: int | None = Query(None, description="Customer id."),
                 limit: int = LIMIT, cursor: str | None = CURSOR,
-                session: Session = Depends(get_session, scope="function")):
+                session: Session = SESSION):
     """Returns orders in id order, one page at a time."""
     items = service.list_orders(session=session, customer_id=customer_id,
                                 after_id=decode_cursor(cursor), limit=limit + 1)
@@ -191,7 +191,7 @@ def list_orders(customer_id: int | None = Query(None, description="Customer id."
 @router.post("/orders/{external_id}/refund", response_model=OrderRead, tags=["orders"],
              summary="Refund an order in full or in part", dependencies=WRITE)
 def refund_order(external_id: str, body: RefundCreate | None = Body(None),
-                 session: Session = Depends(get_session, scope="function")):
+                 session: Session = SESSION):
     """Refunds `amount_cents` more, or everything not yet refunded when omitted."""
     amount = body.amount_cents if body else None
     return service.refund_order(session=session, external_id=external_id,
@@ -200,7 +200,7 @@ def refund_order(external_id: str, body: RefundCreate | None = Body(None),
 
 @router.post("/orders/{external_id}/cancel", response_model=OrderRead, tags=["orders"],
              summary="Cancel an order", dependencies=WRITE)
-def cancel_order(external_id: str, session: Session = Depends(get_session, scope="function")):
+def cancel_order(external_id: str, session: Session = SESSION):
     """Cancels an order so it no longer counts in aggregates."""
     return service.cancel_order(session=session, external_id=external_id, now=utcnow())
 

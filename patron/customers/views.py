@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from patron.customers import queries, service
 from patron.dashboard.web import current_user, render
-from patron.deps import get_session
+from patron.deps import SESSION
 from patron.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
@@ -18,7 +18,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/customers")
 def customer_list(request: Request, q: str = "", before: int | None = None,
-                  _user=Depends(current_user), session: Session = Depends(get_session, scope="function")):
+                  _user=Depends(current_user), session: Session = SESSION):
     """List customers newest first, with a search box and a next-page link."""
     page = queries.search_customers(session=session, text=q[:200], before=before)
     return render(request, "customers/list.html", {"page": page, "q": q, "before": before})
@@ -35,7 +35,7 @@ def _insights(session: Session, customer_id: int) -> dict | None:
 
 @router.get("/customers/{customer_id}")
 def customer_detail(request: Request, customer_id: int, _user=Depends(current_user),
-                    session: Session = Depends(get_session, scope="function")):
+                    session: Session = SESSION):
     """Show a customer's profile, consent, aggregates, orders and recent events."""
     try:
         customer = service.get_customer(session=session, customer_id=customer_id)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from patron.dashboard import charts, periods, service
 from patron.dashboard.web import current_user, render
 from patron.db import utcnow
-from patron.deps import get_session
+from patron.deps import SESSION
 from patron.errors import InvalidInput
 
 router = APIRouter(include_in_schema=False)
@@ -17,7 +17,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def overview_page(request: Request, start: str | None = Query(None, alias="from"),
                   end: str | None = Query(None, alias="to"), preset: int | None = None,
-                  _user=Depends(current_user), session: Session = Depends(get_session, scope="function")):
+                  _user=Depends(current_user), session: Session = SESSION):
     """Show customers, orders, revenue, repeat rate and order value for a date range."""
     today, error = utcnow().date(), None
     try:
