@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         worker_id: str = typer.Option("", help="Name of this worker (default host:pid)."),
         handler: list[str] = typer.Option([], help="Extra kind=module:function handlers."),
     ) -> None:
-        """Run jobs as they fall due: sends, journey steps, expiries, scheduled refreshes."""
+        """Run durable jobs as they fall due, such as the scheduled score refresh."""
         runtime = open_runtime()
         logging.basicConfig(level=runtime.settings.log_level.upper())
         worker.run_forever(runtime.sessions, runtime.settings,
