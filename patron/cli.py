@@ -27,6 +27,10 @@ app.add_typer(stats_app, name="stats")
 # Capability modules that add commands: each has `register(app: typer.Typer)`.
 COMMAND_MODULES = (
     "patron.jobs.cli",
+    "patron.demo.cli",
+    "patron.imports.cli",
+    "patron.analytics.cli",
+    "patron.segments.cli",
 )
 
 
@@ -127,5 +131,6 @@ def main() -> None:
         typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
         raise SystemExit(2)
     except OperationalError as exc:
-        typer.secho(f"error: database unavailable: {str(exc.orig).splitlines()[0]}", fg=typer.colors.RED, err=True)
+        reason = str(exc.orig).splitlines()[0]
+        typer.secho(f"error: database unavailable: {reason}", fg=typer.colors.RED, err=True)
         raise SystemExit(2)

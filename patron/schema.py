@@ -5,7 +5,9 @@ from patron.auth import tables as auth_tables
 from patron.customers import tables as customers_tables
 from patron.db import Base
 from patron.jobs import tables as jobs_tables
+from patron.segments import tables as segments_tables
 
 metadata = Base.metadata
 
-__all__ = ["analytics_tables", "auth_tables", "customers_tables", "jobs_tables", "metadata"]
+__all__ = ["analytics_tables", "auth_tables", "customers_tables", "jobs_tables", "metadata",
+           "segments_tables"]

@@ -1,0 +1,285 @@
+"""Field conditions: a whitelisted column, an operator allowed for its kind, and a checked value."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, ClassVar
+
+from pydantic import ValidationInfo, field_validator
+from sqlalchemy import and_, func, not_, or_
+
+from patron.segments.conditions.registry import (
+    MAX_DAYS,
+    MAX_TEXT,
+    ConditionModel,
+    check_days,
+)
+from patron.segments.conditions.sqlfuncs import month_day
+
+OPS: dict[str, dict[str, str]] = {
+    "string": {"eq": "is", "ne": "is not", "in": "is one of", "not_in": "is none of",
+               "contains": "contains", "starts_with": "starts with", "is_set": "is set",
+               "not_set": "is not set"},
+    "number": {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",
+               "is_set": "is set", "not_set": "is not set"},
+    "datetime": {"within_days": "in the last N days", "before_days": "more than N days ago",
+                 "after": "on or after", "before": "before", "is_set": "is set",
+                 "not_set": "is not set"},
+    "date": {"next_days": "in the next N days", "this_month": "is this month",
+             "after": "on or after", "before": "before", "is_set": "is set",
+             "not_set": "is not set"},
+}
+# Negative operators are the exact negation of a positive one (a missing value matches them).
+NEGATED = {"ne": "eq", "not_in": "in", "not_set": "is_set"}
+NO_VALUE = {"is_set", "not_set", "this_month"}
+DAY_OPS = {"within_days", "before_days", "next_days"}
+ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    """Lower-case ASCII letters only, as SQLite's lower() does."""
+    return text.translate(ASCII_LOWER)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A filterable value: its SQL expression (given the compile context) and Python getter."""
+
+    name: str
+    label: str
+    kind: str
+    column: Callable[[Any], Any]
+    get: Callable[[Any], Any]
+    minimum: float = -(10**13)
+    maximum: float = 10**13
+    integer: bool = True
+    compare: Callable[[Any, str, Any], Any] | None = None
+
+
+def parse_moment(value: Any) -> datetime:
+    """An ISO date or datetime as aware UTC (dates mean midnight UTC)."""
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO date such as 2025-01-31")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO date such as 2025-01-31")
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _check_number(field: Field, value: Any) -> float | int:
+    """A number within the field's bounds (an integer for integer fields)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    if field.integer and not float(value).is_integer():
+        raise ValueError("must be a whole number")
+    if not field.minimum <= value <= field.maximum:
+        raise ValueError(f"must be between {field.minimum:g} and {field.maximum:g}")
+    return int(value) if field.integer else float(value)
+
+
+def _check_string(value: Any) -> str:
+    """A non-empty string of at most 255 characters."""
+    if not isinstance(value, str) or not value or len(value) > MAX_TEXT:
+        raise ValueError(f"must be a text of 1 to {MAX_TEXT} characters")
+    return value
+
+
+def check_value(field: Field, op: str, value: Any) -> Any:
+    """The value normalised for field and op, or ValueError saying what is wrong."""
+    if op in NO_VALUE:
+        if value is not None:
+            raise ValueError(f"operator {op} takes no value")
+        return None
+    if value is None:
+        raise ValueError("a value is required")
+    if op in DAY_OPS:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("must be a whole number of days")
+        check_days(value)
+        if op == "next_days" and value > 366:
+            raise ValueError("must be between 0 and 366")
+        return value
+    if op in ("in", "not_in"):
+        if not isinstance(value, list) or not 1 <= len(value) <= 500:
+            raise ValueError("must be a list of 1 to 500 values")
+        return [_check_string(v) if field.kind == "string" else _check_number(field, v)
+                for v in value]
+    if field.kind in ("datetime", "date"):
+        moment = parse_moment(value)
+        return moment.date().isoformat() if field.kind == "date" else moment.isoformat()
+    if field.kind == "number":
+        return _check_number(field, value)
+    return _check_string(value)
+
+
+class FieldCondition(ConditionModel):
+    """A condition on one whitelisted field of a subclass's FIELDS."""
+
+    FIELDS: ClassVar[dict[str, Field]] = {}
+
+    field: str
+    op: str
+    value: Any = None
+
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, name: str) -> str:
+        """Only whitelisted fields."""
+        if name not in cls.FIELDS:
+            raise ValueError(f"unknown field {name!r}; choose one of {', '.join(cls.FIELDS)}")
+        return name
+
+    @field_validator("op")
+    @classmethod
+    def _known_op(cls, op: str, info: ValidationInfo) -> str:
+        """Only operators the field's kind allows."""
+        field = cls.FIELDS.get(info.data.get("field", ""))
+        if field is not None and op not in OPS[field.kind]:
+            raise ValueError(f"operator {op!r} does not apply to {field.label}; choose one of "
+                             f"{', '.join(OPS[field.kind])}")
+        return op
+
+    @field_validator("value")
+    @classmethod
+    def _checked_value(cls, value: Any, info: ValidationInfo) -> Any:
+        """A value of the type and range the field and operator need."""
+        field = cls.FIELDS.get(info.data.get("field", ""))
+        op = info.data.get("op")
+        if field is None or op is None:
+            return value
+        return check_value(field, op, value)
+
+
+def _dt(value: str) -> datetime:
+    """A stored ISO datetime value as aware UTC."""
+    return parse_moment(value)
+
+
+def birthday_window(now: datetime, days: int) -> tuple[int, int, bool] | None:
+    """Month-day bounds (start, end, wraps) of birthdays in [today, today + days]; None: all.
+
+    A 29 February birthday is celebrated on 28 February in non-leap years.
+    """
+    if days >= 365:
+        return None
+    start, end = now.date(), now.date() + timedelta(days=days)
+    first, last = start.month * 100 + start.day, end.month * 100 + end.day
+    if last == 228 and not calendar.isleap(end.year):
+        last = 229
+    return first, last, end.year != start.year
+
+
+def sql_predicate(field: Field, ctx: Any, op: str, value: Any) -> Any:
+    """Two-valued SQL boolean for `field op value` (NULL values never match a positive op)."""
+    if op in NEGATED:
+        return not_(sql_predicate(field, ctx, NEGATED[op], value))
+    if field.compare is not None:
+        return field.compare(ctx, op, value)
+    col = field.column(ctx)
+    present = col.isnot(None)
+    if op == "is_set":
+        return and_(present, col != "") if field.kind == "string" else present
+    return and_(present, _sql_positive(field.kind, col, op, value, ctx.now))
+
+
+def _sql_positive(kind: str, col: Any, op: str, value: Any, now: datetime) -> Any:
+    """The comparison itself, for a non-NULL column."""
+    simple = {"eq": col.__eq__, "gt": col.__gt__, "gte": col.__ge__, "lt": col.__lt__,
+              "lte": col.__le__}
+    if op in simple:
+        return simple[op](value)
+    if op == "in":
+        return col.in_(value)
+    if op == "contains":
+        return func.lower(col).contains(ascii_lower(value), autoescape=True)
+    if op == "starts_with":
+        return func.lower(col).startswith(ascii_lower(value), autoescape=True)
+    if op == "within_days":
+        return col >= now - timedelta(days=value)
+    if op == "before_days":
+        return col < now - timedelta(days=value)
+    if op in ("after", "before"):
+        bound = date.fromisoformat(value) if kind == "date" else _dt(value)
+        return col >= bound if op == "after" else col < bound
+    if op == "this_month":
+        return month_day(col).between(now.month * 100 + 1, now.month * 100 + 31)
+    if op == "next_days":
+        window = birthday_window(now, value)
+        if window is None:
+            return col.isnot(None)
+        first, last, wraps = window
+        md = month_day(col)
+        return or_(md >= first, md <= last) if wraps else md.between(first, last)
+    raise ValueError(f"unsupported operator {op}")
+
+
+def py_predicate(field: Field, facts: Any, op: str, value: Any, now: datetime) -> bool:
+    """The same predicate in plain Python."""
+    if op in NEGATED:
+        return not py_predicate(field, facts, NEGATED[op], value, now)
+    actual = field.get(facts)
+    if actual is None:
+        return False
+    if op == "is_set":
+        return actual != "" if field.kind == "string" else True
+    return _py_positive(field.kind, actual, op, value, now)
+
+
+def _celebrates(birthday: date, day: date) -> bool:
+    """Whether a birthday falls on day (29 February on 28 February in non-leap years)."""
+    if (birthday.month, birthday.day) == (day.month, day.day):
+        return True
+    return ((birthday.month, birthday.day) == (2, 29) and (day.month, day.day) == (2, 28)
+            and not calendar.isleap(day.year))
+
+
+def _py_positive(kind: str, actual: Any, op: str, value: Any, now: datetime) -> bool:
+    """The comparison itself, for a present value."""
+    checks = {
+        "eq": lambda: actual == value, "gt": lambda: actual > value,
+        "gte": lambda: actual >= value, "lt": lambda: actual < value,
+        "lte": lambda: actual <= value, "in": lambda: actual in value,
+        "contains": lambda: ascii_lower(value) in ascii_lower(actual),
+        "starts_with": lambda: ascii_lower(actual).startswith(ascii_lower(value)),
+        "within_days": lambda: actual >= now - timedelta(days=value),
+        "before_days": lambda: actual < now - timedelta(days=value),
+        "this_month": lambda: actual.month == now.month,
+        "next_days": lambda: any(_celebrates(actual, now.date() + timedelta(days=d))
+                                 for d in range(min(value, MAX_DAYS) + 1)),
+    }
+    if op in ("after", "before"):
+        bound = date.fromisoformat(value) if kind == "date" else _dt(value)
+        return actual >= bound if op == "after" else actual < bound
+    return checks[op]()
+
+
+def describe_field(field: Field, op: str, value: Any) -> str:
+    """A human sentence for `field op value`."""
+    words = OPS[field.kind][op]
+    if op in NO_VALUE:
+        return f"{field.label} {words}"
+    if op in DAY_OPS:
+        return f"{field.label} {words.replace('N', str(value))}"
+    shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+    return f"{field.label} {words} {shown}"
+
+
+def field_catalogue(kind_name: str, group: str, fields: dict[str, Field]) -> list[dict]:
+    """Builder entries for every field of a field-based condition type."""
+    return [{"key": f"{kind_name}.{f.name}", "group": group, "label": f.label,
+             "template": {"type": kind_name, "field": f.name},
+             "params": [{"name": "op", "input": "select", "label": "operator",
+                         "options": [[op, words] for op, words in OPS[f.kind].items()]},
+                        {"name": "value", "input": _input_for(f), "label": "value",
+                         "hide_for": sorted(NO_VALUE), "list_for": ["in", "not_in"],
+                         "days_for": sorted(DAY_OPS)}]}
+            for f in fields.values()]
+
+
+def _input_for(field: Field) -> str:
+    """The HTML input type of a field's value."""
+    return {"number": "number", "datetime": "date", "date": "date"}.get(field.kind, "text")

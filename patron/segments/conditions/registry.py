@@ -1,0 +1,76 @@
+"""The registry of condition types: each one validates, compiles, evaluates and describes itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+MAX_DAYS = 36500
+MAX_COUNT = 1_000_000_000
+MAX_CENTS = 10**13
+MAX_TEXT = 255
+
+
+class ConditionModel(BaseModel):
+    """Base of every condition's parameters: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+
+
+@dataclass(frozen=True)
+class ConditionType:
+    """One kind of condition a rule tree may contain.
+
+    `compile(cond, ctx)` returns a two-valued SQL boolean (never NULL) over the customers table
+    and the context's joins; `evaluate(cond, facts, ectx)` is the same predicate in plain Python;
+    `activity` says whether recording an order or event can change its truth for a customer.
+    """
+
+    name: str
+    label: str
+    model: type[ConditionModel]
+    compile: Callable[[Any, Any], Any]
+    evaluate: Callable[[Any, Any, Any], bool]
+    describe: Callable[[Any], str]
+    activity: bool
+    catalogue: Callable[[], list[dict]]
+
+
+REGISTRY: dict[str, ConditionType] = {}
+
+
+def register(kind: ConditionType) -> ConditionType:
+    """Add a condition type to the registry (one call per condition module)."""
+    REGISTRY[kind.name] = kind
+    return kind
+
+
+def condition_type(name: str) -> ConditionType:
+    """The registered condition type called name (KeyError when unknown)."""
+    return REGISTRY[name]
+
+
+def check_days(value: int | None) -> int | None:
+    """Refuse day counts outside 0..36500 (a century)."""
+    if value is not None and not 0 <= value <= MAX_DAYS:
+        raise ValueError(f"days must be between 0 and {MAX_DAYS}")
+    return value
+
+
+def check_count(value: int) -> int:
+    """Refuse counts outside 0..1e9."""
+    if not 0 <= value <= MAX_COUNT:
+        raise ValueError(f"count must be between 0 and {MAX_COUNT}")
+    return value
+
+
+def check_text(value: str) -> str:
+    """Refuse empty or overlong strings."""
+    if not value or len(value) > MAX_TEXT:
+        raise ValueError(f"must be 1 to {MAX_TEXT} characters")
+    return value
