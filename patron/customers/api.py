@@ -128,7 +128,7 @@ def list_customers(
                dependencies=WRITE)
 def delete_customer(customer_id: int, session: Session = SESSION) -> None:
     """Deletes a customer with their orders, events and aggregates."""
-    service.delete_customer(session=session, customer_id=customer_id)
+    service.delete_customer(session=session, customer_id=customer_id, now=utcnow())
 
 
 @router.put("/products/{sku}", response_model=ProductRead, tags=["products"],

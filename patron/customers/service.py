@@ -96,10 +96,11 @@ def update_customer(*, session: Session, customer_id: int, profile: dict, now: d
                            profile=profile, now=now)
 
 
-def delete_customer(*, session: Session, customer_id: int) -> None:
-    """Deletes a customer with their orders, events and scores."""
+def delete_customer(*, session: Session, customer_id: int, now: datetime) -> None:
+    """Deletes a customer with their orders, events and scores; listeners drop the rest."""
     session.delete(get_customer(session=session, customer_id=customer_id))
     session.flush()
+    hooks.customer_activity(session, [customer_id], now)
 
 
 def set_consent(*, session: Session, customer: Customer, channel: str, status: str,

@@ -115,6 +115,11 @@ class OrderLine(Base):
     """One product line of an order."""
 
     __tablename__ = "order_lines"
+    # Segment conditions "bought category C / SKU S" start from the matching lines.
+    __table_args__ = (
+        Index("ix_order_lines_category", "category", "order_id"),
+        Index("ix_order_lines_sku", "sku", "order_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                     primary_key=True)
@@ -139,6 +144,8 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_customer_name_time", "customer_id", "name", "occurred_at"),
         Index("ix_events_anonymous", "anonymous_id"),
+        # Segment condition "performed event X in the last N days": a range scan.
+        Index("ix_events_name_time", "name", "occurred_at", "customer_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),

@@ -95,7 +95,9 @@ async def require_csrf(request: Request) -> None:
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
     """Queue a one-time message for the next page."""
-    request.session.setdefault("flashes", []).append({"kind": kind, "message": message})
+    # Reassign: the session is saved only when a key is set, not when a list is mutated.
+    request.session["flashes"] = [*request.session.get("flashes", []),
+                                  {"kind": kind, "message": message}]
 
 
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200):

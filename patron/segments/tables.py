@@ -7,9 +7,6 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-# Indexes on other capabilities' tables that segment conditions need (declared here, created
-# by migration 0010); the lead may move them to their owners' tables modules.
-from patron.customers.tables import Event, OrderLine
 from patron.db import Base, JSONType, UTCDateTime
 
 CHANGES = ("entered", "exited")
@@ -64,9 +61,3 @@ class SegmentChange(Base):
     change: Mapped[str] = mapped_column(String(8))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-
-# "Performed event X in the last N days": a range scan instead of reading every event.
-Index("ix_events_name_time", Event.name, Event.occurred_at, Event.customer_id)
-# "Bought a product of category C / SKU S": start from the matching lines, not all of them.
-Index("ix_order_lines_category", OrderLine.category, OrderLine.order_id)
-Index("ix_order_lines_sku", OrderLine.sku, OrderLine.order_id)

@@ -244,3 +244,17 @@ def test_incremental_memberships_equal_a_full_recompute(db, ops):
             for cid, seen in history.items():
                 assert all(a != b for a, b in itertools.pairwise(seen)), seen
                 assert (seen[-1] == "entered") == (cid in _members(s, sid))
+
+
+def test_deleting_a_customer_removes_their_memberships(db):
+    with transaction(db.sessions) as s:
+        a = factories.customer(s, "a", attributes={"plan": "gold"})
+        factories.order(s, "o1", "a")
+        factories.order(s, "o2", "a")
+        gold = service.create_segment(session=s, name="Gold", rules_json=GOLD, now=NOW)
+        repeat = service.create_segment(session=s, name="Repeat", rules_json=REPEAT, now=NOW)
+        assert _members(s, gold.id) == _members(s, repeat.id) == {a.id}
+    with transaction(db.sessions) as s:
+        customers.delete_customer(session=s, customer_id=a.id, now=NOW)
+    with transaction(db.sessions) as s:
+        assert _members(s, gold.id) == _members(s, repeat.id) == set()

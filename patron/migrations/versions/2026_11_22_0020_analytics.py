@@ -1,7 +1,7 @@
 """analytics: score refresh runs
 
 Revision ID: 0020
-Revises: 0001
+Revises: 0010
 Create Date: 2026-11-22 20:00:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0020"
-down_revision = "0001"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
