@@ -21,12 +21,13 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check patron tests bench
+	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/clv.py
 	$(BIN)/python bench/segments.py
+	$(BIN)/python bench/refresh.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache patron.egg-info

@@ -36,33 +36,117 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / ".cache"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
-CATEGORIES = ("shoes", "bags", "shirts", "pants", "hats", "socks", "coats", "belts", "watches",
-              "toys", "books", "games", "tea", "coffee", "plants", "lamps", "mugs", "pens",
-              "soap", "candles")
+CATEGORIES = (
+    "shoes",
+    "bags",
+    "shirts",
+    "pants",
+    "hats",
+    "socks",
+    "coats",
+    "belts",
+    "watches",
+    "toys",
+    "books",
+    "games",
+    "tea",
+    "coffee",
+    "plants",
+    "lamps",
+    "mugs",
+    "pens",
+    "soap",
+    "candles",
+)
 
 SEGMENTS: tuple[tuple[str, dict], ...] = (
-    ("VIPs at risk", {"type": "and", "children": [
-        {"type": "score", "field": "lifecycle_stage", "op": "in", "value": ["at_risk", "former"]},
-        {"type": "score", "field": "clv_percentile", "op": "gte", "value": 70}]}),
-    ("Repeat buyers, emailable", {"type": "and", "children": [
-        {"type": "purchase", "field": "order_count", "op": "gte", "value": 3},
-        {"type": "consent", "channel": "email", "status": "granted"}]}),
-    ("Shoe buyers, 90 days, spent 100+", {"type": "and", "children": [
-        {"type": "bought", "by": "category", "value": ["shoes"], "within_days": 90},
-        {"type": "purchase", "field": "total_spent_cents", "op": "gte", "value": 10000}]}),
-    ("Browsing but not buying", {"type": "and", "children": [
-        {"type": "event", "name": "viewed_product", "op": "at_least", "count": 2,
-         "within_days": 30},
-        {"type": "or", "children": [
-            {"type": "purchase", "field": "last_order_at", "op": "before_days", "value": 60},
-            {"type": "purchase", "field": "order_count", "op": "eq", "value": 0}]},
-        {"type": "not", "children": [
-            {"type": "consent", "channel": "email", "status": "unsubscribed"}]}]}),
-    ("Gold plan or big baskets", {"type": "or", "children": [
-        {"type": "attribute", "key": "plan", "op": "eq", "value": "gold"},
-        {"type": "and", "children": [
-            {"type": "purchase", "field": "average_order_cents", "op": "gte", "value": 15000},
-            {"type": "profile", "field": "locale", "op": "starts_with", "value": "en"}]}]}),
+    (
+        "VIPs at risk",
+        {
+            "type": "and",
+            "children": [
+                {
+                    "type": "score",
+                    "field": "lifecycle_stage",
+                    "op": "in",
+                    "value": ["at_risk", "former"],
+                },
+                {"type": "score", "field": "clv_percentile", "op": "gte", "value": 70},
+            ],
+        },
+    ),
+    (
+        "Repeat buyers, emailable",
+        {
+            "type": "and",
+            "children": [
+                {"type": "purchase", "field": "order_count", "op": "gte", "value": 3},
+                {"type": "consent", "channel": "email", "status": "granted"},
+            ],
+        },
+    ),
+    (
+        "Shoe buyers, 90 days, spent 100+",
+        {
+            "type": "and",
+            "children": [
+                {"type": "bought", "by": "category", "value": ["shoes"], "within_days": 90},
+                {"type": "purchase", "field": "total_spent_cents", "op": "gte", "value": 10000},
+            ],
+        },
+    ),
+    (
+        "Browsing but not buying",
+        {
+            "type": "and",
+            "children": [
+                {
+                    "type": "event",
+                    "name": "viewed_product",
+                    "op": "at_least",
+                    "count": 2,
+                    "within_days": 30,
+                },
+                {
+                    "type": "or",
+                    "children": [
+                        {
+                            "type": "purchase",
+                            "field": "last_order_at",
+                            "op": "before_days",
+                            "value": 60,
+                        },
+                        {"type": "purchase", "field": "order_count", "op": "eq", "value": 0},
+                    ],
+                },
+                {
+                    "type": "not",
+                    "children": [{"type": "consent", "channel": "email", "status": "unsubscribed"}],
+                },
+            ],
+        },
+    ),
+    (
+        "Gold plan or big baskets",
+        {
+            "type": "or",
+            "children": [
+                {"type": "attribute", "key": "plan", "op": "eq", "value": "gold"},
+                {
+                    "type": "and",
+                    "children": [
+                        {
+                            "type": "purchase",
+                            "field": "average_order_cents",
+                            "op": "gte",
+                            "value": 15000,
+                        },
+                        {"type": "profile", "field": "locale", "op": "starts_with", "value": "en"},
+                    ],
+                },
+            ],
+        },
+    ),
 )
 
 
@@ -168,23 +252,37 @@ def _fill(engine, statements: list[str]) -> None:
         print(f"  {statement[:60]}… {time.perf_counter() - started:.0f} s", flush=True)
     with transaction(make_sessionmaker(engine)) as session:
         customers_service.rebuild_stats(session)
-        session.execute(text(SCORES), {"now": NOW.replace(tzinfo=None).isoformat(sep=" ")
-                                       if engine.dialect.name == "sqlite" else NOW})
+        session.execute(
+            text(SCORES),
+            {
+                "now": NOW.replace(tzinfo=None).isoformat(sep=" ")
+                if engine.dialect.name == "sqlite"
+                else NOW
+            },
+        )
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         if engine.dialect.name == "sqlite":
             conn.execute(text("ANALYZE"))
             return
-        for table in ("customers", "consents", "orders", "order_lines", "events",
-                      "customer_stats", "customer_scores"):  # steady state: autovacuum has run
+        for table in (
+            "customers",
+            "consents",
+            "orders",
+            "order_lines",
+            "events",
+            "customer_stats",
+            "customer_scores",
+        ):  # steady state: autovacuum has run
             conn.execute(text(f"VACUUM ANALYZE {table}"))
 
 
 def _filled(engine, n: int) -> bool:
     """Whether the database already holds the generated data."""
     with engine.connect() as conn:
-        return (conn.scalar(text("SELECT count(*) FROM customer_scores")) or 0) > 0 and \
-            conn.scalar(text("SELECT count(*) FROM customers")) == n
+        return (conn.scalar(text("SELECT count(*) FROM customer_scores")) or 0) > 0 and conn.scalar(
+            text("SELECT count(*) FROM customers")
+        ) == n
 
 
 def sqlite_engine(n: int, m: int, e: int):
@@ -203,8 +301,11 @@ def sqlite_engine(n: int, m: int, e: int):
 
 def pg_engine(n: int, m: int, e: int):
     """The PostgreSQL schema with the data, generated on first use (None: no server)."""
-    url = os.environ.get("PATRON_BENCH_DATABASE_URL") or os.environ.get(
-        "PATRON_TEST_DATABASE_URL") or PG_DEFAULT
+    url = (
+        os.environ.get("PATRON_BENCH_DATABASE_URL")
+        or os.environ.get("PATRON_TEST_DATABASE_URL")
+        or PG_DEFAULT
+    )
     schema = f"bench_segments_{n}_{m}_{e}"
     try:
         with make_engine(url).begin() as conn:
@@ -235,21 +336,31 @@ def measure(engine, backend: str) -> list[tuple]:
         counts = []
         for _ in range(4):
             with transaction(sessions) as session:
-                seconds, members = _timed(lambda t=tree, s=session: service.count(
-                    session=s, rules_json=t, now=NOW))
+                seconds, members = _timed(
+                    lambda t=tree, s=session: service.count(session=s, rules_json=t, now=NOW)
+                )
             counts.append(seconds)
         warm = statistics.median(counts[1:])
         with sessions() as session, session.begin():
-            mat_s, segment = _timed(lambda t=tree, nm=name, s=session: service.create_segment(
-                session=s, name=f"bench {nm}", rules_json=t, now=NOW))
+            mat_s, segment = _timed(
+                lambda t=tree, nm=name, s=session: service.create_segment(
+                    session=s, name=f"bench {nm}", rules_json=t, now=NOW
+                )
+            )
             assert segment.member_count == members, (segment.member_count, members)
-            inc_s, _ = _timed(lambda s=session: service.update_for_customers(
-                session=s, customer_ids=[12345], now=NOW))
+            inc_s, _ = _timed(
+                lambda s=session: service.update_for_customers(
+                    session=s, customer_ids=[12345], now=NOW
+                )
+            )
             session.rollback()
         met = "yes" if warm < 1 and mat_s < 10 else "NO"
         rows.append((name, backend, members, counts[0], warm, mat_s, inc_s, met))
-        print(f"  {name}: {members} members, count {counts[0]:.2f} s first, {warm:.2f} s warm, "
-              f"materialise {mat_s:.2f} s", flush=True)
+        print(
+            f"  {name}: {members} members, count {counts[0]:.2f} s first, {warm:.2f} s warm, "
+            f"materialise {mat_s:.2f} s",
+            flush=True,
+        )
     return rows
 
 
@@ -268,15 +379,27 @@ def main() -> None:
         if engine is not None:
             rows += measure(engine, backend)
             engine.dispose()
-    print(f"\n{args.customers:,} customers, {args.orders:,} orders, {args.events:,} events; "
-          "targets: count < 1 s, materialise < 10 s\n")
-    header = ("segment", "backend", "members", "count s (first)", "count s (warm)",
-              "materialise s", "1-order update s", "met?")
+    print(
+        f"\n{args.customers:,} customers, {args.orders:,} orders, {args.events:,} events; "
+        "targets: count < 1 s, materialise < 10 s\n"
+    )
+    header = (
+        "segment",
+        "backend",
+        "members",
+        "count s (first)",
+        "count s (warm)",
+        "materialise s",
+        "1-order update s",
+        "met?",
+    )
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for name, backend, members, first, warm, mat_s, inc_s, met in rows:
-        print(f"| {name} | {backend} | {members:,} | {first:.2f} | {warm:.2f} | {mat_s:.2f} | "
-              f"{inc_s:.3f} | {met} |")
+        print(
+            f"| {name} | {backend} | {members:,} | {first:.2f} | {warm:.2f} | {mat_s:.2f} | "
+            f"{inc_s:.3f} | {met} |"
+        )
 
 
 if __name__ == "__main__":

@@ -54,21 +54,28 @@ def install_error_handlers(app: FastAPI) -> None:
     async def integrity_error(_request: Request, exc: IntegrityError):
         # A race the service's own checks could not see (two writers, same unique key).
         log.info("integrity error answered 409: %s", exc.orig)
-        return JSONResponse({"error": "conflict", "message": "the change clashes with stored "
-                             "data (a duplicate id or a missing reference); nothing was saved"},
-                            status_code=409)
+        return JSONResponse(
+            {
+                "error": "conflict",
+                "message": "the change clashes with stored "
+                "data (a duplicate id or a missing reference); nothing was saved",
+            },
+            status_code=409,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError):
         message, details = _validation_message(exc)
-        return JSONResponse({"error": "invalid_input", "message": message,
-                             "details": details}, status_code=422)
+        return JSONResponse(
+            {"error": "invalid_input", "message": message, "details": details}, status_code=422
+        )
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     """Build the app: engine, session factory, every capability's router, error handlers."""
-    app = FastAPI(title="Patron", version="0.1.0",
-                  description="Self-hosted customer marketing platform.")
+    app = FastAPI(
+        title="Patron", version="0.1.0", description="Self-hosted customer marketing platform."
+    )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.sessions = make_sessionmaker(app.state.engine)

@@ -13,8 +13,11 @@ from patron.db import transaction, utcnow
 from patron.errors import PatronError
 from patron.runtime import open_runtime, run_cli
 
-app = typer.Typer(help="Patron: self-hosted customer marketing.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Patron: self-hosted customer marketing.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 users_app = typer.Typer(help="Dashboard users.", no_args_is_help=True)
@@ -51,16 +54,18 @@ def stats_rebuild() -> None:
 
 
 @keys_app.command("create")
-def keys_create(name: str = typer.Option(..., help="What the key is for."),
-                scopes: str = typer.Option("read", help="Comma-separated: read, write, "
-                                           "admin, track.")) -> None:
+def keys_create(
+    name: str = typer.Option(..., help="What the key is for."),
+    scopes: str = typer.Option("read", help="Comma-separated: read, write, admin, track."),
+) -> None:
     """Create an API key and print it once."""
     runtime = open_runtime()
 
     def create():
         with transaction(runtime.sessions) as session:
-            row, key = auth_service.create_key(session=session, name=name, scopes=scopes,
-                                               now=utcnow())
+            row, key = auth_service.create_key(
+                session=session, name=name, scopes=scopes, now=utcnow()
+            )
             return row.id, row.scopes, key
 
     key_id, granted, key = run_cli(create)
@@ -91,32 +96,39 @@ def keys_revoke(key_id: int) -> None:
 
 
 @users_app.command("create")
-def users_create(email: str, password: str = typer.Option(..., prompt=True,
-                                                          hide_input=True)) -> None:
+def users_create(
+    email: str, password: str = typer.Option(..., prompt=True, hide_input=True)
+) -> None:
     """Create a dashboard admin user."""
     runtime = open_runtime()
 
     def create():
         with transaction(runtime.sessions) as session:
-            auth_service.create_user(session=session, email=email, password=password,
-                                     now=utcnow())
+            auth_service.create_user(session=session, email=email, password=password, now=utcnow())
 
     run_cli(create)
     typer.echo(f"user {email} created")
 
 
 @app.command()
-def serve(host: str = typer.Option(None, help="Overrides PATRON_HOST."),
-          port: int = typer.Option(None, help="Overrides PATRON_PORT."),
-          workers: int = typer.Option(1, help="Web server processes.")) -> None:
+def serve(
+    host: str = typer.Option(None, help="Overrides PATRON_HOST."),
+    port: int = typer.Option(None, help="Overrides PATRON_PORT."),
+    workers: int = typer.Option(1, help="Web server processes."),
+) -> None:
     """Run migrations, then serve the dashboard and the APIs."""
     import uvicorn
 
     runtime = open_runtime()
     runtime.engine.dispose()
-    uvicorn.run("patron.asgi:app", host=host or runtime.settings.host,
-                port=port or runtime.settings.port, workers=workers,
-                log_level=runtime.settings.log_level, access_log=False)
+    uvicorn.run(
+        "patron.asgi:app",
+        host=host or runtime.settings.host,
+        port=port or runtime.settings.port,
+        workers=workers,
+        log_level=runtime.settings.log_level,
+        access_log=False,
+    )
 
 
 for _module in COMMAND_MODULES:

@@ -20,25 +20,43 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("PATRON_DATABASE_URL", "sqlite:///patron.db",
-            "SQLAlchemy URL of the database; a SQLite file by default, "
-            "`postgresql+psycopg://user@host/db` in production."),
-    Setting("PATRON_SECRET_KEY", "",
-            "Key that signs sessions, CSRF tokens and links; generated into "
-            "PATRON_SECRET_FILE on first run when empty."),
-    Setting("PATRON_SECRET_FILE", ".patron-secret",
-            "File that keeps the generated secret key between runs."),
+    Setting(
+        "PATRON_DATABASE_URL",
+        "sqlite:///patron.db",
+        "SQLAlchemy URL of the database; a SQLite file by default, "
+        "`postgresql+psycopg://user@host/db` in production.",
+    ),
+    Setting(
+        "PATRON_SECRET_KEY",
+        "",
+        "Key that signs sessions, CSRF tokens and links; generated into "
+        "PATRON_SECRET_FILE on first run when empty.",
+    ),
+    Setting(
+        "PATRON_SECRET_FILE",
+        ".patron-secret",
+        "File that keeps the generated secret key between runs.",
+    ),
     Setting("PATRON_HOST", "127.0.0.1", "Address the web server listens on."),
     Setting("PATRON_PORT", "8000", "Port the web server listens on."),
     Setting("PATRON_LOG_LEVEL", "info", "Log level of the server and worker."),
     Setting("PATRON_WORKER_BATCH", "50", "Jobs a worker claims at once."),
-    Setting("PATRON_WORKER_LEASE_SECONDS", "300",
-            "Seconds a claimed job stays locked before another worker may retry it."),
-    Setting("PATRON_REFRESH_INTERVAL_MINUTES", "1440",
-            "Minutes between scheduled score refreshes run by the worker; 0 disables."),
+    Setting(
+        "PATRON_WORKER_LEASE_SECONDS",
+        "300",
+        "Seconds a claimed job stays locked before another worker may retry it.",
+    ),
+    Setting(
+        "PATRON_REFRESH_INTERVAL_MINUTES",
+        "1440",
+        "Minutes between scheduled score refreshes run by the worker; 0 disables.",
+    ),
     Setting("PATRON_SESSION_HOURS", "12", "Hours a dashboard login lasts."),
-    Setting("PATRON_COOKIE_SECURE", "false",
-            "Send the dashboard session cookie over HTTPS only (set true behind TLS)."),
+    Setting(
+        "PATRON_COOKIE_SECURE",
+        "false",
+        "Send the dashboard session cookie over HTTPS only (set true behind TLS).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -97,8 +115,7 @@ def _flag(value: str) -> bool:
 def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
     """Build Settings from the environment (or a given mapping) and explicit overrides."""
     env = dict(os.environ if env is None else env)
-    secret = _raw(env, "PATRON_SECRET_KEY") or _ensure_secret(
-        Path(_raw(env, "PATRON_SECRET_FILE")))
+    secret = _raw(env, "PATRON_SECRET_KEY") or _ensure_secret(Path(_raw(env, "PATRON_SECRET_FILE")))
     values = dict(
         database_url=_raw(env, "PATRON_DATABASE_URL"),
         secret_key=secret,

@@ -94,9 +94,16 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
         # Dates (purchase days, cohorts) are computed in UTC whatever the server's zone.
         parsed = make_url(url)
-        options = " ".join(filter(None, [
-            "-c timezone=UTC", parsed.query.get("options", ""),
-            f"-c search_path={schema}" if schema else ""]))
+        options = " ".join(
+            filter(
+                None,
+                [
+                    "-c timezone=UTC",
+                    parsed.query.get("options", ""),
+                    f"-c search_path={schema}" if schema else "",
+                ],
+            )
+        )
         parsed = parsed.difference_update_query(["options"])
         engine = create_engine(parsed, connect_args={"options": options}, **kwargs)
     return engine

@@ -32,11 +32,13 @@ SESSION = Depends(get_session, scope="function")
 def require_scope(scope: str) -> Callable:
     """Dependency that demands an API key granting `scope`; returns the key's id."""
 
-    def check(request: Request,
-              credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> int:
+    def check(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    ) -> int:
         if credentials is None:
             raise Unauthorized("an API key is required: send `Authorization: Bearer <key>`")
         return auth_service.authenticate_key(
-            factory=request.app.state.sessions, key=credentials.credentials, scope=scope)
+            factory=request.app.state.sessions, key=credentials.credentials, scope=scope
+        )
 
     return check

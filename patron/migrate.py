@@ -35,5 +35,6 @@ def drift(engine: Engine) -> list:
 
     with engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_as_batch": True})
+            connection, opts={"compare_type": True, "render_as_batch": True}
+        )
         return compare_metadata(context, metadata)

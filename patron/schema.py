@@ -9,5 +9,11 @@ from patron.segments import tables as segments_tables
 
 metadata = Base.metadata
 
-__all__ = ["analytics_tables", "auth_tables", "customers_tables", "jobs_tables", "metadata",
-           "segments_tables"]
+__all__ = [
+    "analytics_tables",
+    "auth_tables",
+    "customers_tables",
+    "jobs_tables",
+    "metadata",
+    "segments_tables",
+]

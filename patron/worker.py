@@ -42,8 +42,12 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def run_job(sessions: sessionmaker[Session], job: jobs.ClaimedJob,
-            handlers: dict[str, str], clock: Callable[[], datetime] = utcnow) -> str:
+def run_job(
+    sessions: sessionmaker[Session],
+    job: jobs.ClaimedJob,
+    handlers: dict[str, str],
+    clock: Callable[[], datetime] = utcnow,
+) -> str:
     """Run one claimed job; its effects and its completion commit together or not at all."""
     try:
         handler = resolve(job.kind, handlers)
@@ -58,18 +62,27 @@ def run_job(sessions: sessionmaker[Session], job: jobs.ClaimedJob,
     except Exception as exc:  # any handler error is recorded on the job, never lost
         log.exception("job %s (%s) failed", job.id, job.kind)
         with transaction(sessions) as session:
-            return jobs.fail(session=session, job=job, now=clock(),
-                             error=f"{type(exc).__name__}: {exc}")
+            return jobs.fail(
+                session=session, job=job, now=clock(), error=f"{type(exc).__name__}: {exc}"
+            )
 
 
-def run_once(sessions: sessionmaker[Session], settings: Settings, worker_id: str,
-             handlers: dict[str, str] | None = None) -> int:
+def run_once(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    worker_id: str,
+    handlers: dict[str, str] | None = None,
+) -> int:
     """Claim one batch of due jobs and run them; returns how many were claimed."""
     handlers = handlers or HANDLERS
     with transaction(sessions) as session:
-        claimed = jobs.claim(session=session, worker_id=worker_id, now=utcnow(),
-                             limit=settings.worker_batch,
-                             lease_seconds=settings.worker_lease_seconds)
+        claimed = jobs.claim(
+            session=session,
+            worker_id=worker_id,
+            now=utcnow(),
+            limit=settings.worker_batch,
+            lease_seconds=settings.worker_lease_seconds,
+        )
     for job in claimed:
         run_job(sessions, job, handlers)
     return len(claimed)
@@ -82,14 +95,25 @@ def schedule_periodic(sessions: sessionmaker[Session], settings: Settings) -> No
         return
     now = utcnow()
     with transaction(sessions) as session:
-        jobs.enqueue(session=session, kind="analytics.refresh", run_at=now, now=now,
-                     dedupe_key=f"analytics.refresh:{rules.schedule_slot(now, every)}",
-                     max_attempts=2)
+        jobs.enqueue(
+            session=session,
+            kind="analytics.refresh",
+            run_at=now,
+            now=now,
+            dedupe_key=f"analytics.refresh:{rules.schedule_slot(now, every)}",
+            max_attempts=2,
+        )
 
 
-def run_forever(sessions: sessionmaker[Session], settings: Settings, *, worker_id: str,
-                handlers: dict[str, str] | None = None, poll_seconds: float = 1.0,
-                max_idle_polls: int | None = None) -> None:
+def run_forever(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    *,
+    worker_id: str,
+    handlers: dict[str, str] | None = None,
+    poll_seconds: float = 1.0,
+    max_idle_polls: int | None = None,
+) -> None:
     """Poll for jobs until stopped (or until idle for max_idle_polls polls)."""
     idle = 0
     while max_idle_polls is None or idle < max_idle_polls:

@@ -71,12 +71,21 @@ def _pg_database(schema: str) -> Database:
     """An emptied PostgreSQL database in the session's schema."""
     engine = make_engine(PG_URL, schema=schema)
     with engine.begin() as conn:
-        names = conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = :s "
-            "AND tablename <> 'alembic_version'"), {"s": schema}).scalars().all()
+        names = (
+            conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = :s "
+                    "AND tablename <> 'alembic_version'"
+                ),
+                {"s": schema},
+            )
+            .scalars()
+            .all()
+        )
         if names:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names)
-                              + " RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE")
+            )
     url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
     return Database("postgresql", url, engine, make_sessionmaker(engine), schema)
 

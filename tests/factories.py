@@ -17,14 +17,30 @@ def at(days: float = 0.0) -> datetime:
 
 def customer(session, external_id: str = "c1", **profile):
     """Create or update a customer."""
-    return service.upsert_customer(session=session, external_id=external_id,
-                                   profile=profile, now=T0)
+    return service.upsert_customer(
+        session=session, external_id=external_id, profile=profile, now=T0
+    )
 
 
-def order(session, external_id: str, customer_id: str = "c1", *, days: float = 0.0,
-          total: int = 1000, status: str = "placed", lines=(), **fields):
+def order(
+    session,
+    external_id: str,
+    customer_id: str = "c1",
+    *,
+    days: float = 0.0,
+    total: int = 1000,
+    status: str = "placed",
+    lines=(),
+    **fields,
+):
     """Record an order of `total` cents placed `days` after T0."""
-    data = OrderInput(external_id=external_id, customer_external_id=customer_id,
-                      placed_at=at(days), total_cents=total, status=status,
-                      lines=tuple(LineInput(**line) for line in lines), **fields)
+    data = OrderInput(
+        external_id=external_id,
+        customer_external_id=customer_id,
+        placed_at=at(days),
+        total_cents=total,
+        status=status,
+        lines=tuple(LineInput(**line) for line in lines),
+        **fields,
+    )
     return service.record_order(session=session, order=data, now=T0)[0]

@@ -75,9 +75,7 @@ def kpi_page(
 
 
 @router.get("/analytics/rfm")
-def rfm_page(
-    request: Request, _user=Depends(current_user), session: Session = SESSION
-):
+def rfm_page(request: Request, _user=Depends(current_user), session: Session = SESSION):
     """The R x FM grid of customers with segment names, and segment sizes."""
     overview = service.rfm_overview(session=session)
     chart = charts.segment_chart(overview["segments"]) if overview["customers"] else None
@@ -98,9 +96,7 @@ def cohorts_page(
 
 
 @router.get("/analytics/clv")
-def clv_page(
-    request: Request, _user=Depends(current_user), session: Session = SESSION
-):
+def clv_page(request: Request, _user=Depends(current_user), session: Session = SESSION):
     """Distribution of predicted 12-month CLV and the fitted models."""
     distribution = service.clv_distribution(session=session)
     chart = charts.histogram_chart(distribution["bins"]) if distribution["customers"] else None
@@ -108,9 +104,7 @@ def clv_page(
 
 
 @router.get("/analytics/churn")
-def churn_page(
-    request: Request, _user=Depends(current_user), session: Session = SESSION
-):
+def churn_page(request: Request, _user=Depends(current_user), session: Session = SESSION):
     """Customers most worth winning back: churn risk weighted by what they spent."""
     rows = service.churn_risk_list(session=session, limit=50)
     return _page(request, "churn", session, {"rows": rows})

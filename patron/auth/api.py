@@ -13,8 +13,9 @@ from patron.auth import service
 from patron.db import utcnow
 from patron.deps import SESSION, require_scope
 
-router = APIRouter(prefix="/api/keys", tags=["api keys"],
-                   dependencies=[Depends(require_scope("admin"))])
+router = APIRouter(
+    prefix="/api/keys", tags=["api keys"], dependencies=[Depends(require_scope("admin"))]
+)
 
 
 class KeyCreate(BaseModel):
@@ -24,7 +25,8 @@ class KeyCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=255)
     scopes: list[Literal["read", "write", "admin", "track"]] = Field(
-        min_length=1, description="`admin` implies every scope, `write` implies `read`.")
+        min_length=1, description="`admin` implies every scope, `write` implies `read`."
+    )
 
 
 class KeyRead(BaseModel):
@@ -53,12 +55,17 @@ class KeyCreated(KeyRead):
     key: str
 
 
-@router.post("", status_code=201, response_model=KeyCreated,
-             summary="Create an API key (the key is returned only once)")
+@router.post(
+    "",
+    status_code=201,
+    response_model=KeyCreated,
+    summary="Create an API key (the key is returned only once)",
+)
 def create_key(body: KeyCreate, session: Session = SESSION):
     """Creates a key with the given scopes."""
-    row, key = service.create_key(session=session, name=body.name,
-                                  scopes=",".join(body.scopes), now=utcnow())
+    row, key = service.create_key(
+        session=session, name=body.name, scopes=",".join(body.scopes), now=utcnow()
+    )
     return KeyCreated.model_validate({**KeyRead.model_validate(row).model_dump(), "key": key})
 
 

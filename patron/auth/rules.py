@@ -23,7 +23,7 @@ def split_key(key: str) -> str | None:
     """Return the lookup prefix of a well-formed key, or None."""
     if not key.startswith(KEY_PREFIX):
         return None
-    parts = key[len(KEY_PREFIX):].split("_", 1)
+    parts = key[len(KEY_PREFIX) :].split("_", 1)
     return parts[0] if len(parts) == 2 and len(parts[0]) == 12 else None
 
 

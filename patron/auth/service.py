@@ -20,8 +20,13 @@ def create_key(*, session: Session, name: str, scopes: str, now: datetime) -> tu
     except ValueError as exc:
         raise InvalidInput(str(exc))
     key, prefix = rules.new_api_key()
-    row = ApiKey(name=name or "unnamed", prefix=prefix, key_hash=rules.hash_api_key(key),
-                 scopes=",".join(sorted(parsed)), created_at=now)
+    row = ApiKey(
+        name=name or "unnamed",
+        prefix=prefix,
+        key_hash=rules.hash_api_key(key),
+        scopes=",".join(sorted(parsed)),
+        created_at=now,
+    )
     session.add(row)
     session.flush()
     return row, key
@@ -58,16 +63,18 @@ def authenticate_key(*, factory: sessionmaker, key: str, scope: str) -> int:
         return row.id
 
 
-def create_user(*, session: Session, email: str, password: str, now: datetime,
-                is_admin: bool = True) -> User:
+def create_user(
+    *, session: Session, email: str, password: str, now: datetime, is_admin: bool = True
+) -> User:
     """Creates a dashboard user with a hashed password."""
     if len(password) < 8:
         raise InvalidInput("password must have at least 8 characters")
     email = email.strip().lower()
     if session.scalar(select(User).where(User.email == email)):
         raise Conflict(f"a user {email} exists already")
-    user = User(email=email, password_hash=rules.hash_password(password), is_admin=is_admin,
-                created_at=now)
+    user = User(
+        email=email, password_hash=rules.hash_password(password), is_admin=is_admin, created_at=now
+    )
     session.add(user)
     session.flush()
     return user

@@ -38,31 +38,44 @@ class CustomerPage:
 def _matches(text: str):
     """Condition: the customer's email, name, external id or id contains text."""
     needle = text.strip().lower()
-    full_name = (func.coalesce(Customer.first_name, "") + " "
-                 + func.coalesce(Customer.last_name, ""))
-    conditions = [func.lower(column).contains(needle, autoescape=True)
-                  for column in (Customer.email, Customer.external_id, full_name)]
+    full_name = func.coalesce(Customer.first_name, "") + " " + func.coalesce(Customer.last_name, "")
+    conditions = [
+        func.lower(column).contains(needle, autoescape=True)
+        for column in (Customer.email, Customer.external_id, full_name)
+    ]
     if needle.isdigit():
         conditions.append(Customer.id == int(needle))
     return or_(*conditions)
 
 
-def search_customers(*, session: Session, text: str | None = None, before: int | None = None,
-                     limit: int = PAGE_SIZE) -> CustomerPage:
+def search_customers(
+    *, session: Session, text: str | None = None, before: int | None = None, limit: int = PAGE_SIZE
+) -> CustomerPage:
     """Lists customers newest first, filtered by text, from the cursor `before` (an id)."""
-    query = (select(Customer, CustomerStats)
-             .outerjoin(CustomerStats, CustomerStats.customer_id == Customer.id)
-             .order_by(Customer.id.desc()).limit(limit + 1))
+    query = (
+        select(Customer, CustomerStats)
+        .outerjoin(CustomerStats, CustomerStats.customer_id == Customer.id)
+        .order_by(Customer.id.desc())
+        .limit(limit + 1)
+    )
     if text and text.strip():
         query = query.where(_matches(text))
     if before is not None:
         query = query.where(Customer.id < before)
     found = session.execute(query).all()
-    rows = [CustomerRow(
-        id=c.id, external_id=c.external_id, email=c.email, name=display_name(c),
-        created_at=c.created_at, order_count=s.order_count if s else 0,
-        total_spent_cents=s.total_spent_cents if s else 0,
-        last_order_at=s.last_order_at if s else None) for c, s in found[:limit]]
+    rows = [
+        CustomerRow(
+            id=c.id,
+            external_id=c.external_id,
+            email=c.email,
+            name=display_name(c),
+            created_at=c.created_at,
+            order_count=s.order_count if s else 0,
+            total_spent_cents=s.total_spent_cents if s else 0,
+            last_order_at=s.last_order_at if s else None,
+        )
+        for c, s in found[:limit]
+    ]
     return CustomerPage(rows, rows[-1].id if len(found) > limit else None)
 
 
@@ -79,20 +92,34 @@ def customer_stats(*, session: Session, customer_id: int) -> CustomerStats | Non
 
 def customer_orders(*, session: Session, customer_id: int, limit: int = 50) -> list[Order]:
     """The customer's latest orders with their lines, newest first."""
-    return list(session.scalars(
-        select(Order).where(Order.customer_id == customer_id)
-        .order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(Order)
+            .where(Order.customer_id == customer_id)
+            .order_by(Order.placed_at.desc(), Order.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def customer_events(*, session: Session, customer_id: int, limit: int = 25) -> list[Event]:
     """The customer's latest events, newest first."""
-    return list(session.scalars(
-        select(Event).where(Event.customer_id == customer_id)
-        .order_by(Event.occurred_at.desc(), Event.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(Event)
+            .where(Event.customer_id == customer_id)
+            .order_by(Event.occurred_at.desc(), Event.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def anonymous_ids(*, session: Session, customer_id: int) -> list[str]:
     """Anonymous visitor ids linked to the customer."""
-    return list(session.scalars(
-        select(AnonymousId.anonymous_id).where(AnonymousId.customer_id == customer_id)
-        .order_by(AnonymousId.linked_at)))
+    return list(
+        session.scalars(
+            select(AnonymousId.anonymous_id)
+            .where(AnonymousId.customer_id == customer_id)
+            .order_by(AnonymousId.linked_at)
+        )
+    )

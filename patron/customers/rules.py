@@ -11,8 +11,19 @@ from patron.customers.tables import CONSENT_CHANNELS, CONSENT_STATUSES, ORDER_ST
 from patron.errors import InvalidInput
 
 # Currencies whose minor unit is not 1/100 (ISO 4217).
-_MINOR_DIGITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "HUF": 2, "BHD": 3,
-                 "KWD": 3, "JOD": 3, "OMR": 3, "TND": 3}
+_MINOR_DIGITS = {
+    "JPY": 0,
+    "KRW": 0,
+    "VND": 0,
+    "CLP": 0,
+    "ISK": 0,
+    "HUF": 2,
+    "BHD": 3,
+    "KWD": 3,
+    "JOD": 3,
+    "OMR": 3,
+    "TND": 3,
+}
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTED_EXCLUDED = ("cancelled", "refunded")

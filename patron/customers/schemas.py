@@ -12,8 +12,7 @@ from patron.errors import InvalidInput
 
 Channel = Literal["email", "sms", "push"]
 ConsentStatus = Literal["granted", "denied", "unsubscribed", "unknown"]
-OrderStatus = Literal["placed", "paid", "fulfilled", "cancelled", "refunded",
-                      "partially_refunded"]
+OrderStatus = Literal["placed", "paid", "fulfilled", "cancelled", "refunded", "partially_refunded"]
 Cents = StrictInt
 MAX_CENTS = 10**15  # a billion billion-dollar orders would still fit in a signed 64-bit column
 
@@ -34,8 +33,12 @@ class ConsentIn(_In):
     """A consent status on one channel and where it came from."""
 
     status: ConsentStatus
-    source: str = Field("api", min_length=1, max_length=64,
-                        description="Where the consent was given, e.g. `checkout`.")
+    source: str = Field(
+        "api",
+        min_length=1,
+        max_length=64,
+        description="Where the consent was given, e.g. `checkout`.",
+    )
 
 
 class ConsentRead(_Out):
@@ -57,9 +60,11 @@ class _CustomerFields(_In):
     locale: str | None = Field(None, max_length=35, examples=["en-US"])
     time_zone: str | None = Field(None, max_length=64, examples=["Europe/Paris"])
     attributes: dict[str, Any] | None = Field(
-        None, description="Custom attributes, merged into the stored ones.")
+        None, description="Custom attributes, merged into the stored ones."
+    )
     consent: dict[Channel, ConsentIn] | None = Field(
-        None, examples=[{"email": {"status": "granted", "source": "signup_form"}}])
+        None, examples=[{"email": {"status": "granted", "source": "signup_form"}}]
+    )
 
     def profile(self) -> dict:
         """The profile fields that were sent, as the service expects them."""
@@ -170,8 +175,10 @@ class OrderCreate(_In):
     coupon_code: str | None = Field(None, max_length=128)
     lines: list[OrderLineCreate] = Field(default_factory=list, max_length=1000)
     create_customer: bool = Field(
-        False, description="Create the customer when the external id is unknown "
-                           "(otherwise an unknown customer is refused with 422).")
+        False,
+        description="Create the customer when the external id is unknown "
+        "(otherwise an unknown customer is refused with 422).",
+    )
 
     def to_input(self) -> OrderInput:
         """The service's order input; the total defaults to the lines' sum less the discount."""
@@ -181,12 +188,18 @@ class OrderCreate(_In):
             if not lines:
                 raise InvalidInput("total_cents is required when the order has no lines")
             total = max(sum(line.total_cents for line in lines) - self.discount_cents, 0)
-        return OrderInput(external_id=self.external_id,
-                          customer_external_id=self.customer_external_id,
-                          placed_at=self.placed_at.astimezone(UTC), total_cents=total,
-                          currency=self.currency.upper(), status=self.status,
-                          discount_cents=self.discount_cents, coupon_code=self.coupon_code,
-                          source="api", lines=lines)
+        return OrderInput(
+            external_id=self.external_id,
+            customer_external_id=self.customer_external_id,
+            placed_at=self.placed_at.astimezone(UTC),
+            total_cents=total,
+            currency=self.currency.upper(),
+            status=self.status,
+            discount_cents=self.discount_cents,
+            coupon_code=self.coupon_code,
+            source="api",
+            lines=lines,
+        )
 
 
 class OrderLineRead(_Out):

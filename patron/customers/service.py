@@ -57,23 +57,24 @@ def _apply_profile(customer: Customer, profile: dict) -> None:
         customer.attributes = {**(customer.attributes or {}), **profile["attributes"]}
 
 
-def create_customer(*, session: Session, external_id: str, profile: dict, now: datetime
-                    ) -> Customer:
+def create_customer(
+    *, session: Session, external_id: str, profile: dict, now: datetime
+) -> Customer:
     """Creates a customer; a duplicate external id is a conflict."""
     if find_customer(session=session, external_id=external_id) is not None:
         raise Conflict(f"a customer with external id {external_id!r} exists already")
     return upsert_customer(session=session, external_id=external_id, profile=profile, now=now)
 
 
-def upsert_customer(*, session: Session, external_id: str, profile: dict, now: datetime
-                    ) -> Customer:
+def upsert_customer(
+    *, session: Session, external_id: str, profile: dict, now: datetime
+) -> Customer:
     """Creates the customer with this external id, or updates the fields given."""
     if not external_id or len(external_id) > 255:
         raise InvalidInput("customer external id must be 1 to 255 characters")
     customer = find_customer(session=session, external_id=external_id)
     if customer is None:
-        customer = Customer(external_id=external_id, attributes={}, created_at=now,
-                            updated_at=now)
+        customer = Customer(external_id=external_id, attributes={}, created_at=now, updated_at=now)
         _apply_profile(customer, profile)
         session.add(customer)
         session.flush()
@@ -82,18 +83,26 @@ def upsert_customer(*, session: Session, external_id: str, profile: dict, now: d
         _apply_profile(customer, profile)
         customer.updated_at = now
     for channel, status in (profile.get("consent") or {}).items():
-        set_consent(session=session, customer=customer, channel=channel, status=status,
-                    source=profile.get("consent_source", "api"), now=now)
+        set_consent(
+            session=session,
+            customer=customer,
+            channel=channel,
+            status=status,
+            source=profile.get("consent_source", "api"),
+            now=now,
+        )
     session.flush()
     return customer
 
 
-def update_customer(*, session: Session, customer_id: int, profile: dict, now: datetime
-                    ) -> Customer:
+def update_customer(
+    *, session: Session, customer_id: int, profile: dict, now: datetime
+) -> Customer:
     """Updates the given fields of an existing customer."""
     customer = get_customer(session=session, customer_id=customer_id)
-    return upsert_customer(session=session, external_id=customer.external_id,
-                           profile=profile, now=now)
+    return upsert_customer(
+        session=session, external_id=customer.external_id, profile=profile, now=now
+    )
 
 
 def delete_customer(*, session: Session, customer_id: int, now: datetime) -> None:
@@ -103,14 +112,16 @@ def delete_customer(*, session: Session, customer_id: int, now: datetime) -> Non
     hooks.customer_activity(session, [customer_id], now)
 
 
-def set_consent(*, session: Session, customer: Customer, channel: str, status: str,
-                source: str, now: datetime) -> None:
+def set_consent(
+    *, session: Session, customer: Customer, channel: str, status: str, source: str, now: datetime
+) -> None:
     """Records a customer's consent status on one channel."""
     rules.check_consent(channel, status)
     current = next((c for c in customer.consents if c.channel == channel), None)
     if current is None:
-        customer.consents.append(Consent(channel=channel, status=status, updated_at=now,
-                                         source=source))
+        customer.consents.append(
+            Consent(channel=channel, status=status, updated_at=now, source=source)
+        )
     elif current.status != status:
         current.status, current.updated_at, current.source = status, now, source
 
@@ -120,21 +131,23 @@ def consent_status(customer: Customer, channel: str) -> str:
     return next((c.status for c in customer.consents if c.channel == channel), "unknown")
 
 
-def link_anonymous_id(*, session: Session, anonymous_id: str, customer_id: int,
-                      now: datetime) -> None:
+def link_anonymous_id(
+    *, session: Session, anonymous_id: str, customer_id: int, now: datetime
+) -> None:
     """Links an anonymous id to a customer and gives them its earlier events."""
     if not anonymous_id:
         return
     link = session.get(AnonymousId, anonymous_id)
     if link is None:
-        session.add(AnonymousId(anonymous_id=anonymous_id, customer_id=customer_id,
-                                linked_at=now))
+        session.add(AnonymousId(anonymous_id=anonymous_id, customer_id=customer_id, linked_at=now))
     elif link.customer_id != customer_id:
         link.customer_id, link.linked_at = customer_id, now
     # coalesce() keeps SQLite on the anonymous_id index instead of the customer_id one.
-    session.execute(update(Event).where(Event.anonymous_id == anonymous_id,
-                                        func.coalesce(Event.customer_id, 0) == 0)
-                    .values(customer_id=customer_id))
+    session.execute(
+        update(Event)
+        .where(Event.anonymous_id == anonymous_id, func.coalesce(Event.customer_id, 0) == 0)
+        .values(customer_id=customer_id)
+    )
     session.flush()
     refresh_stats(session, customer_ids=[customer_id])
 
@@ -145,8 +158,16 @@ def customer_for_anonymous(*, session: Session, anonymous_id: str) -> int | None
     return link.customer_id if link else None
 
 
-def upsert_product(*, session: Session, sku: str, name: str, category: str | None,
-                   price_cents: int, currency: str, now: datetime) -> Product:
+def upsert_product(
+    *,
+    session: Session,
+    sku: str,
+    name: str,
+    category: str | None,
+    price_cents: int,
+    currency: str,
+    now: datetime,
+) -> Product:
     """Creates or updates a product by SKU."""
     if not sku:
         raise InvalidInput("product sku is required")
@@ -167,8 +188,9 @@ def _product_ids(session: Session, skus: set[str]) -> dict[str, tuple[int, str |
     """Map SKUs to (product id, category) for the products that exist."""
     if not skus:
         return {}
-    rows = session.execute(select(Product.sku, Product.id, Product.category)
-                           .where(Product.sku.in_(skus)))
+    rows = session.execute(
+        select(Product.sku, Product.id, Product.category).where(Product.sku.in_(skus))
+    )
     return {sku: (pid, cat) for sku, pid, cat in rows}
 
 
@@ -178,30 +200,43 @@ def _build_lines(session: Session, lines: tuple[rules.LineInput, ...]) -> list[O
     built = []
     for line in lines:
         product_id, category = known.get(line.sku, (None, None))
-        built.append(OrderLine(product_id=product_id, sku=line.sku, name=line.name,
-                               category=line.category or category, quantity=line.quantity,
-                               unit_price_cents=line.unit_price_cents,
-                               total_cents=line.total_cents))
+        built.append(
+            OrderLine(
+                product_id=product_id,
+                sku=line.sku,
+                name=line.name,
+                category=line.category or category,
+                quantity=line.quantity,
+                unit_price_cents=line.unit_price_cents,
+                total_cents=line.total_cents,
+            )
+        )
     return built
 
 
-def record_order(*, session: Session, order: rules.OrderInput, now: datetime,
-                 create_customer_if_missing: bool = True) -> tuple[Order, bool]:
+def record_order(
+    *,
+    session: Session,
+    order: rules.OrderInput,
+    now: datetime,
+    create_customer_if_missing: bool = True,
+) -> tuple[Order, bool]:
     """Creates or replaces an order by external id; returns (order, created)."""
     order = order.validated()
     customer = find_customer(session=session, external_id=order.customer_external_id)
     if customer is None:
         if not create_customer_if_missing:
             raise InvalidInput(f"customer {order.customer_external_id!r} does not exist")
-        customer = upsert_customer(session=session, external_id=order.customer_external_id,
-                                   profile={}, now=now)
+        customer = upsert_customer(
+            session=session, external_id=order.customer_external_id, profile={}, now=now
+        )
     row = session.scalar(select(Order).where(Order.external_id == order.external_id))
     created = row is None
     old_customer = None if created else row.customer_id
-    row = write_order(session=session, order=order, customer_id=customer.id, existing=row,
-                      now=now)
-    customers_changed(session=session, customer_ids={customer.id, old_customer or customer.id},
-                      now=now)
+    row = write_order(session=session, order=order, customer_id=customer.id, existing=row, now=now)
+    customers_changed(
+        session=session, customer_ids={customer.id, old_customer or customer.id}, now=now
+    )
     return row, created
 
 
@@ -211,8 +246,9 @@ def customers_changed(*, session: Session, customer_ids: set[int], now: datetime
     hooks.customer_activity(session, customer_ids, now)
 
 
-def refund_order(*, session: Session, external_id: str, amount_cents: int | None,
-                 now: datetime) -> Order:
+def refund_order(
+    *, session: Session, external_id: str, amount_cents: int | None, now: datetime
+) -> Order:
     """Refunds an order in full (amount None) or by a further amount."""
     row = session.scalar(select(Order).where(Order.external_id == external_id))
     if row is None:
@@ -241,18 +277,37 @@ def cancel_order(*, session: Session, external_id: str, now: datetime) -> Order:
     return row
 
 
-def record_event(*, session: Session, message_id: str, type_: str, name: str | None,
-                 customer_id: int | None, anonymous_id: str | None, properties: dict,
-                 context: dict, occurred_at: datetime, received_at: datetime) -> bool:
+def record_event(
+    *,
+    session: Session,
+    message_id: str,
+    type_: str,
+    name: str | None,
+    customer_id: int | None,
+    anonymous_id: str | None,
+    properties: dict,
+    context: dict,
+    occurred_at: datetime,
+    received_at: datetime,
+) -> bool:
     """Stores an event once per message id; returns False for a replay."""
     if session.scalar(select(func.count()).where(Event.message_id == message_id)):
         return False
     try:
         with session.begin_nested():
-            session.add(Event(message_id=message_id, type=type_, name=name,
-                              customer_id=customer_id, anonymous_id=anonymous_id,
-                              properties=properties, context=context,
-                              occurred_at=occurred_at, received_at=received_at))
+            session.add(
+                Event(
+                    message_id=message_id,
+                    type=type_,
+                    name=name,
+                    customer_id=customer_id,
+                    anonymous_id=anonymous_id,
+                    properties=properties,
+                    context=context,
+                    occurred_at=occurred_at,
+                    received_at=received_at,
+                )
+            )
     except IntegrityError:
         return False
     if customer_id is not None:
@@ -281,13 +336,23 @@ def _customer_search(q: str):
     """Case-insensitive match of external id, email or name (portable LIKE on lower())."""
     pattern = f"%{_escape_like(q.strip().lower())}%"
     full_name = func.coalesce(Customer.first_name, "") + " " + func.coalesce(Customer.last_name, "")
-    return or_(*(func.lower(column).like(pattern, escape="\\")
-                 for column in (Customer.external_id, Customer.email, full_name)))
+    return or_(
+        *(
+            func.lower(column).like(pattern, escape="\\")
+            for column in (Customer.external_id, Customer.email, full_name)
+        )
+    )
 
 
-def list_customers(*, session: Session, q: str | None = None, email_consent: str | None = None,
-                   min_orders: int | None = None, after_id: int | None = None,
-                   limit: int = 50) -> list[Customer]:
+def list_customers(
+    *,
+    session: Session,
+    q: str | None = None,
+    email_consent: str | None = None,
+    min_orders: int | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> list[Customer]:
     """Lists customers by id after `after_id`, optionally searched and filtered."""
     query = select(Customer).order_by(Customer.id).limit(limit)
     if after_id is not None:
@@ -298,11 +363,15 @@ def list_customers(*, session: Session, q: str | None = None, email_consent: str
         rules.check_consent("email", email_consent)
         given = select(Consent.customer_id).where(Consent.channel == "email")
         matching = given.where(Consent.status == email_consent)
-        query = query.where(Customer.id.in_(matching) if email_consent != "unknown" else or_(
-            Customer.id.in_(matching), Customer.id.not_in(given)))
+        query = query.where(
+            Customer.id.in_(matching)
+            if email_consent != "unknown"
+            else or_(Customer.id.in_(matching), Customer.id.not_in(given))
+        )
     if min_orders is not None:
         query = query.join(CustomerStats, CustomerStats.customer_id == Customer.id).where(
-            CustomerStats.order_count >= min_orders)
+            CustomerStats.order_count >= min_orders
+        )
     return list(session.scalars(query))
 
 
@@ -310,22 +379,31 @@ def stats_of(*, session: Session, customer_ids: Collection[int]) -> dict[int, Cu
     """The aggregates of the given customers, by customer id."""
     if not customer_ids:
         return {}
-    rows = session.scalars(select(CustomerStats).where(
-        CustomerStats.customer_id.in_(list(customer_ids))))
+    rows = session.scalars(
+        select(CustomerStats).where(CustomerStats.customer_id.in_(list(customer_ids)))
+    )
     return {row.customer_id: row for row in rows}
 
 
-def record_consents(*, session: Session, customer: Customer,
-                    consents: dict[str, tuple[str, str]], now: datetime) -> None:
+def record_consents(
+    *, session: Session, customer: Customer, consents: dict[str, tuple[str, str]], now: datetime
+) -> None:
     """Records several channels' consent, each as (status, source)."""
     for channel, (status, source) in consents.items():
-        set_consent(session=session, customer=customer, channel=channel, status=status,
-                    source=source, now=now)
+        set_consent(
+            session=session,
+            customer=customer,
+            channel=channel,
+            status=status,
+            source=source,
+            now=now,
+        )
     session.flush()
 
 
-def customers_by_external_id(*, session: Session, external_ids: Collection[str]
-                             ) -> dict[str, Customer]:
+def customers_by_external_id(
+    *, session: Session, external_ids: Collection[str]
+) -> dict[str, Customer]:
     """The customers with the given external ids, by external id."""
     if not external_ids:
         return {}
@@ -348,8 +426,9 @@ def products_by_sku(*, session: Session, skus: Collection[str]) -> dict[str, Pro
     return {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(list(skus))))}
 
 
-def list_products(*, session: Session, category: str | None = None, after_id: int | None = None,
-                  limit: int = 50) -> list[Product]:
+def list_products(
+    *, session: Session, category: str | None = None, after_id: int | None = None, limit: int = 50
+) -> list[Product]:
     """Lists products by id after `after_id`, optionally of one category."""
     query = select(Product).order_by(Product.id).limit(limit)
     if after_id is not None:
@@ -359,17 +438,28 @@ def list_products(*, session: Session, category: str | None = None, after_id: in
     return list(session.scalars(query))
 
 
-def create_order(*, session: Session, order: rules.OrderInput, now: datetime,
-                 create_customer_if_missing: bool = False) -> Order:
+def create_order(
+    *,
+    session: Session,
+    order: rules.OrderInput,
+    now: datetime,
+    create_customer_if_missing: bool = False,
+) -> Order:
     """Creates an order; a duplicate external id is a conflict."""
     if session.scalar(select(Order.id).where(Order.external_id == order.external_id)):
         raise Conflict(f"an order with external id {order.external_id!r} exists already")
-    return record_order(session=session, order=order, now=now,
-                        create_customer_if_missing=create_customer_if_missing)[0]
+    return record_order(
+        session=session, order=order, now=now, create_customer_if_missing=create_customer_if_missing
+    )[0]
 
 
-def list_orders(*, session: Session, customer_id: int | None = None,
-                after_id: int | None = None, limit: int = 50) -> list[Order]:
+def list_orders(
+    *,
+    session: Session,
+    customer_id: int | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> list[Order]:
     """Lists orders by id after `after_id`, optionally of one customer."""
     query = select(Order).order_by(Order.id).limit(limit)
     if after_id is not None:
@@ -379,8 +469,7 @@ def list_orders(*, session: Session, customer_id: int | None = None,
     return list(session.scalars(query))
 
 
-def orders_by_external_id(*, session: Session, external_ids: Collection[str]
-                          ) -> dict[str, Order]:
+def orders_by_external_id(*, session: Session, external_ids: Collection[str]) -> dict[str, Order]:
     """The orders with the given external ids, by external id."""
     if not external_ids:
         return {}
@@ -388,8 +477,14 @@ def orders_by_external_id(*, session: Session, external_ids: Collection[str]
     return {row.external_id: row for row in rows}
 
 
-def write_order(*, session: Session, order: rules.OrderInput, customer_id: int,
-                existing: Order | None, now: datetime) -> Order:
+def write_order(
+    *,
+    session: Session,
+    order: rules.OrderInput,
+    customer_id: int,
+    existing: Order | None,
+    now: datetime,
+) -> Order:
     """Creates or replaces an order row; the caller runs customers_changed afterwards."""
     order = order.validated()
     row = existing or Order(external_id=order.external_id, created_at=now)
@@ -409,12 +504,18 @@ def customer_ids(*, session: Session, external_ids: Collection[str]) -> dict[str
     """Ids of the existing customers with the given external ids, by external id."""
     if not external_ids:
         return {}
-    return dict(session.execute(select(Customer.external_id, Customer.id)
-                                .where(Customer.external_id.in_(list(external_ids)))).all())
+    return dict(
+        session.execute(
+            select(Customer.external_id, Customer.id).where(
+                Customer.external_id.in_(list(external_ids))
+            )
+        ).all()
+    )
 
 
-def ensure_customers(*, session: Session, external_ids: Collection[str], now: datetime
-                     ) -> dict[str, int]:
+def ensure_customers(
+    *, session: Session, external_ids: Collection[str], now: datetime
+) -> dict[str, int]:
     """Ids of customers by external id, creating missing ones (empty profiles) in bulk."""
     wanted = set(external_ids)
     ids = customer_ids(session=session, external_ids=wanted)
@@ -422,29 +523,50 @@ def ensure_customers(*, session: Session, external_ids: Collection[str], now: da
     if any(not ext or len(ext) > 255 for ext in missing):
         raise InvalidInput("customer external id must be 1 to 255 characters")
     if missing:
-        created = dict(session.execute(
-            insert(Customer).returning(Customer.external_id, Customer.id),
-            [dict(external_id=ext, attributes={}, created_at=now, updated_at=now)
-             for ext in missing]).all())
-        session.execute(insert(CustomerStats), [{"customer_id": cid}
-                                                 for cid in created.values()])
+        created = dict(
+            session.execute(
+                insert(Customer).returning(Customer.external_id, Customer.id),
+                [
+                    dict(external_id=ext, attributes={}, created_at=now, updated_at=now)
+                    for ext in missing
+                ],
+            ).all()
+        )
+        session.execute(insert(CustomerStats), [{"customer_id": cid} for cid in created.values()])
         ids.update(created)
     return ids
 
 
-def insert_orders(*, session: Session, orders: Collection[tuple[rules.OrderInput, int]],
-                  now: datetime) -> dict[str, int]:
+def insert_orders(
+    *, session: Session, orders: Collection[tuple[rules.OrderInput, int]], now: datetime
+) -> dict[str, int]:
     """Inserts new (order, customer id) pairs with their lines in bulk; returns ids by
     external id. The caller runs refresh_stats once for the customers."""
     orders = [(order.validated(), customer_id) for order, customer_id in orders]
     if not orders:
         return {}
-    ids = dict(session.execute(insert(Order).returning(Order.external_id, Order.id), [dict(
-        external_id=o.external_id, customer_id=cid, placed_at=o.placed_at, status=o.status,
-        currency=rules.check_currency(o.currency), total_cents=o.total_cents,
-        discount_cents=o.discount_cents, refunded_cents=o.refunded_cents,
-        coupon_code=o.coupon_code, source=o.source, created_at=now, updated_at=now)
-        for o, cid in orders]).all())
+    ids = dict(
+        session.execute(
+            insert(Order).returning(Order.external_id, Order.id),
+            [
+                dict(
+                    external_id=o.external_id,
+                    customer_id=cid,
+                    placed_at=o.placed_at,
+                    status=o.status,
+                    currency=rules.check_currency(o.currency),
+                    total_cents=o.total_cents,
+                    discount_cents=o.discount_cents,
+                    refunded_cents=o.refunded_cents,
+                    coupon_code=o.coupon_code,
+                    source=o.source,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for o, cid in orders
+            ],
+        ).all()
+    )
     known = _product_ids(session, {x.sku for o, _ in orders for x in o.lines if x.sku})
     lines = [_line_values(ids[o.external_id], x, known) for o, _ in orders for x in o.lines]
     if lines:
@@ -452,10 +574,18 @@ def insert_orders(*, session: Session, orders: Collection[tuple[rules.OrderInput
     return ids
 
 
-def _line_values(order_id: int, line: rules.LineInput,
-                 known: dict[str, tuple[int, str | None]]) -> dict:
+def _line_values(
+    order_id: int, line: rules.LineInput, known: dict[str, tuple[int, str | None]]
+) -> dict:
     """Column values of one order line, linked to its product when the SKU is known."""
     product_id, category = known.get(line.sku, (None, None))
-    return dict(order_id=order_id, product_id=product_id, sku=line.sku, name=line.name,
-                category=line.category or category, quantity=line.quantity,
-                unit_price_cents=line.unit_price_cents, total_cents=line.total_cents)
+    return dict(
+        order_id=order_id,
+        product_id=product_id,
+        sku=line.sku,
+        name=line.name,
+        category=line.category or category,
+        quantity=line.quantity,
+        unit_price_cents=line.unit_price_cents,
+        total_cents=line.total_cents,
+    )

@@ -86,15 +86,23 @@ def _stats_select(customer_ids: list[int] | None):
     return query
 
 
-_COLUMNS = ["customer_id", "first_order_at", "last_order_at", "order_count", "purchase_days",
-            "total_spent_cents", "first_day_cents", "last_event_at"]
+_COLUMNS = [
+    "customer_id",
+    "first_order_at",
+    "last_order_at",
+    "order_count",
+    "purchase_days",
+    "total_spent_cents",
+    "first_day_cents",
+    "last_event_at",
+]
 
 
 def refresh_stats(session: Session, *, customer_ids: Iterable[int]) -> None:
     """Recompute the aggregates of the given customers from their orders and events."""
     ids = sorted(set(customer_ids))
     for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
+        chunk = ids[start : start + 5000]
         session.execute(delete(CustomerStats).where(CustomerStats.customer_id.in_(chunk)))
         session.execute(insert(CustomerStats).from_select(_COLUMNS, _stats_select(chunk)))
 
@@ -111,7 +119,9 @@ def touch_last_event(session: Session, *, customer_id: int, occurred_at) -> None
     stats = CustomerStats
     session.execute(
         update(stats)
-        .where(stats.customer_id == customer_id,
-               or_(stats.last_event_at.is_(None), stats.last_event_at < occurred_at))
+        .where(
+            stats.customer_id == customer_id,
+            or_(stats.last_event_at.is_(None), stats.last_event_at < occurred_at),
+        )
         .values(last_event_at=occurred_at)
     )

@@ -26,8 +26,7 @@ class Customer(Base):
 
     __tablename__ = "customers"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     external_id: Mapped[str] = mapped_column(String(255), unique=True)
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     phone: Mapped[str | None] = mapped_column(String(64))
@@ -41,7 +40,8 @@ class Customer(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     consents: Mapped[list[Consent]] = relationship(
-        back_populates="customer", cascade="all, delete-orphan", lazy="selectin")
+        back_populates="customer", cascade="all, delete-orphan", lazy="selectin"
+    )
 
 
 class Consent(Base):
@@ -50,7 +50,8 @@ class Consent(Base):
     __tablename__ = "consents"
 
     customer_id: Mapped[int] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     status: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -66,7 +67,8 @@ class AnonymousId(Base):
 
     anonymous_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     customer_id: Mapped[int] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -91,8 +93,7 @@ class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (Index("ix_orders_customer_placed", "customer_id", "placed_at"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     external_id: Mapped[str] = mapped_column(String(255), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -107,8 +108,11 @@ class Order(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     lines: Mapped[list[OrderLine]] = relationship(
-        back_populates="order", cascade="all, delete-orphan", lazy="selectin",
-        order_by="OrderLine.id")
+        back_populates="order",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="OrderLine.id",
+    )
 
 
 class OrderLine(Base):
@@ -121,12 +125,11 @@ class OrderLine(Base):
         Index("ix_order_lines_sku", "sku", "order_id"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True)
-    order_id: Mapped[int] = mapped_column(
-        ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     product_id: Mapped[int | None] = mapped_column(
-        ForeignKey("products.id", ondelete="SET NULL"), index=True)
+        ForeignKey("products.id", ondelete="SET NULL"), index=True
+    )
     sku: Mapped[str | None] = mapped_column(String(128))
     name: Mapped[str | None] = mapped_column(String(255))
     category: Mapped[str | None] = mapped_column(String(255))
@@ -148,13 +151,11 @@ class Event(Base):
         Index("ix_events_name_time", "name", "occurred_at", "customer_id"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     type: Mapped[str] = mapped_column(String(16))
     name: Mapped[str | None] = mapped_column(String(255))
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     anonymous_id: Mapped[str | None] = mapped_column(String(255))
     properties: Mapped[dict] = mapped_column(JSONType, default=dict)
     context: Mapped[dict] = mapped_column(JSONType, default=dict)
@@ -173,7 +174,8 @@ class CustomerStats(Base):
     __tablename__ = "customer_stats"
 
     customer_id: Mapped[int] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
     first_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     order_count: Mapped[int] = mapped_column(Integer, default=0, index=True)

@@ -15,9 +15,14 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def overview_page(request: Request, start: str | None = Query(None, alias="from"),
-                  end: str | None = Query(None, alias="to"), preset: int | None = None,
-                  _user=Depends(current_user), session: Session = SESSION):
+def overview_page(
+    request: Request,
+    start: str | None = Query(None, alias="from"),
+    end: str | None = Query(None, alias="to"),
+    preset: int | None = None,
+    _user=Depends(current_user),
+    session: Session = SESSION,
+):
     """Show customers, orders, revenue, repeat rate and order value for a date range."""
     today, error = utcnow().date(), None
     try:
@@ -33,10 +38,17 @@ def overview_page(request: Request, start: str | None = Query(None, alias="from"
         "orders": periods.relative_change(now.orders, then.orders),
         "revenue": periods.relative_change(now.revenue_cents, then.revenue_cents),
         "repeat_rate": periods.point_change(now.repeat_rate, then.repeat_rate),
-        "average_order": periods.relative_change(now.average_order_cents,
-                                                 then.average_order_cents),
+        "average_order": periods.relative_change(now.average_order_cents, then.average_order_cents),
     }
-    return render(request, "dashboard/overview.html", {
-        "overview": result, "changes": changes, "error": error, "presets": periods.PRESETS,
-        "preset": preset if error is None else None,
-        "chart": charts.daily_revenue_chart(result.daily_revenue)})
+    return render(
+        request,
+        "dashboard/overview.html",
+        {
+            "overview": result,
+            "changes": changes,
+            "error": error,
+            "presets": periods.PRESETS,
+            "preset": preset if error is None else None,
+            "chart": charts.daily_revenue_chart(result.daily_revenue),
+        },
+    )

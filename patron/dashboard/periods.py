@@ -52,8 +52,7 @@ def _parse(value: str, name: str) -> date:
         raise InvalidInput(f"{name} must be a date like 2025-01-31, got {value!r}")
 
 
-def choose_period(*, start: str | None, end: str | None, preset: int | None,
-                  today: date) -> Period:
+def choose_period(*, start: str | None, end: str | None, preset: int | None, today: date) -> Period:
     """The period asked for by the overview form: from/to dates, a preset, or the default."""
     if preset is not None:
         if preset not in PRESETS:
@@ -75,7 +74,7 @@ class Change:
     """How a figure moved against the previous period."""
 
     text: str
-    direction: str   # "up", "down" or "flat"
+    direction: str  # "up", "down" or "flat"
 
 
 def relative_change(current: float | None, before: float | None) -> Change:

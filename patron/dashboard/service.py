@@ -65,19 +65,33 @@ def _counted_in(start: datetime, end: datetime):
 def figures(*, session: Session, start: datetime, end: datetime) -> Figures:
     """Computes the headline figures of orders placed in [start, end)."""
     orders, buyers, revenue = session.execute(
-        select(func.count(), func.count(Order.customer_id.distinct()),
-               func.coalesce(func.sum(Order.total_cents - Order.refunded_cents), 0))
-        .where(_counted_in(start, end))).one()
+        select(
+            func.count(),
+            func.count(Order.customer_id.distinct()),
+            func.coalesce(func.sum(Order.total_cents - Order.refunded_cents), 0),
+        ).where(_counted_in(start, end))
+    ).one()
     repeat = session.scalar(
         select(func.count(Order.customer_id.distinct()))
         .join(CustomerStats, CustomerStats.customer_id == Order.customer_id)
-        .where(_counted_in(start, end), Order.placed_at > CustomerStats.first_order_at))
-    new = session.scalar(select(func.count()).select_from(CustomerStats)
-                         .where(_in_range(CustomerStats.first_order_at, start, end)))
-    total = session.scalar(select(func.count()).select_from(Customer)
-                           .where(Customer.created_at < end))
-    return Figures(customers_total=total or 0, buyers=buyers, new_buyers=new or 0,
-                   repeat_buyers=repeat or 0, orders=orders, revenue_cents=int(revenue))
+        .where(_counted_in(start, end), Order.placed_at > CustomerStats.first_order_at)
+    )
+    new = session.scalar(
+        select(func.count())
+        .select_from(CustomerStats)
+        .where(_in_range(CustomerStats.first_order_at, start, end))
+    )
+    total = session.scalar(
+        select(func.count()).select_from(Customer).where(Customer.created_at < end)
+    )
+    return Figures(
+        customers_total=total or 0,
+        buyers=buyers,
+        new_buyers=new or 0,
+        repeat_buyers=repeat or 0,
+        orders=orders,
+        revenue_cents=int(revenue),
+    )
 
 
 def daily_revenue(*, session: Session, period: Period) -> list[tuple[date, int]]:
@@ -86,7 +100,9 @@ def daily_revenue(*, session: Session, period: Period) -> list[tuple[date, int]]
     day = utc_day(Order.placed_at)
     rows = session.execute(
         select(day, func.sum(Order.total_cents - Order.refunded_cents))
-        .where(_counted_in(start, end)).group_by(day))
+        .where(_counted_in(start, end))
+        .group_by(day)
+    )
     # SQLite answers with ISO text, PostgreSQL with a date.
     by_day = {d if isinstance(d, date) else date.fromisoformat(d): int(c) for d, c in rows}
     return [(d, by_day.get(d, 0)) for d in period.dates()]
@@ -95,9 +111,10 @@ def daily_revenue(*, session: Session, period: Period) -> list[tuple[date, int]]
 def overview(*, session: Session, period: Period) -> Overview:
     """Computes the overview of a period beside the period of equal length before it."""
     previous = period.previous()
-    return Overview(period=period, previous=previous,
-                    current=figures(session=session, start=period.bounds[0],
-                                    end=period.bounds[1]),
-                    before=figures(session=session, start=previous.bounds[0],
-                                   end=previous.bounds[1]),
-                    daily_revenue=daily_revenue(session=session, period=period))
+    return Overview(
+        period=period,
+        previous=previous,
+        current=figures(session=session, start=period.bounds[0], end=period.bounds[1]),
+        before=figures(session=session, start=previous.bounds[0], end=previous.bounds[1]),
+        daily_revenue=daily_revenue(session=session, period=period),
+    )

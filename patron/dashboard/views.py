@@ -32,19 +32,28 @@ def login_page(request: Request, next: str = "/"):
 
 
 @router.post("/login")
-def login(request: Request, email: str = Form(...), password: str = Form(...),
-          csrf_token: str = Form(""), next: str = Form("/")):
+def login(
+    request: Request,
+    email: str = Form(...),
+    password: str = Form(...),
+    csrf_token: str = Form(""),
+    next: str = Form("/"),
+):
     """Check credentials and start a session."""
     check_csrf(request, csrf_token)
     try:
         with transaction(request.app.state.sessions) as session:
-            user = auth_service.check_login(session=session, email=email, password=password,
-                                            now=utcnow())
+            user = auth_service.check_login(
+                session=session, email=email, password=password, now=utcnow()
+            )
             identity = {"id": user.id, "email": user.email}
     except Unauthorized as exc:
-        return render(request, "dashboard/login.html",
-                      {"next": _safe_next(next), "error": exc.message, "email": email},
-                      status_code=401)
+        return render(
+            request,
+            "dashboard/login.html",
+            {"next": _safe_next(next), "error": exc.message, "email": email},
+            status_code=401,
+        )
     request.session.clear()
     request.session["user"] = identity
     return RedirectResponse(_safe_next(next), status_code=303)
@@ -61,9 +70,14 @@ def logout(request: Request, csrf_token: str = Form(""), _user=Depends(current_u
 def install(app: FastAPI) -> None:
     """Add sessions, static assets and the login redirect to the app."""
     settings = app.state.settings
-    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
-                       session_cookie="patron_session", max_age=settings.session_hours * 3600,
-                       same_site="lax", https_only=settings.cookie_secure)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="patron_session",
+        max_age=settings.session_hours * 3600,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(LoginRequired)

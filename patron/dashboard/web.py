@@ -30,7 +30,7 @@ def money(cents: int | None, currency: str = "USD", whole: bool = False) -> str:
         return "–"
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
     digits = minor_digits(currency)
-    amount = f"{abs(cents) / 10 ** digits:,.{0 if whole else digits}f}"
+    amount = f"{abs(cents) / 10**digits:,.{0 if whole else digits}f}"
     sign = "-" if cents < 0 else ""
     return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
 
@@ -96,15 +96,22 @@ async def require_csrf(request: Request) -> None:
 def flash(request: Request, message: str, kind: str = "info") -> None:
     """Queue a one-time message for the next page."""
     # Reassign: the session is saved only when a key is set, not when a list is mutated.
-    request.session["flashes"] = [*request.session.get("flashes", []),
-                                  {"kind": kind, "message": message}]
+    request.session["flashes"] = [
+        *request.session.get("flashes", []),
+        {"kind": kind, "message": message},
+    ]
 
 
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200):
     """Render a dashboard page with the layout's shared context."""
     flashes = request.session.pop("flashes", [])
-    base = {"request": request, "user": request.session.get("user"),
-            "csrf_token": csrf_token(request), "flashes": flashes,
-            "path": request.url.path}
-    return templates.TemplateResponse(request, name, {**base, **(context or {})},
-                                      status_code=status_code)
+    base = {
+        "request": request,
+        "user": request.session.get("user"),
+        "csrf_token": csrf_token(request),
+        "flashes": flashes,
+        "path": request.url.path,
+    }
+    return templates.TemplateResponse(
+        request, name, {**base, **(context or {})}, status_code=status_code
+    )

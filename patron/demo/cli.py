@@ -15,24 +15,29 @@ from patron.runtime import fail, open_runtime, run_cli
 DEMO_EMAIL = "admin@patron.local"
 
 
-def demo(seed: int = typer.Option(42, help="Random seed: the same seed gives the same shop."),
-         customers: int = typer.Option(5000, help="Number of customers to generate."),
-         database_url: str = typer.Option(None, help="Overrides PATRON_DATABASE_URL."),
-         password: str = typer.Option("patron-demo", help="Password of the demo admin."),
-         no_serve: bool = typer.Option(False, "--no-serve", help="Load, then exit."),
-         host: str = typer.Option(None, help="Overrides PATRON_HOST."),
-         port: int = typer.Option(None, help="Overrides PATRON_PORT.")) -> None:
+def demo(
+    seed: int = typer.Option(42, help="Random seed: the same seed gives the same shop."),
+    customers: int = typer.Option(5000, help="Number of customers to generate."),
+    database_url: str = typer.Option(None, help="Overrides PATRON_DATABASE_URL."),
+    password: str = typer.Option("patron-demo", help="Password of the demo admin."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Load, then exit."),
+    host: str = typer.Option(None, help="Overrides PATRON_HOST."),
+    port: int = typer.Option(None, help="Overrides PATRON_PORT."),
+) -> None:
     """Load a synthetic shop (once), create a demo admin and API keys, then serve."""
     if not 1 <= customers <= 500_000:
         raise fail("--customers must be between 1 and 500000")
     if database_url:
-        os.environ["PATRON_DATABASE_URL"] = database_url   # seen by the served app too
+        os.environ["PATRON_DATABASE_URL"] = database_url  # seen by the served app too
     runtime = open_runtime(load_settings())
     now = utcnow()
     run_cli(lambda: _load(runtime, seed=seed, customers=customers, now=now))
     with transaction(runtime.sessions) as session:
-        access = run_cli(lambda: service.prepare_access(
-            session=session, email=DEMO_EMAIL, password=password, now=now))
+        access = run_cli(
+            lambda: service.prepare_access(
+                session=session, email=DEMO_EMAIL, password=password, now=now
+            )
+        )
     started = time.perf_counter()
     if service.refresh_analytics(sessions=runtime.sessions, now=now):
         typer.echo(f"refreshed customer scores in {time.perf_counter() - started:.1f}s")
@@ -43,8 +48,13 @@ def demo(seed: int = typer.Option(42, help="Random seed: the same seed gives the
     if not no_serve:
         import uvicorn
 
-        uvicorn.run("patron.asgi:app", host=host or settings.host, port=port or settings.port,
-                    log_level=settings.log_level, access_log=False)
+        uvicorn.run(
+            "patron.asgi:app",
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level=settings.log_level,
+            access_log=False,
+        )
 
 
 def _load(runtime, *, seed: int, customers: int, now) -> None:
@@ -57,26 +67,32 @@ def _load(runtime, *, seed: int, customers: int, now) -> None:
         shop = rules.generate(seed=seed, customers=customers, now=now)
         generated = time.perf_counter()
         summary = service.load_shop(session=session, shop=shop, now=now)
-    typer.echo(f"generated the shop in {generated - started:.1f}s and loaded it in "
-               f"{time.perf_counter() - generated:.1f}s: {summary.customers} customers, "
-               f"{summary.products} products, {summary.orders} orders "
-               f"({summary.lines} lines), {summary.events} events")
+    typer.echo(
+        f"generated the shop in {generated - started:.1f}s and loaded it in "
+        f"{time.perf_counter() - generated:.1f}s: {summary.customers} customers, "
+        f"{summary.products} products, {summary.orders} orders "
+        f"({summary.lines} lines), {summary.events} events"
+    )
 
 
 def _print_access(access: service.DemoAccess, url: str) -> None:
     """Print the dashboard address, login and API keys."""
     note = "" if access.user_created else " (user existed already: password unchanged)"
-    typer.echo("\n".join([
-        "",
-        "  Patron demo",
-        f"  Dashboard:  {url}/",
-        f"  Log in as:  {access.email}",
-        f"  Password:   {access.password}{note}",
-        f"  API key (read, write):  {access.read_write_key}",
-        f"  Track key (track):      {access.track_key}",
-        "  Keys are shown once; each run of `patron demo` replaces them.",
-        "",
-    ]))
+    typer.echo(
+        "\n".join(
+            [
+                "",
+                "  Patron demo",
+                f"  Dashboard:  {url}/",
+                f"  Log in as:  {access.email}",
+                f"  Password:   {access.password}{note}",
+                f"  API key (read, write):  {access.read_write_key}",
+                f"  Track key (track):      {access.track_key}",
+                "  Keys are shown once; each run of `patron demo` replaces them.",
+                "",
+            ]
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

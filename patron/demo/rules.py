@@ -27,11 +27,23 @@ from patron.demo.names import (
 
 HISTORY_DAYS = 730
 # Demand by calendar month: holiday peaks in November and December, a January lull.
-SEASON = {1: 0.8, 2: 0.75, 3: 0.9, 4: 0.9, 5: 0.95, 6: 0.9, 7: 0.85, 8: 0.85, 9: 0.95,
-          10: 1.05, 11: 1.7, 12: 2.0}
-RATE_SHAPE, RATE_MEAN_PER_DAY = 0.9, 1 / 75   # lambda ~ Gamma(r, scale = mean / r)
-DROPOUT_A, DROPOUT_B = 1.4, 2.2               # p ~ Beta(a, b), mean ~0.39
-NEVER_BUYS = 0.12                             # newsletter sign-ups who never order
+SEASON = {
+    1: 0.8,
+    2: 0.75,
+    3: 0.9,
+    4: 0.9,
+    5: 0.95,
+    6: 0.9,
+    7: 0.85,
+    8: 0.85,
+    9: 0.95,
+    10: 1.05,
+    11: 1.7,
+    12: 2.0,
+}
+RATE_SHAPE, RATE_MEAN_PER_DAY = 0.9, 1 / 75  # lambda ~ Gamma(r, scale = mean / r)
+DROPOUT_A, DROPOUT_B = 1.4, 2.2  # p ~ Beta(a, b), mean ~0.39
+NEVER_BUYS = 0.12  # newsletter sign-ups who never order
 MAX_ORDERS = 80
 PRODUCTS_PER_CATEGORY = 15
 CUSTOMER_PREFIX, ORDER_PREFIX, EVENT_PREFIX = "demo-c-", "demo-o-", "demo-e-"
@@ -94,9 +106,15 @@ def catalogue(rng: np.random.Generator, start: datetime) -> list[dict]:
         picks = rng.choice(len(pairs), size=PRODUCTS_PER_CATEGORY, replace=False)
         for rank, pick in enumerate(sorted(picks)):
             adjective, noun = pairs[pick]
-            products.append({"sku": f"{category[:3].upper()}-{rank + 1:03d}",
-                             "name": f"{adjective} {noun}", "category": category,
-                             "price_cents": _price(rng, low, high), "created_at": start})
+            products.append(
+                {
+                    "sku": f"{category[:3].upper()}-{rank + 1:03d}",
+                    "name": f"{adjective} {noun}",
+                    "category": category,
+                    "price_cents": _price(rng, low, high),
+                    "created_at": start,
+                }
+            )
     return products
 
 
@@ -114,8 +132,9 @@ def _arrival_days(rng: np.random.Generator, n: int, season: np.ndarray) -> np.nd
     return picks + rng.random(n)
 
 
-def make_customers(rng: np.random.Generator, n: int, start: datetime, season: np.ndarray,
-                   now: datetime) -> tuple[list[dict], list[tuple[float, bool]]]:
+def make_customers(
+    rng: np.random.Generator, n: int, start: datetime, season: np.ndarray, now: datetime
+) -> tuple[list[dict], list[tuple[float, bool]]]:
     """Profiles of n customers and, for each, (sign-up day, whether they ever buy)."""
     locales = list(LOCALES)
     shares = np.array([LOCALES[loc][0] for loc in locales])
@@ -134,16 +153,24 @@ def make_customers(rng: np.random.Generator, n: int, start: datetime, season: np
         local = local if local not in seen else f"{local}.{i}"
         seen.add(local)
         created = start + timedelta(days=float(arrivals[i]) - rng.uniform(0, 0.02) * buys[i])
-        people.append({
-            "external_id": f"{CUSTOMER_PREFIX}{i + 1:06d}",
-            "email": f"{local}@{EMAIL_DOMAINS[rng.integers(len(EMAIL_DOMAINS))]}",
-            "first_name": first, "last_name": last,
-            "birthday": _birthday(rng, now) if rng.random() < 0.85 else None,
-            "locale": locale, "time_zone": zones[rng.integers(len(zones))],
-            "attributes": {"acquisition_channel": ACQUISITION_CHANNELS[
-                rng.integers(len(ACQUISITION_CHANNELS))]},
-            "created_at": max(created, start), "updated_at": max(created, start),
-        })
+        people.append(
+            {
+                "external_id": f"{CUSTOMER_PREFIX}{i + 1:06d}",
+                "email": f"{local}@{EMAIL_DOMAINS[rng.integers(len(EMAIL_DOMAINS))]}",
+                "first_name": first,
+                "last_name": last,
+                "birthday": _birthday(rng, now) if rng.random() < 0.85 else None,
+                "locale": locale,
+                "time_zone": zones[rng.integers(len(zones))],
+                "attributes": {
+                    "acquisition_channel": ACQUISITION_CHANNELS[
+                        rng.integers(len(ACQUISITION_CHANNELS))
+                    ]
+                },
+                "created_at": max(created, start),
+                "updated_at": max(created, start),
+            }
+        )
     return people, [(float(arrivals[i]), bool(buys[i])) for i in range(n)]
 
 
@@ -165,14 +192,26 @@ def make_consents(rng: np.random.Generator, people: list[dict], now: datetime) -
         email = _EMAIL_CONSENT[_pick(rng, _EMAIL_CDF)]
         if email != "none":
             later = created + (now - created) * rng.uniform(0.1, 1.0)
-            rows.append({"customer": index, "channel": "email", "status": email,
-                         "source": "preference_center" if email == "unsubscribed"
-                         else "checkout",
-                         "updated_at": later if email == "unsubscribed" else created})
+            rows.append(
+                {
+                    "customer": index,
+                    "channel": "email",
+                    "status": email,
+                    "source": "preference_center" if email == "unsubscribed" else "checkout",
+                    "updated_at": later if email == "unsubscribed" else created,
+                }
+            )
         sms = _SMS_CONSENT[_pick(rng, _SMS_CDF)]
         if sms != "none":
-            rows.append({"customer": index, "channel": "sms", "status": sms,
-                         "source": "checkout", "updated_at": created})
+            rows.append(
+                {
+                    "customer": index,
+                    "channel": "sms",
+                    "status": sms,
+                    "source": "checkout",
+                    "updated_at": created,
+                }
+            )
     return rows
 
 
@@ -186,8 +225,14 @@ class History:
     alive: bool
 
 
-def _purchase_times(rng: np.random.Generator, t0: float, rate: float, dropout: float,
-                    season: np.ndarray, peak: float) -> tuple[list[float], bool]:
+def _purchase_times(
+    rng: np.random.Generator,
+    t0: float,
+    rate: float,
+    dropout: float,
+    season: np.ndarray,
+    peak: float,
+) -> tuple[list[float], bool]:
     """BG/NBD purchase times from t0 with seasonal thinning; and whether still alive."""
     horizon = len(season) - 1
     times, t = [t0], t0
@@ -204,8 +249,9 @@ def _purchase_times(rng: np.random.Generator, t0: float, rate: float, dropout: f
     return times, True
 
 
-def purchase_histories(rng: np.random.Generator, arrivals: list[tuple[float, bool]],
-                       season: np.ndarray) -> list[History]:
+def purchase_histories(
+    rng: np.random.Generator, arrivals: list[tuple[float, bool]], season: np.ndarray
+) -> list[History]:
     """Purchase histories of the customers who buy."""
     n = len(arrivals)
     rates = rng.gamma(RATE_SHAPE, RATE_MEAN_PER_DAY / RATE_SHAPE, size=n)
@@ -228,8 +274,9 @@ _QUANTITY = _cdf([0.85, 0.12, 0.03])
 _CATEGORY = _cdf([w for w, _band, _nouns in CATEGORIES.values()])
 
 
-def _basket(rng: np.random.Generator, favourite: int, by_category: list[list[int]]
-            ) -> dict[int, int]:
+def _basket(
+    rng: np.random.Generator, favourite: int, by_category: list[list[int]]
+) -> dict[int, int]:
     """Products and quantities of one order, leaning to the buyer's favourite category."""
     basket: dict[int, int] = {}
     for _ in range(1 + min(int(rng.poisson(0.6)), 5)):
@@ -262,13 +309,16 @@ def _status(rng: np.random.Generator, age_days: float) -> str:
     return "placed" if age_days < 0.5 else "paid" if age_days < 4 else "fulfilled"
 
 
-def make_orders(rng: np.random.Generator, histories: list[History], products: list[dict],
-                start: datetime) -> tuple[list[dict], list[dict]]:
+def make_orders(
+    rng: np.random.Generator, histories: list[History], products: list[dict], start: datetime
+) -> tuple[list[dict], list[dict]]:
     """Orders numbered in time order, with lines, coupons, refunds and cancellations."""
-    by_category = [[i for i, p in enumerate(products) if p["category"] == name]
-                   for name in CATEGORIES]
-    placed = sorted((t, h.customer, k == 0, h.favourite)
-                    for h in histories for k, t in enumerate(h.times))
+    by_category = [
+        [i for i, p in enumerate(products) if p["category"] == name] for name in CATEGORIES
+    ]
+    placed = sorted(
+        (t, h.customer, k == 0, h.favourite) for h in histories for k, t in enumerate(h.times)
+    )
     orders, lines = [], []
     for number, (t, customer, first, favourite) in enumerate(placed, start=1):
         at = start + timedelta(days=t)
@@ -278,20 +328,37 @@ def make_orders(rng: np.random.Generator, histories: list[History], products: li
         discount = round(subtotal * rate)
         total = subtotal - discount
         status = _status(rng, HISTORY_DAYS - t)
-        refunded = {"refunded": total, "partially_refunded": min(
-            total, products[next(iter(basket))]["price_cents"])}.get(status, 0)
-        orders.append({"external_id": f"{ORDER_PREFIX}{number:07d}", "customer": customer,
-                       "placed_at": at, "status": status, "total_cents": total,
-                       "discount_cents": discount, "refunded_cents": refunded,
-                       "coupon_code": coupon})
+        refunded = {
+            "refunded": total,
+            "partially_refunded": min(total, products[next(iter(basket))]["price_cents"]),
+        }.get(status, 0)
+        orders.append(
+            {
+                "external_id": f"{ORDER_PREFIX}{number:07d}",
+                "customer": customer,
+                "placed_at": at,
+                "status": status,
+                "total_cents": total,
+                "discount_cents": discount,
+                "refunded_cents": refunded,
+                "coupon_code": coupon,
+            }
+        )
         for product, quantity in basket.items():
-            lines.append({"order": number - 1, "product": product, "quantity": quantity,
-                          "unit_price_cents": products[product]["price_cents"]})
+            lines.append(
+                {
+                    "order": number - 1,
+                    "product": product,
+                    "quantity": quantity,
+                    "unit_price_cents": products[product]["price_cents"],
+                }
+            )
     return orders, lines
 
 
-def _session_events(rng: np.random.Generator, at: datetime, products: list[dict],
-                    favourite: int) -> list[tuple[datetime, str, str, dict]]:
+def _session_events(
+    rng: np.random.Generator, at: datetime, products: list[dict], favourite: int
+) -> list[tuple[datetime, str, str, dict]]:
     """One browsing session: a page view, some product views, maybe an add to cart."""
     category = list(CATEGORIES)[favourite]
     items = [p for p in products if p["category"] == category]
@@ -300,8 +367,12 @@ def _session_events(rng: np.random.Generator, at: datetime, products: list[dict]
     for _ in range(1 + int(rng.poisson(1.2))):
         at += timedelta(seconds=float(rng.uniform(10, 150)))
         product = items[rng.integers(len(items))]
-        props = {"product_id": product["sku"], "name": product["name"],
-                 "category": category, "price": product["price_cents"] / 100}
+        props = {
+            "product_id": product["sku"],
+            "name": product["name"],
+            "category": category,
+            "price": product["price_cents"] / 100,
+        }
         events.append((at, "track", "Product Viewed", props))
         if rng.random() < 0.25:
             at += timedelta(seconds=float(rng.uniform(5, 60)))
@@ -309,8 +380,13 @@ def _session_events(rng: np.random.Generator, at: datetime, products: list[dict]
     return events
 
 
-def make_events(rng: np.random.Generator, histories: list[History], products: list[dict],
-                start: datetime, customers: int) -> tuple[list[dict], list[dict]]:
+def make_events(
+    rng: np.random.Generator,
+    histories: list[History],
+    products: list[dict],
+    start: datetime,
+    customers: int,
+) -> tuple[list[dict], list[dict]]:
     """Recent browsing of live buyers, some first seen anonymously and linked later."""
     events: list[dict] = []
     links: list[dict] = []
@@ -321,19 +397,39 @@ def make_events(rng: np.random.Generator, histories: list[History], products: li
             anonymous = f"anon-{h.customer:06d}-{len(links)}" if rng.random() < 0.2 else None
             session = _session_events(rng, at, products, h.favourite)
             for moment, type_, name, props in session:
-                events.append({"customer": h.customer, "anonymous_id": anonymous,
-                               "type": type_, "name": name, "properties": props,
-                               "occurred_at": moment})
+                events.append(
+                    {
+                        "customer": h.customer,
+                        "anonymous_id": anonymous,
+                        "type": type_,
+                        "name": name,
+                        "properties": props,
+                        "occurred_at": moment,
+                    }
+                )
             if anonymous:
-                links.append({"anonymous_id": anonymous, "customer": h.customer,
-                              "linked_at": session[-1][0] + timedelta(seconds=30)})
-    for k in range(customers // 20):   # visitors never identified
+                links.append(
+                    {
+                        "anonymous_id": anonymous,
+                        "customer": h.customer,
+                        "linked_at": session[-1][0] + timedelta(seconds=30),
+                    }
+                )
+    for k in range(customers // 20):  # visitors never identified
         at = start + timedelta(days=float(rng.uniform(recent, HISTORY_DAYS - 0.05)))
         for moment, type_, name, props in _session_events(
-                rng, at, products, int(rng.integers(len(CATEGORIES)))):
-            events.append({"customer": None, "anonymous_id": f"anon-visitor-{k:05d}",
-                           "type": type_, "name": name, "properties": props,
-                           "occurred_at": moment})
+            rng, at, products, int(rng.integers(len(CATEGORIES)))
+        ):
+            events.append(
+                {
+                    "customer": None,
+                    "anonymous_id": f"anon-visitor-{k:05d}",
+                    "type": type_,
+                    "name": name,
+                    "properties": props,
+                    "occurred_at": moment,
+                }
+            )
     events.sort(key=lambda e: e["occurred_at"])
     for number, event in enumerate(events, start=1):
         event["message_id"] = f"{EVENT_PREFIX}{number:07d}"

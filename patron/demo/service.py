@@ -66,7 +66,7 @@ def is_loaded(*, session: Session) -> bool:
 def _insert(session: Session, table: Table, rows: list[dict]) -> None:
     """Insert rows with executemany in chunks."""
     for start in range(0, len(rows), CHUNK):
-        session.execute(insert(table), rows[start:start + CHUNK])
+        session.execute(insert(table), rows[start : start + CHUNK])
 
 
 def _ids(session: Session, column, key_column, prefix: str) -> dict[str, int]:
@@ -78,8 +78,11 @@ def _ids(session: Session, column, key_column, prefix: str) -> dict[str, int]:
 def _load_products(session: Session, shop: DemoShop, now: datetime) -> dict[str, int]:
     """Insert the catalogue (skipping SKUs that exist) and map SKUs to ids."""
     existing = set(session.scalars(select(Product.sku)))
-    rows = [{**p, "currency": "USD", "updated_at": now} for p in shop.products
-            if p["sku"] not in existing]
+    rows = [
+        {**p, "currency": "USD", "updated_at": now}
+        for p in shop.products
+        if p["sku"] not in existing
+    ]
     _insert(session, Product.__table__, rows)
     skus = [p["sku"] for p in shop.products]
     rows = session.execute(select(Product.sku, Product.id).where(Product.sku.in_(skus)))
@@ -91,44 +94,94 @@ def _load_customers(session: Session, shop: DemoShop) -> list[int]:
     _insert(session, Customer.__table__, shop.customers)
     by_external = _ids(session, Customer.id, Customer.external_id, CUSTOMER_PREFIX)
     ids = [by_external[c["external_id"]] for c in shop.customers]
-    _insert(session, Consent.__table__, [
-        {"customer_id": ids[c["customer"]], "channel": c["channel"], "status": c["status"],
-         "source": c["source"], "updated_at": c["updated_at"]} for c in shop.consents])
+    _insert(
+        session,
+        Consent.__table__,
+        [
+            {
+                "customer_id": ids[c["customer"]],
+                "channel": c["channel"],
+                "status": c["status"],
+                "source": c["source"],
+                "updated_at": c["updated_at"],
+            }
+            for c in shop.consents
+        ],
+    )
     return ids
 
 
-def _load_orders(session: Session, shop: DemoShop, customer_ids: list[int],
-                 product_ids: dict[str, int]) -> None:
+def _load_orders(
+    session: Session, shop: DemoShop, customer_ids: list[int], product_ids: dict[str, int]
+) -> None:
     """Insert orders and their lines."""
-    _insert(session, Order.__table__, [
-        {**{k: v for k, v in o.items() if k != "customer"},
-         "customer_id": customer_ids[o["customer"]], "currency": "USD", "source": "demo",
-         "created_at": o["placed_at"], "updated_at": o["placed_at"]} for o in shop.orders])
+    _insert(
+        session,
+        Order.__table__,
+        [
+            {
+                **{k: v for k, v in o.items() if k != "customer"},
+                "customer_id": customer_ids[o["customer"]],
+                "currency": "USD",
+                "source": "demo",
+                "created_at": o["placed_at"],
+                "updated_at": o["placed_at"],
+            }
+            for o in shop.orders
+        ],
+    )
     by_external = _ids(session, Order.id, Order.external_id, ORDER_PREFIX)
     order_ids = [by_external[o["external_id"]] for o in shop.orders]
     lines = []
     for line in shop.lines:
         product = shop.products[line["product"]]
-        lines.append({"order_id": order_ids[line["order"]],
-                      "product_id": product_ids.get(product["sku"]), "sku": product["sku"],
-                      "name": product["name"], "category": product["category"],
-                      "quantity": line["quantity"],
-                      "unit_price_cents": line["unit_price_cents"],
-                      "total_cents": line["quantity"] * line["unit_price_cents"]})
+        lines.append(
+            {
+                "order_id": order_ids[line["order"]],
+                "product_id": product_ids.get(product["sku"]),
+                "sku": product["sku"],
+                "name": product["name"],
+                "category": product["category"],
+                "quantity": line["quantity"],
+                "unit_price_cents": line["unit_price_cents"],
+                "total_cents": line["quantity"] * line["unit_price_cents"],
+            }
+        )
     _insert(session, OrderLine.__table__, lines)
 
 
 def _load_events(session: Session, shop: DemoShop, customer_ids: list[int]) -> None:
     """Insert events and the anonymous ids linked to customers."""
-    _insert(session, Event.__table__, [
-        {"message_id": e["message_id"], "type": e["type"], "name": e["name"],
-         "customer_id": None if e["customer"] is None else customer_ids[e["customer"]],
-         "anonymous_id": e["anonymous_id"], "properties": e["properties"],
-         "context": {"source": "demo"}, "occurred_at": e["occurred_at"],
-         "received_at": e["occurred_at"]} for e in shop.events])
-    _insert(session, AnonymousId.__table__, [
-        {"anonymous_id": link["anonymous_id"], "customer_id": customer_ids[link["customer"]],
-         "linked_at": link["linked_at"]} for link in shop.links])
+    _insert(
+        session,
+        Event.__table__,
+        [
+            {
+                "message_id": e["message_id"],
+                "type": e["type"],
+                "name": e["name"],
+                "customer_id": None if e["customer"] is None else customer_ids[e["customer"]],
+                "anonymous_id": e["anonymous_id"],
+                "properties": e["properties"],
+                "context": {"source": "demo"},
+                "occurred_at": e["occurred_at"],
+                "received_at": e["occurred_at"],
+            }
+            for e in shop.events
+        ],
+    )
+    _insert(
+        session,
+        AnonymousId.__table__,
+        [
+            {
+                "anonymous_id": link["anonymous_id"],
+                "customer_id": customer_ids[link["customer"]],
+                "linked_at": link["linked_at"],
+            }
+            for link in shop.links
+        ],
+    )
 
 
 def load_shop(*, session: Session, shop: DemoShop, now: datetime) -> LoadSummary:
@@ -138,9 +191,13 @@ def load_shop(*, session: Session, shop: DemoShop, now: datetime) -> LoadSummary
     _load_orders(session, shop, customer_ids, product_ids)
     _load_events(session, shop, customer_ids)
     customers_service.rebuild_stats(session)
-    return LoadSummary(customers=len(shop.customers), products=len(shop.products),
-                       orders=len(shop.orders), lines=len(shop.lines),
-                       events=len(shop.events))
+    return LoadSummary(
+        customers=len(shop.customers),
+        products=len(shop.products),
+        orders=len(shop.orders),
+        lines=len(shop.lines),
+        events=len(shop.events),
+    )
 
 
 def _fresh_key(session: Session, name: str, scopes: str, now: datetime) -> str:
@@ -151,17 +208,20 @@ def _fresh_key(session: Session, name: str, scopes: str, now: datetime) -> str:
     return auth_service.create_key(session=session, name=name, scopes=scopes, now=now)[1]
 
 
-def prepare_access(*, session: Session, email: str, password: str, now: datetime
-                   ) -> DemoAccess:
+def prepare_access(*, session: Session, email: str, password: str, now: datetime) -> DemoAccess:
     """Creates the demo admin unless present, and fresh read+write and track API keys."""
     created = True
     try:
         auth_service.create_user(session=session, email=email, password=password, now=now)
     except Conflict:
         created = False
-    return DemoAccess(email=email, password=password, user_created=created,
-                      read_write_key=_fresh_key(session, READ_WRITE_KEY, "read,write", now),
-                      track_key=_fresh_key(session, TRACK_KEY, "track", now))
+    return DemoAccess(
+        email=email,
+        password=password,
+        user_created=created,
+        read_write_key=_fresh_key(session, READ_WRITE_KEY, "read,write", now),
+        track_key=_fresh_key(session, TRACK_KEY, "track", now),
+    )
 
 
 def refresh_analytics(*, sessions: sessionmaker[Session], now: datetime) -> bool:

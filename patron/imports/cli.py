@@ -34,32 +34,48 @@ required column) before anything is written.
 
 
 def import_file(
-        kind: str = typer.Argument(..., help="customers, products or orders."),
-        file: Path = typer.Argument(..., help="The file to import."),
-        map_: list[str] = typer.Option([], "--map", metavar="TARGET=SOURCE",
-                                       help="Take column TARGET from file column SOURCE "
-                                            "(repeatable)."),
-        fmt: str = typer.Option("csv", "--format", help="csv, or cdnow for the CDNOW files."),
-        attributes: bool = typer.Option(False, "--attributes",
-                                        help="Keep unknown customer columns as attributes."),
-        rejects: Path | None = typer.Option(None, "--rejects", metavar="FILE",
-                                            help="Also write rejected rows to this CSV."),
-        dry_run: bool = typer.Option(False, "--dry-run",
-                                     help="Validate and count, but save nothing.")) -> None:
+    kind: str = typer.Argument(..., help="customers, products or orders."),
+    file: Path = typer.Argument(..., help="The file to import."),
+    map_: list[str] = typer.Option(
+        [],
+        "--map",
+        metavar="TARGET=SOURCE",
+        help="Take column TARGET from file column SOURCE (repeatable).",
+    ),
+    fmt: str = typer.Option("csv", "--format", help="csv, or cdnow for the CDNOW files."),
+    attributes: bool = typer.Option(
+        False, "--attributes", help="Keep unknown customer columns as attributes."
+    ),
+    rejects: Path | None = typer.Option(
+        None, "--rejects", metavar="FILE", help="Also write rejected rows to this CSV."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and count, but save nothing."),
+) -> None:
     """Import customers, products or orders from a CSV (or CDNOW) file."""
-    parsed = run_cli(lambda: service.read_file(
-        kind=kind, path=file, fmt=fmt, mapping=parse_mapping(map_),
-        attributes=attributes))
+    parsed = run_cli(
+        lambda: service.read_file(
+            kind=kind, path=file, fmt=fmt, mapping=parse_mapping(map_), attributes=attributes
+        )
+    )
     runtime = open_runtime()
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(f"importing {kind}", total=parsed.rows)
         bar.advance(task, len({e.row for e in parsed.rejected}))
         try:
-            report = service.apply(factory=runtime.sessions, kind=kind, parsed=parsed,
-                                   now=utcnow(), dry_run=dry_run,
-                                   progress=lambda rows: bar.advance(task, rows))
+            report = service.apply(
+                factory=runtime.sessions,
+                kind=kind,
+                parsed=parsed,
+                now=utcnow(),
+                dry_run=dry_run,
+                progress=lambda rows: bar.advance(task, rows),
+            )
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise fail(f"database error: {reason}", 2)
@@ -78,9 +94,11 @@ def _print_report(kind: str, report: service.ImportReport, dry_run: bool) -> Non
         Console().print(table)
     rejected_rows = len({e.row for e in report.rejected})
     note = " (dry run: nothing was saved)" if dry_run else ""
-    typer.echo(f"{kind}: {report.rows} rows read; {report.created} created, "
-               f"{report.updated} updated, {report.unchanged} unchanged; "
-               f"{rejected_rows} rows rejected{note}")
+    typer.echo(
+        f"{kind}: {report.rows} rows read; {report.created} created, "
+        f"{report.updated} updated, {report.unchanged} unchanged; "
+        f"{rejected_rows} rows rejected{note}"
+    )
 
 
 def _write_rejects(path: Path, rejected: list[RowError]) -> None:

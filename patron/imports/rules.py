@@ -20,31 +20,88 @@ from patron.errors import InvalidInput
 
 KINDS = ("customers", "products", "orders")
 COLUMNS = {
-    "customers": ("external_id", "email", "phone", "first_name", "last_name", "birthday",
-                  "locale", "time_zone", "consent_email"),
+    "customers": (
+        "external_id",
+        "email",
+        "phone",
+        "first_name",
+        "last_name",
+        "birthday",
+        "locale",
+        "time_zone",
+        "consent_email",
+    ),
     "products": ("sku", "name", "category", "price", "price_cents", "currency"),
-    "orders": ("external_id", "customer_id", "placed_at", "total", "total_cents", "currency",
-               "status", "discount", "discount_cents", "coupon_code",
-               "sku", "quantity", "unit_price", "unit_price_cents"),
+    "orders": (
+        "external_id",
+        "customer_id",
+        "placed_at",
+        "total",
+        "total_cents",
+        "currency",
+        "status",
+        "discount",
+        "discount_cents",
+        "coupon_code",
+        "sku",
+        "quantity",
+        "unit_price",
+        "unit_price_cents",
+    ),
 }
 # Each tuple lists alternatives: at least one of them must be a column of the file.
 REQUIRED = {
     "customers": (("external_id",),),
     "products": (("sku",), ("price", "price_cents")),
-    "orders": (("external_id",), ("customer_id",), ("placed_at",),
-               ("total", "total_cents", "unit_price", "unit_price_cents")),
+    "orders": (
+        ("external_id",),
+        ("customer_id",),
+        ("placed_at",),
+        ("total", "total_cents", "unit_price", "unit_price_cents"),
+    ),
 }
-ORDER_COLUMNS = ("customer_id", "placed_at", "total", "total_cents", "currency", "status",
-                 "discount", "discount_cents", "coupon_code")
+ORDER_COLUMNS = (
+    "customer_id",
+    "placed_at",
+    "total",
+    "total_cents",
+    "currency",
+    "status",
+    "discount",
+    "discount_cents",
+    "coupon_code",
+)
 LINE_COLUMNS = ("sku", "quantity", "unit_price", "unit_price_cents")
-MAX_LENGTH = {"external_id": 255, "customer_id": 255, "email": 320, "phone": 64,
-              "first_name": 255, "last_name": 255, "locale": 35, "time_zone": 64, "sku": 128,
-              "name": 255, "category": 255, "coupon_code": 128}
+MAX_LENGTH = {
+    "external_id": 255,
+    "customer_id": 255,
+    "email": 320,
+    "phone": 64,
+    "first_name": 255,
+    "last_name": 255,
+    "locale": 35,
+    "time_zone": 64,
+    "sku": 128,
+    "name": 255,
+    "category": 255,
+    "coupon_code": 128,
+}
 MAX_CENTS = 10**15
-CONSENT_WORDS = {"granted": "granted", "yes": "granted", "y": "granted", "true": "granted",
-                 "1": "granted", "subscribed": "granted", "denied": "denied", "no": "denied",
-                 "n": "denied", "false": "denied", "0": "denied", "unsubscribed": "unsubscribed",
-                 "unknown": "unknown"}
+CONSENT_WORDS = {
+    "granted": "granted",
+    "yes": "granted",
+    "y": "granted",
+    "true": "granted",
+    "1": "granted",
+    "subscribed": "granted",
+    "denied": "denied",
+    "no": "denied",
+    "n": "denied",
+    "false": "denied",
+    "0": "denied",
+    "unsubscribed": "unsubscribed",
+    "unknown": "unknown",
+}
 ORDER_STATUSES = ("placed", "paid", "fulfilled", "cancelled", "refunded", "partially_refunded")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT = re.compile(r"^[+-]?\d+$")
@@ -95,9 +152,11 @@ class Layout:
 
     def values(self, cells: list[str]) -> tuple[dict[str, str], dict[str, str]]:
         """The non-empty, stripped known and extra values of one row."""
+
         def pick(where: dict[str, int]) -> dict[str, str]:
             found = {name: cells[i].strip() for name, i in where.items() if i < len(cells)}
             return {name: value for name, value in found.items() if value}
+
         return pick(self.columns), pick(self.extras)
 
 
@@ -112,14 +171,16 @@ def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
     return mapping
 
 
-def layout(kind: str, header: list[str], mapping: dict[str, str], *,
-           attributes: bool = False) -> Layout:
+def layout(
+    kind: str, header: list[str], mapping: dict[str, str], *, attributes: bool = False
+) -> Layout:
     """Match header columns to known columns (by name or --map); refuse what cannot work."""
     known = COLUMNS[kind]
     unknown = sorted(set(mapping) - set(known))
     if unknown:
-        raise InvalidInput(f"cannot map {', '.join(unknown)}: {kind} columns are "
-                           f"{', '.join(known)}")
+        raise InvalidInput(
+            f"cannot map {', '.join(unknown)}: {kind} columns are {', '.join(known)}"
+        )
     names = {name.strip().lower(): i for i, name in enumerate(header)}
     columns, used = {}, set()
     for target in known:
@@ -134,8 +195,11 @@ def layout(kind: str, header: list[str], mapping: dict[str, str], *,
         if not any(name in columns for name in options):
             hint = f"map one with --map {options[0]}=COLUMN"
             raise InvalidInput(f"missing required column {' or '.join(options)} ({hint})")
-    extras = {name.strip(): i for i, name in enumerate(header)
-              if attributes and i not in used and name.strip()}
+    extras = {
+        name.strip(): i
+        for i, name in enumerate(header)
+        if attributes and i not in used and name.strip()
+    }
     return Layout(columns, extras)
 
 
@@ -188,8 +252,10 @@ def parse_timestamp(text: str, column: str) -> datetime:
     except ValueError:
         raise InvalidInput(f"{column} is not an ISO-8601 timestamp: {text!r}")
     if value.tzinfo is None:
-        raise InvalidInput(f"{column} has no time zone: write it like "
-                           "2025-01-31T10:00:00+00:00 (a bare date means midnight UTC)")
+        raise InvalidInput(
+            f"{column} has no time zone: write it like "
+            "2025-01-31T10:00:00+00:00 (a bare date means midnight UTC)"
+        )
     return value.astimezone(UTC)
 
 
@@ -197,26 +263,34 @@ def parse_consent(text: str) -> str:
     """A consent status from a word such as granted, yes, no, unsubscribed."""
     status = CONSENT_WORDS.get(text.strip().lower())
     if status is None:
-        raise InvalidInput(f"consent must be one of granted, denied, unsubscribed, unknown "
-                           f"(or yes/no), got {text!r}")
+        raise InvalidInput(
+            f"consent must be one of granted, denied, unsubscribed, unknown "
+            f"(or yes/no), got {text!r}"
+        )
     return status
 
 
-def customer_record(row: int, values: dict[str, str], extras: dict[str, str]
-                    ) -> Record | list[RowError]:
+def customer_record(
+    row: int, values: dict[str, str], extras: dict[str, str]
+) -> Record | list[RowError]:
     """A customer from one CSV row; empty cells leave stored fields unchanged."""
     errors: list[RowError] = []
     _lengths(errors, row, values)
-    profile: dict = {name: values[name] for name in ("phone", "first_name", "last_name",
-                                                     "locale", "time_zone") if name in values}
+    profile: dict = {
+        name: values[name]
+        for name in ("phone", "first_name", "last_name", "locale", "time_zone")
+        if name in values
+    }
     if "email" in values:
         profile["email"] = _check(errors, row, "email", lambda: check_email(values["email"]))
     if "birthday" in values:
-        profile["birthday"] = _check(errors, row, "birthday",
-                                     lambda: parse_birthday(values["birthday"]))
+        profile["birthday"] = _check(
+            errors, row, "birthday", lambda: parse_birthday(values["birthday"])
+        )
     if "consent_email" in values:
-        status = _check(errors, row, "consent_email",
-                        lambda: parse_consent(values["consent_email"]))
+        status = _check(
+            errors, row, "consent_email", lambda: parse_consent(values["consent_email"])
+        )
         profile.update(consent={"email": status}, consent_source="import")
     if extras:
         profile["attributes"] = extras
@@ -229,8 +303,10 @@ def product_record(row: int, values: dict[str, str]) -> Record | list[RowError]:
     """A product from one CSV row."""
     errors: list[RowError] = []
     _lengths(errors, row, values)
-    currency = _check(errors, row, "currency", lambda: check_currency(
-        values.get("currency", "USD"))) or "USD"
+    currency = (
+        _check(errors, row, "currency", lambda: check_currency(values.get("currency", "USD")))
+        or "USD"
+    )
     price = _check(errors, row, "price", lambda: parse_money(values, "price", currency))
     if "sku" not in values:
         errors.append(RowError(row, "sku", "is empty"))
@@ -238,29 +314,45 @@ def product_record(row: int, values: dict[str, str]) -> Record | list[RowError]:
         errors.append(RowError(row, "price", "is empty"))
     if errors:
         return errors
-    return Record((row,), ProductRow(values["sku"], values.get("name", values["sku"]),
-                                     values.get("category"), price, currency))
+    return Record(
+        (row,),
+        ProductRow(
+            values["sku"],
+            values.get("name", values["sku"]),
+            values.get("category"),
+            price,
+            currency,
+        ),
+    )
 
 
-def _line(row: int, values: dict[str, str], currency: str, errors: list[RowError]
-          ) -> LineInput | None:
+def _line(
+    row: int, values: dict[str, str], currency: str, errors: list[RowError]
+) -> LineInput | None:
     """The order line of a row, when it has line columns."""
     if not any(name in values for name in LINE_COLUMNS):
         return None
-    quantity = _check(errors, row, "quantity", lambda: parse_int(
-        values.get("quantity", "1"), "quantity", low=1, high=1_000_000))
-    price = _check(errors, row, "unit_price", lambda: parse_money(values, "unit_price",
-                                                                   currency))
+    quantity = _check(
+        errors,
+        row,
+        "quantity",
+        lambda: parse_int(values.get("quantity", "1"), "quantity", low=1, high=1_000_000),
+    )
+    price = _check(errors, row, "unit_price", lambda: parse_money(values, "unit_price", currency))
     return LineInput(sku=values.get("sku"), quantity=quantity or 1, unit_price_cents=price or 0)
 
 
-def _order_header(row: int, values: dict[str, str], lines: tuple[LineInput, ...],
-                  errors: list[RowError]) -> OrderInput | None:
+def _order_header(
+    row: int, values: dict[str, str], lines: tuple[LineInput, ...], errors: list[RowError]
+) -> OrderInput | None:
     """The order fields of the first row of an order, with its lines."""
-    currency = _check(errors, row, "currency", lambda: check_currency(
-        values.get("currency", "USD"))) or "USD"
-    placed_at = _check(errors, row, "placed_at", lambda: parse_timestamp(
-        values.get("placed_at", ""), "placed_at"))
+    currency = (
+        _check(errors, row, "currency", lambda: check_currency(values.get("currency", "USD")))
+        or "USD"
+    )
+    placed_at = _check(
+        errors, row, "placed_at", lambda: parse_timestamp(values.get("placed_at", ""), "placed_at")
+    )
     discount = _check(errors, row, "discount", lambda: parse_money(values, "discount", currency))
     total = _check(errors, row, "total", lambda: parse_money(values, "total", currency))
     status = values.get("status", "placed").lower()
@@ -274,10 +366,18 @@ def _order_header(row: int, values: dict[str, str], lines: tuple[LineInput, ...]
         return None
     if total is None:
         total = max(sum(line.total_cents for line in lines) - (discount or 0), 0)
-    order = OrderInput(external_id=values["external_id"], customer_external_id=values[
-        "customer_id"], placed_at=placed_at, total_cents=total, currency=currency,
-        status=status, discount_cents=discount or 0, coupon_code=values.get("coupon_code"),
-        source="import", lines=lines)
+    order = OrderInput(
+        external_id=values["external_id"],
+        customer_external_id=values["customer_id"],
+        placed_at=placed_at,
+        total_cents=total,
+        currency=currency,
+        status=status,
+        discount_cents=discount or 0,
+        coupon_code=values.get("coupon_code"),
+        source="import",
+        lines=lines,
+    )
     return _check(errors, row, "", order.validated)
 
 
@@ -290,16 +390,22 @@ def _order_group(rows: list[tuple[int, dict[str, str]]]) -> Record | list[RowErr
         _lengths(errors, row, values)
         for name in ORDER_COLUMNS:
             if row != first_row and name in values and values[name] != first.get(name):
-                errors.append(RowError(row, name, f"differs from row {first_row} of the "
-                                                  "same order"))
+                errors.append(
+                    RowError(row, name, f"differs from row {first_row} of the same order")
+                )
         line = _line(row, values, first.get("currency", "USD").upper(), errors)
         if line is not None:
             lines.append(line)
     order = None if errors else _order_header(first_row, first, tuple(lines), errors)
     if errors or order is None:
         bad = {e.row for e in errors}
-        return errors + [RowError(row, "external_id", f"order {first['external_id']!r} has a "
-                                  f"rejected row {min(bad)}") for row, _ in rows if row not in bad]
+        return errors + [
+            RowError(
+                row, "external_id", f"order {first['external_id']!r} has a rejected row {min(bad)}"
+            )
+            for row, _ in rows
+            if row not in bad
+        ]
     return Record(tuple(row for row, _ in rows), order)
 
 
@@ -316,8 +422,9 @@ def order_records(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[Record
         yield from (result if isinstance(result, list) else [result])
 
 
-def _cdnow_order(line: int, fields: list[str], seen: dict[tuple[str, str], int]
-                 ) -> Record | RowError:
+def _cdnow_order(
+    line: int, fields: list[str], seen: dict[tuple[str, str], int]
+) -> Record | RowError:
     """One CDNOW purchase as an order with one line of `CDs` items."""
     customer, day, cds, dollars = fields[0], fields[-3], fields[-2], fields[-1]
     if not customer.isdigit():
@@ -337,10 +444,17 @@ def _cdnow_order(line: int, fields: list[str], seen: dict[tuple[str, str], int]
         return RowError(line, "dollars", f"must be between 0 and {MAX_CENTS // 100}")
     unit = int((Decimal(total) / max(quantity, 1)).quantize(Decimal(1), ROUND_HALF_UP))
     lines = (LineInput(sku=None, name="CD", quantity=quantity, unit_price_cents=unit),)
-    return Record((line,), OrderInput(
-        external_id=f"cdnow-{customer}-{day}-{n}", customer_external_id=customer,
-        placed_at=placed_at, total_cents=total, source="import",
-        lines=lines if quantity else ()))
+    return Record(
+        (line,),
+        OrderInput(
+            external_id=f"cdnow-{customer}-{day}-{n}",
+            customer_external_id=customer,
+            placed_at=placed_at,
+            total_cents=total,
+            source="import",
+            lines=lines if quantity else (),
+        ),
+    )
 
 
 def cdnow_records(lines: Iterable[str]) -> Iterator[Record | RowError]:
@@ -355,8 +469,8 @@ def cdnow_records(lines: Iterable[str]) -> Iterator[Record | RowError]:
         if not fields or (number == 1 and not fields[0].isdigit()):
             continue
         if len(fields) not in (4, 5):
-            yield RowError(number, "", f"expected 4 (master) or 5 (sample) columns, "
-                                       f"got {len(fields)}")
+            yield RowError(
+                number, "", f"expected 4 (master) or 5 (sample) columns, got {len(fields)}"
+            )
             continue
         yield _cdnow_order(number, fields, seen)
-

@@ -61,14 +61,23 @@ def _csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
 
     def rows():
         with handle:
-            yield from ((number, cells) for number, cells in enumerate(reader, start=2)
-                        if any(cell.strip() for cell in cells))
+            yield from (
+                (number, cells)
+                for number, cells in enumerate(reader, start=2)
+                if any(cell.strip() for cell in cells)
+            )
 
     return header, rows()
 
 
-def read_file(*, kind: str, path: Path, fmt: str = "csv", mapping: dict[str, str] | None = None,
-              attributes: bool = False) -> Parsed:
+def read_file(
+    *,
+    kind: str,
+    path: Path,
+    fmt: str = "csv",
+    mapping: dict[str, str] | None = None,
+    attributes: bool = False,
+) -> Parsed:
     """Parse and validate a file; raises InvalidInput for what makes the whole file unusable."""
     if kind not in rules.KINDS:
         raise InvalidInput(f"unknown kind {kind!r}: use one of {', '.join(rules.KINDS)}")
@@ -90,8 +99,9 @@ def read_file(*, kind: str, path: Path, fmt: str = "csv", mapping: dict[str, str
     for number, cells in rows:
         values, extras = where.values(cells)
         if len(cells) > len(header):
-            parsed.append([RowError(number, "", f"has {len(cells)} cells, the header "
-                                                f"{len(header)}")])
+            parsed.append(
+                [RowError(number, "", f"has {len(cells)} cells, the header {len(header)}")]
+            )
         elif kind == "customers":
             parsed.append(rules.customer_record(number, values, extras))
         else:
@@ -102,8 +112,9 @@ def read_file(*, kind: str, path: Path, fmt: str = "csv", mapping: dict[str, str
 def _split(results: list) -> Parsed:
     """Separate records from errors (single or listed)."""
     records = [r for r in results if isinstance(r, Record)]
-    rejected = [e for r in results if not isinstance(r, Record)
-                for e in (r if isinstance(r, list) else [r])]
+    rejected = [
+        e for r in results if not isinstance(r, Record) for e in (r if isinstance(r, list) else [r])
+    ]
     rows = {row for record in records for row in record.rows} | {e.row for e in rejected}
     return Parsed(records, sorted(rejected, key=lambda e: (e.row, e.column)), len(rows))
 
@@ -134,17 +145,38 @@ def _same_customer(customer, row: CustomerRow) -> bool:
 def _same_product(product, row: ProductRow) -> bool:
     """Whether importing the row would change nothing."""
     return (product.name, product.category, product.price_cents, product.currency) == (
-        row.name, row.category, row.price_cents, row.currency)
+        row.name,
+        row.category,
+        row.price_cents,
+        row.currency,
+    )
 
 
 def _same_order(order, new: OrderInput, customer_id: int | None) -> bool:
     """Whether importing the order would change nothing."""
     stored = [(x.sku, x.name, x.quantity, x.unit_price_cents) for x in order.lines]
     given = [(x.sku, x.name, x.quantity, x.unit_price_cents) for x in new.lines]
-    return (order.customer_id, order.placed_at, order.status, order.currency,
-            order.total_cents, order.discount_cents, order.refunded_cents, order.coupon_code,
-            stored) == (customer_id, new.placed_at, new.status, new.currency, new.total_cents,
-                        new.discount_cents, new.refunded_cents, new.coupon_code, given)
+    return (
+        order.customer_id,
+        order.placed_at,
+        order.status,
+        order.currency,
+        order.total_cents,
+        order.discount_cents,
+        order.refunded_cents,
+        order.coupon_code,
+        stored,
+    ) == (
+        customer_id,
+        new.placed_at,
+        new.status,
+        new.currency,
+        new.total_cents,
+        new.discount_cents,
+        new.refunded_cents,
+        new.coupon_code,
+        given,
+    )
 
 
 class _Chunk:
@@ -166,34 +198,50 @@ class _Chunk:
     def customers(self, chunk: list[Record]) -> None:
         """Create or update customers by external id."""
         known = customers.customers_by_external_id(
-            session=self.session, external_ids={r.value.external_id for r in chunk})
+            session=self.session, external_ids={r.value.external_id for r in chunk}
+        )
         for record in chunk:
             row: CustomerRow = record.value
             current = known.get(row.external_id)
             if current is not None and _same_customer(current, row):
                 self.report.unchanged += 1
                 continue
-            ok, saved = self.attempt(record, partial(
-                customers.upsert_customer, session=self.session, external_id=row.external_id,
-                profile=row.profile, now=self.now))
+            ok, saved = self.attempt(
+                record,
+                partial(
+                    customers.upsert_customer,
+                    session=self.session,
+                    external_id=row.external_id,
+                    profile=row.profile,
+                    now=self.now,
+                ),
+            )
             if ok:
                 known[row.external_id] = saved
                 self._count(current is None)
 
     def products(self, chunk: list[Record]) -> None:
         """Create or update products by SKU."""
-        known = customers.products_by_sku(session=self.session,
-                                          skus={r.value.sku for r in chunk})
+        known = customers.products_by_sku(session=self.session, skus={r.value.sku for r in chunk})
         for record in chunk:
             row: ProductRow = record.value
             current = known.get(row.sku)
             if current is not None and _same_product(current, row):
                 self.report.unchanged += 1
                 continue
-            ok, saved = self.attempt(record, partial(
-                customers.upsert_product, session=self.session, sku=row.sku, name=row.name,
-                category=row.category, price_cents=row.price_cents, currency=row.currency,
-                now=self.now))
+            ok, saved = self.attempt(
+                record,
+                partial(
+                    customers.upsert_product,
+                    session=self.session,
+                    sku=row.sku,
+                    name=row.name,
+                    category=row.category,
+                    price_cents=row.price_cents,
+                    currency=row.currency,
+                    now=self.now,
+                ),
+            )
             if ok:
                 known[row.sku] = saved
                 self._count(current is None)
@@ -205,9 +253,11 @@ class _Chunk:
         savepoint so only the failing rows are rejected. Changed orders are replaced one by one.
         """
         orders = customers.orders_by_external_id(
-            session=self.session, external_ids={r.value.external_id for r in chunk})
+            session=self.session, external_ids={r.value.external_id for r in chunk}
+        )
         ids = customers.customer_ids(
-            session=self.session, external_ids={r.value.customer_external_id for r in chunk})
+            session=self.session, external_ids={r.value.customer_external_id for r in chunk}
+        )
         fresh, changed = [], []
         for record in chunk:
             current = orders.get(record.value.external_id)
@@ -223,8 +273,7 @@ class _Chunk:
             changed = [(record, None) for record in fresh] + changed
         for record, current in changed:
             before = current.customer_id if current is not None else None
-            ok, saved = self.attempt(record, partial(self._write_order, record.value, current,
-                                                     ids))
+            ok, saved = self.attempt(record, partial(self._write_order, record.value, current, ids))
             if ok:
                 ids[record.value.customer_external_id] = saved
                 touched |= {saved, before or saved}
@@ -238,10 +287,15 @@ class _Chunk:
         try:
             with self.session.begin_nested():
                 ids = customers.ensure_customers(
-                    session=self.session, now=self.now,
-                    external_ids={r.value.customer_external_id for r in fresh})
-                customers.insert_orders(session=self.session, now=self.now, orders=[
-                    (r.value, ids[r.value.customer_external_id]) for r in fresh])
+                    session=self.session,
+                    now=self.now,
+                    external_ids={r.value.customer_external_id for r in fresh},
+                )
+                customers.insert_orders(
+                    session=self.session,
+                    now=self.now,
+                    orders=[(r.value, ids[r.value.customer_external_id]) for r in fresh],
+                )
         except _ROW_FAILURES:
             return None
         self.report.created += len(fresh)
@@ -252,10 +306,11 @@ class _Chunk:
         customer_id = ids.get(new.customer_external_id)
         if customer_id is None:
             customer_id = customers.upsert_customer(
-                session=self.session, external_id=new.customer_external_id, profile={},
-                now=self.now).id
-        customers.write_order(session=self.session, order=new, customer_id=customer_id,
-                              existing=current, now=self.now)
+                session=self.session, external_id=new.customer_external_id, profile={}, now=self.now
+            ).id
+        customers.write_order(
+            session=self.session, order=new, customer_id=customer_id, existing=current, now=self.now
+        )
         return customer_id
 
     def _count(self, created: bool) -> None:
@@ -266,15 +321,22 @@ class _Chunk:
             self.report.updated += 1
 
 
-def apply(*, factory: sessionmaker[Session], kind: str, parsed: Parsed, now: datetime,
-          dry_run: bool = False, chunk_size: int = CHUNK,
-          progress: Callable[[int], None] | None = None) -> ImportReport:
+def apply(
+    *,
+    factory: sessionmaker[Session],
+    kind: str,
+    parsed: Parsed,
+    now: datetime,
+    dry_run: bool = False,
+    chunk_size: int = CHUNK,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
     """Import parsed records, committing per chunk (nothing at all when dry_run)."""
     report = ImportReport(rows=parsed.rows, rejected=list(parsed.rejected))
     with factory() as session:
         try:
             for start in range(0, len(parsed.records), chunk_size):
-                chunk = parsed.records[start:start + chunk_size]
+                chunk = parsed.records[start : start + chunk_size]
                 getattr(_Chunk(session, report, now), kind)(chunk)
                 if not dry_run:
                     session.commit()

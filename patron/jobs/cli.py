@@ -38,10 +38,14 @@ def register(app: typer.Typer) -> None:
         """Run durable jobs as they fall due, such as the scheduled score refresh."""
         runtime = open_runtime()
         logging.basicConfig(level=runtime.settings.log_level.upper())
-        worker.run_forever(runtime.sessions, runtime.settings,
-                           worker_id=worker_id or worker.default_worker_id(),
-                           handlers=_parse_handlers(handler), poll_seconds=poll,
-                           max_idle_polls=exit_when_idle or None)
+        worker.run_forever(
+            runtime.sessions,
+            runtime.settings,
+            worker_id=worker_id or worker.default_worker_id(),
+            handlers=_parse_handlers(handler),
+            poll_seconds=poll,
+            max_idle_polls=exit_when_idle or None,
+        )
 
     @jobs_app.command("status")
     def status() -> None:

@@ -32,11 +32,27 @@ class ClaimedJob:
     token: str
 
 
-def enqueue(*, session: Session, kind: str, payload: dict | None = None, run_at: datetime,
-            now: datetime, dedupe_key: str | None = None, max_attempts: int = 5) -> int | None:
+def enqueue(
+    *,
+    session: Session,
+    kind: str,
+    payload: dict | None = None,
+    run_at: datetime,
+    now: datetime,
+    dedupe_key: str | None = None,
+    max_attempts: int = 5,
+) -> int | None:
     """Adds a job; with a dedupe key already used, adds nothing and returns None."""
-    job = Job(kind=kind, payload=payload or {}, run_at=run_at, created_at=now,
-              dedupe_key=dedupe_key, max_attempts=max_attempts, state="pending", attempts=0)
+    job = Job(
+        kind=kind,
+        payload=payload or {},
+        run_at=run_at,
+        created_at=now,
+        dedupe_key=dedupe_key,
+        max_attempts=max_attempts,
+        state="pending",
+        attempts=0,
+    )
     try:
         with session.begin_nested():
             session.add(job)
@@ -46,37 +62,64 @@ def enqueue(*, session: Session, kind: str, payload: dict | None = None, run_at:
     return job.id
 
 
-def claim(*, session: Session, worker_id: str, now: datetime, limit: int,
-          lease_seconds: int) -> list[ClaimedJob]:
+def claim(
+    *, session: Session, worker_id: str, now: datetime, limit: int, lease_seconds: int
+) -> list[ClaimedJob]:
     """Takes up to `limit` due jobs (or jobs whose lease ran out) for this worker."""
-    due = or_(and_(Job.state == "pending", Job.run_at <= now),
-              and_(Job.state == "running", Job.locked_until < now))
-    candidates = (select(Job.id).where(due).order_by(Job.run_at, Job.id).limit(limit)
-                  .with_for_update(skip_locked=True))
+    due = or_(
+        and_(Job.state == "pending", Job.run_at <= now),
+        and_(Job.state == "running", Job.locked_until < now),
+    )
+    candidates = (
+        select(Job.id)
+        .where(due)
+        .order_by(Job.run_at, Job.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     rows = session.execute(
         update(Job)
         .where(Job.id.in_(candidates.scalar_subquery()))
-        .values(state="running", attempts=Job.attempts + 1,
-                locked_until=now + timedelta(seconds=lease_seconds), locked_by=worker_id)
+        .values(
+            state="running",
+            attempts=Job.attempts + 1,
+            locked_until=now + timedelta(seconds=lease_seconds),
+            locked_by=worker_id,
+        )
         .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
         .execution_options(synchronize_session=False)
     ).all()
-    return [ClaimedJob(r.id, r.kind, r.payload or {}, r.attempts, r.max_attempts,
-                       rules.lease_token(worker_id, r.attempts)) for r in rows]
+    return [
+        ClaimedJob(
+            r.id,
+            r.kind,
+            r.payload or {},
+            r.attempts,
+            r.max_attempts,
+            rules.lease_token(worker_id, r.attempts),
+        )
+        for r in rows
+    ]
 
 
 def _fenced(job: ClaimedJob):
     """Condition: the job is still held under this claim's lease."""
     worker_id = job.token.rsplit("#", 1)[0]
-    return and_(Job.id == job.id, Job.state == "running", Job.locked_by == worker_id,
-                Job.attempts == job.attempts)
+    return and_(
+        Job.id == job.id,
+        Job.state == "running",
+        Job.locked_by == worker_id,
+        Job.attempts == job.attempts,
+    )
 
 
 def finish(*, session: Session, job: ClaimedJob, now: datetime) -> bool:
     """Marks a held job done; False when the lease was lost (the caller must roll back)."""
-    result = session.execute(update(Job).where(_fenced(job))
-                             .values(state="done", finished_at=now, locked_until=None,
-                                     last_error=None))
+    result = session.execute(
+        update(Job)
+        .where(_fenced(job))
+        .values(state="done", finished_at=now, locked_until=None, last_error=None)
+    )
     return result.rowcount == 1
 
 

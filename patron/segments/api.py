@@ -34,12 +34,22 @@ def list_segments(session: Session = SESSION):
     return service.list_segments(session=session)
 
 
-@router.post("", status_code=201, response_model=SegmentRead, dependencies=WRITE,
-             summary="Create a segment (422 with the rule path when rules are invalid)")
+@router.post(
+    "",
+    status_code=201,
+    response_model=SegmentRead,
+    dependencies=WRITE,
+    summary="Create a segment (422 with the rule path when rules are invalid)",
+)
 def create_segment(body: SegmentCreate, session: Session = SESSION):
     """Saves a segment and materialises its members."""
-    return service.create_segment(session=session, name=body.name, description=body.description,
-                                  rules_json=body.rules, now=utcnow())
+    return service.create_segment(
+        session=session,
+        name=body.name,
+        description=body.description,
+        rules_json=body.rules,
+        now=utcnow(),
+    )
 
 
 @router.get("/catalogue", summary="Condition types, fields and operators", dependencies=READ)
@@ -48,74 +58,115 @@ def get_catalogue() -> dict:
     return catalogue.catalogue()
 
 
-@router.post("/count", response_model=CountRead, dependencies=READ,
-             summary="Count the customers matching rules, without saving")
+@router.post(
+    "/count",
+    response_model=CountRead,
+    dependencies=READ,
+    summary="Count the customers matching rules, without saving",
+)
 def count(body: RulesIn, session: Session = SESSION):
     """Counts live."""
     return {"count": service.count(session=session, rules_json=body.rules, now=utcnow())}
 
 
-@router.post("/preview", response_model=PreviewRead, dependencies=READ,
-             summary="Count and show the first matching customers with why they match")
+@router.post(
+    "/preview",
+    response_model=PreviewRead,
+    dependencies=READ,
+    summary="Count and show the first matching customers with why they match",
+)
 def preview(body: RulesIn, session: Session = SESSION):
     """Counts live and explains the first matches."""
-    return service.preview(session=session, rules_json=body.rules, now=utcnow(),
-                           limit=body.limit)
+    return service.preview(session=session, rules_json=body.rules, now=utcnow(), limit=body.limit)
 
 
-@router.get("/{segment_id}", response_model=SegmentRead, summary="Get a segment",
-            dependencies=READ)
+@router.get("/{segment_id}", response_model=SegmentRead, summary="Get a segment", dependencies=READ)
 def get_segment(segment_id: int, session: Session = SESSION):
     """Returns one segment."""
     return service.get_segment(session=session, segment_id=segment_id)
 
 
-@router.patch("/{segment_id}", response_model=SegmentRead, dependencies=WRITE,
-              summary="Update a segment's name, description or rules")
-def update_segment(segment_id: int, body: SegmentUpdate,
-                   session: Session = SESSION):
+@router.patch(
+    "/{segment_id}",
+    response_model=SegmentRead,
+    dependencies=WRITE,
+    summary="Update a segment's name, description or rules",
+)
+def update_segment(segment_id: int, body: SegmentUpdate, session: Session = SESSION):
     """Updates the fields sent; new rules re-materialise the members."""
-    return service.update_segment(session=session, segment_id=segment_id, now=utcnow(),
-                                  name=body.name, description=body.description,
-                                  rules_json=body.rules)
+    return service.update_segment(
+        session=session,
+        segment_id=segment_id,
+        now=utcnow(),
+        name=body.name,
+        description=body.description,
+        rules_json=body.rules,
+    )
 
 
-@router.delete("/{segment_id}", status_code=204, response_model=None, dependencies=WRITE,
-               summary="Delete a segment (409 when built in or used by another segment)")
+@router.delete(
+    "/{segment_id}",
+    status_code=204,
+    response_model=None,
+    dependencies=WRITE,
+    summary="Delete a segment (409 when built in or used by another segment)",
+)
 def delete_segment(segment_id: int, session: Session = SESSION) -> None:
     """Deletes a segment with its memberships."""
     service.delete_segment(session=session, segment_id=segment_id)
 
 
-@router.get("/{segment_id}/members", response_model=MemberPage, dependencies=READ,
-            summary="Stored members in customer id order (keyset pages)")
-def members(segment_id: int, limit: int = Query(100, ge=1, le=1000),
-            after: int = Query(0, ge=0, description="`next_after` of the previous page."),
-            session: Session = SESSION):
+@router.get(
+    "/{segment_id}/members",
+    response_model=MemberPage,
+    dependencies=READ,
+    summary="Stored members in customer id order (keyset pages)",
+)
+def members(
+    segment_id: int,
+    limit: int = Query(100, ge=1, le=1000),
+    after: int = Query(0, ge=0, description="`next_after` of the previous page."),
+    session: Session = SESSION,
+):
     """Returns a page of members."""
-    items = service.members(session=session, segment_id=segment_id, limit=limit + 1,
-                            after=after)
+    items = service.members(session=session, segment_id=segment_id, limit=limit + 1, after=after)
     page = items[:limit]
     return {"items": page, "next_after": page[-1]["id"] if len(items) > limit else None}
 
 
-@router.get("/{segment_id}/changes", response_model=list[ChangeRead], dependencies=READ,
-            summary="Entries and exits, oldest first")
-def changes(segment_id: int, since: datetime | None = None,
-            limit: int = Query(1000, ge=1, le=10000), session: Session = SESSION):
+@router.get(
+    "/{segment_id}/changes",
+    response_model=list[ChangeRead],
+    dependencies=READ,
+    summary="Entries and exits, oldest first",
+)
+def changes(
+    segment_id: int,
+    since: datetime | None = None,
+    limit: int = Query(1000, ge=1, le=10000),
+    session: Session = SESSION,
+):
     """Returns entries and exits since a time."""
     return service.changes(session=session, segment_id=segment_id, since=since, limit=limit)
 
 
-@router.post("/{segment_id}/refresh", response_model=RefreshRead, dependencies=WRITE,
-             summary="Recompute a segment's members now")
+@router.post(
+    "/{segment_id}/refresh",
+    response_model=RefreshRead,
+    dependencies=WRITE,
+    summary="Recompute a segment's members now",
+)
 def refresh(segment_id: int, session: Session = SESSION):
     """Recomputes the stored members."""
     return service.refresh_segment(session=session, segment_id=segment_id, now=utcnow())
 
 
-@router.get("/{segment_id}/export", dependencies=READ, response_class=StreamingResponse,
-            summary="Members as CSV")
+@router.get(
+    "/{segment_id}/export",
+    dependencies=READ,
+    response_class=StreamingResponse,
+    summary="Members as CSV",
+)
 def export(segment_id: int, request: Request):
     """Streams the members as CSV, read in its own transaction."""
     return csv_response(request, segment_id)
@@ -132,8 +183,11 @@ def csv_response(request: Request, segment_id: int) -> StreamingResponse:
             yield from service.export_csv(session=session, segment_id=segment_id)
 
     filename = "".join(ch if ch.isalnum() else "-" for ch in name).strip("-") or "segment"
-    return StreamingResponse(rows(), media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{filename}.csv"'})
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -10,6 +10,9 @@ from patron.segments.rules import GROUPS
 def catalogue(segments: list[tuple[int, str]] | None = None) -> dict:
     """Groups, every condition entry (template and inputs) and the saved segments to refer to."""
     entries = [entry for kind in REGISTRY.values() for entry in kind.catalogue()]
-    return {"groups": [[k, v] for k, v in GROUPS.items()], "conditions": entries,
-            "json_ops": [[k, v] for k, v in JSON_OPS.items()],
-            "segments": [[sid, name] for sid, name in (segments or [])]}
+    return {
+        "groups": [[k, v] for k, v in GROUPS.items()],
+        "conditions": entries,
+        "json_ops": [[k, v] for k, v in JSON_OPS.items()],
+        "segments": [[sid, name] for sid, name in (segments or [])],
+    }

@@ -11,8 +11,9 @@ from patron.db import transaction, utcnow
 from patron.runtime import open_runtime, run_cli
 from patron.segments import service
 
-segments_app = typer.Typer(help="Segments: saved audiences and their members.",
-                           no_args_is_help=True)
+segments_app = typer.Typer(
+    help="Segments: saved audiences and their members.", no_args_is_help=True
+)
 
 
 @segments_app.command("list")
@@ -22,8 +23,9 @@ def list_command() -> None:
     with transaction(runtime.sessions) as session:
         service.ensure_builtin_segments(session=session, now=utcnow())
         for row in service.list_segments(session=session):
-            refreshed = row.refreshed_at.isoformat(timespec="seconds") if row.refreshed_at \
-                else "never"
+            refreshed = (
+                row.refreshed_at.isoformat(timespec="seconds") if row.refreshed_at else "never"
+            )
             typer.echo(f"{row.id}\t{row.name}\t{row.member_count}\trefreshed {refreshed}")
 
 
@@ -41,10 +43,12 @@ def count_command(segment_id: int) -> None:
 
 
 @segments_app.command("export")
-def export_command(segment_id: int,
-                   output: Path = typer.Option(None, "--output", "-o",
-                                               help="CSV file to write; stdout when omitted.")
-                   ) -> None:
+def export_command(
+    segment_id: int,
+    output: Path = typer.Option(
+        None, "--output", "-o", help="CSV file to write; stdout when omitted."
+    ),
+) -> None:
     """Write a segment's stored members as CSV."""
     runtime = open_runtime()
 
@@ -63,8 +67,9 @@ def export_command(segment_id: int,
 
 
 @segments_app.command("refresh")
-def refresh_command(segment_id: int = typer.Argument(None, help="One segment; all when omitted.")
-                    ) -> None:
+def refresh_command(
+    segment_id: int = typer.Argument(None, help="One segment; all when omitted."),
+) -> None:
     """Recompute stored members (and record entries and exits) now."""
     runtime = open_runtime()
 
@@ -72,12 +77,13 @@ def refresh_command(segment_id: int = typer.Argument(None, help="One segment; al
         with transaction(runtime.sessions) as session:
             if segment_id is None:
                 return service.recompute_all(session=session, now=utcnow())
-            return [service.refresh_segment(session=session, segment_id=segment_id,
-                                            now=utcnow())]
+            return [service.refresh_segment(session=session, segment_id=segment_id, now=utcnow())]
 
     for row in run_cli(refresh):
-        typer.echo(f"{row['id']}\t{row['name']}\t{row['members']} members\t"
-                   f"+{row['entered']} -{row['exited']}")
+        typer.echo(
+            f"{row['id']}\t{row['name']}\t{row['members']} members\t"
+            f"+{row['entered']} -{row['exited']}"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -79,8 +79,9 @@ class Compiled:
         """customers outer-joined with everything the conditions need."""
         joined = self.ctx.customers
         for selectable in self.ctx.joins.values():
-            joined = joined.outerjoin(selectable,
-                                      selectable.c.customer_id == self.ctx.customers.c.id)
+            joined = joined.outerjoin(
+                selectable, selectable.c.customer_id == self.ctx.customers.c.id
+            )
         return joined
 
     def filters(self) -> list:
@@ -89,8 +90,11 @@ class Compiled:
 
     def members(self) -> Select:
         """SELECT customer_id of every matching customer."""
-        return (select(self.ctx.customers.c.id.label("customer_id"))
-                .select_from(self.from_clause()).where(*self.filters()))
+        return (
+            select(self.ctx.customers.c.id.label("customer_id"))
+            .select_from(self.from_clause())
+            .where(*self.filters())
+        )
 
     def count(self) -> Select:
         """SELECT count(*) of the matching customers."""
@@ -99,15 +103,26 @@ class Compiled:
     def explain(self, limit: int) -> Select:
         """The first matching customers with one 0/1 column per leaf saying if it holds."""
         c = self.ctx.customers.c
-        flags = [case((expr, 1), else_=0).label(f"leaf_{i}")
-                 for i, (_p, _n, expr) in enumerate(self.leaves)]
-        return (select(c.id, c.external_id, c.email, c.first_name, c.last_name, *flags)
-                .select_from(self.from_clause()).where(*self.filters())
-                .order_by(c.id).limit(limit))
+        flags = [
+            case((expr, 1), else_=0).label(f"leaf_{i}")
+            for i, (_p, _n, expr) in enumerate(self.leaves)
+        ]
+        return (
+            select(c.id, c.external_id, c.email, c.first_name, c.last_name, *flags)
+            .select_from(self.from_clause())
+            .where(*self.filters())
+            .order_by(c.id)
+            .limit(limit)
+        )
 
 
-def compile_tree(tree: Node, *, now: datetime, customer_ids=None,
-                 resolve: Callable[[int], Node | None] | None = None) -> Compiled:
+def compile_tree(
+    tree: Node,
+    *,
+    now: datetime,
+    customer_ids=None,
+    resolve: Callable[[int], Node | None] | None = None,
+) -> Compiled:
     """Compile a parsed tree; resolve(segment_id) gives the tree of a referenced segment."""
     ids = None if customer_ids is None else sorted({int(i) for i in customer_ids})
     ctx = Context(now=now, customer_ids=ids, resolve=resolve)
@@ -120,8 +135,10 @@ def _compile(node: Node, ctx: Context, leaves: list | None, path: str):
     """Compile a node; record leaves (and not-groups) outside not-groups for explanations."""
     if isinstance(node, Group):
         inner = None if node.type == "not" else leaves
-        parts = [_compile(child, ctx, inner, f"{path}.children[{i}]")
-                 for i, child in enumerate(node.children)]
+        parts = [
+            _compile(child, ctx, inner, f"{path}.children[{i}]")
+            for i, child in enumerate(node.children)
+        ]
         if node.type == "and":
             expr = and_(*parts)
         else:

@@ -31,8 +31,9 @@ class EvalContext:
             self.inlining.pop()
 
 
-def evaluate(tree: Node, facts: Facts, *, now: datetime,
-             resolve: Callable[[int], Node | None] | None = None) -> bool:
+def evaluate(
+    tree: Node, facts: Facts, *, now: datetime, resolve: Callable[[int], Node | None] | None = None
+) -> bool:
     """Whether the customer described by facts matches the tree at now."""
     return _evaluate(tree, facts, EvalContext(now=now, resolve=resolve))
 

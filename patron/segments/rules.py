@@ -88,8 +88,9 @@ def _parse_group(data: dict, path: str, depth: int, state: _Parse) -> Group | No
     if not isinstance(children, list) or not children:
         state.fail(f"{path}.children", "a group needs at least one rule")
         return None
-    parsed = [_parse(child, f"{path}.children[{i}]", depth + 1, state)
-              for i, child in enumerate(children)]
+    parsed = [
+        _parse(child, f"{path}.children[{i}]", depth + 1, state) for i, child in enumerate(children)
+    ]
     if any(child is None for child in parsed):
         return None
     return Group(data["type"], tuple(parsed))

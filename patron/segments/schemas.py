@@ -7,9 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RULES_HELP = ("Rule tree: a group `{\"type\": \"and\"|\"or\"|\"not\", \"children\": [...]}` "
-              "or a condition such as `{\"type\": \"purchase\", \"field\": \"order_count\", "
-              "\"op\": \"gte\", \"value\": 3}`; GET /api/segments/catalogue lists them all.")
+RULES_HELP = (
+    'Rule tree: a group `{"type": "and"|"or"|"not", "children": [...]}` '
+    'or a condition such as `{"type": "purchase", "field": "order_count", '
+    '"op": "gte", "value": 3}`; GET /api/segments/catalogue lists them all.'
+)
 
 
 class _In(BaseModel):

@@ -34,8 +34,10 @@ _PARSED_LOCK = threading.Lock()
 
 def saved_trees(session: Session) -> dict[int, rules.Node]:
     """The parsed rule tree of every saved segment, by id (one query, parse cached)."""
-    stored = {(sid, json.dumps(tree, sort_keys=True)): tree
-              for sid, tree in session.execute(select(Segment.id, Segment.rules))}
+    stored = {
+        (sid, json.dumps(tree, sort_keys=True)): tree
+        for sid, tree in session.execute(select(Segment.id, Segment.rules))
+    }
     with _PARSED_LOCK:
         for key in set(_PARSED) - set(stored):
             del _PARSED[key]
@@ -55,12 +57,15 @@ def _resolver(session: Session) -> Resolver:
 
 def _stored_references(session: Session) -> dict[int, list[int]]:
     """Segment id -> ids of the segments its stored rules refer to."""
-    return {sid: [ref for _p, ref in rules.referenced_segments(tree)]
-            for sid, tree in saved_trees(session).items()}
+    return {
+        sid: [ref for _p, ref in rules.referenced_segments(tree)]
+        for sid, tree in saved_trees(session).items()
+    }
 
 
-def validate_rules(*, session: Session, rules_json: dict, segment_id: int | None = None
-                   ) -> rules.Node:
+def validate_rules(
+    *, session: Session, rules_json: dict, segment_id: int | None = None
+) -> rules.Node:
     """Parse rules and check that referenced segments exist and form no cycle."""
     tree = rules.parse_tree(rules_json)
     refs = rules.referenced_segments(tree)
@@ -69,9 +74,12 @@ def validate_rules(*, session: Session, rules_json: dict, segment_id: int | None
     graph = _stored_references(session)
     for path, ref in refs:
         if ref not in graph:
-            raise InvalidInput(f"{path}.segment_id: segment {ref} does not exist",
-                               details=[{"path": f"{path}.segment_id",
-                                         "message": f"segment {ref} does not exist"}])
+            raise InvalidInput(
+                f"{path}.segment_id: segment {ref} does not exist",
+                details=[
+                    {"path": f"{path}.segment_id", "message": f"segment {ref} does not exist"}
+                ],
+            )
     if segment_id is not None:
         graph[segment_id] = [ref for _p, ref in refs]
         cycle = rules.find_cycle(segment_id, lambda sid: graph.get(sid, []))
@@ -80,13 +88,16 @@ def validate_rules(*, session: Session, rules_json: dict, segment_id: int | None
             loop = " → ".join(names.get(sid, f"#{sid}") for sid in cycle)
             path = next(p for p, ref in refs if ref == cycle[1])
             message = f"segment references form a cycle: {loop}"
-            raise InvalidInput(f"{path}.segment_id: {message}",
-                               details=[{"path": f"{path}.segment_id", "message": message}])
+            raise InvalidInput(
+                f"{path}.segment_id: {message}",
+                details=[{"path": f"{path}.segment_id", "message": message}],
+            )
     return tree
 
 
-def _compile(session: Session, tree: rules.Node, now: datetime,
-             customer_ids: Iterable[int] | None = None) -> Compiled:
+def _compile(
+    session: Session, tree: rules.Node, now: datetime, customer_ids: Iterable[int] | None = None
+) -> Compiled:
     """Compile a tree with saved segments resolved from the database."""
     return compile_tree(tree, now=now, customer_ids=customer_ids, resolve=_resolver(session))
 
@@ -109,29 +120,52 @@ def _check_name(session: Session, name: str, segment_id: int | None) -> str:
     """A trimmed name of 1 to 255 characters used by no other segment."""
     name = (name or "").strip()
     if not 1 <= len(name) <= 255:
-        raise InvalidInput("name: must be 1 to 255 characters",
-                           details=[{"path": "name", "message": "must be 1 to 255 characters"}])
+        raise InvalidInput(
+            "name: must be 1 to 255 characters",
+            details=[{"path": "name", "message": "must be 1 to 255 characters"}],
+        )
     clash = session.scalar(select(Segment.id).where(Segment.name == name))
     if clash is not None and clash != segment_id:
         raise Conflict(f"a segment named {name!r} exists already")
     return name
 
 
-def create_segment(*, session: Session, name: str, rules_json: dict, now: datetime,
-                   description: str = "", builtin_key: str | None = None) -> Segment:
+def create_segment(
+    *,
+    session: Session,
+    name: str,
+    rules_json: dict,
+    now: datetime,
+    description: str = "",
+    builtin_key: str | None = None,
+) -> Segment:
     """Creates a segment and materialises its members."""
     name = _check_name(session, name, None)
     tree = validate_rules(session=session, rules_json=rules_json)
-    row = Segment(name=name, description=description or "", rules=rules.to_json(tree),
-                  builtin_key=builtin_key, member_count=0, created_at=now, updated_at=now)
+    row = Segment(
+        name=name,
+        description=description or "",
+        rules=rules.to_json(tree),
+        builtin_key=builtin_key,
+        member_count=0,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(row)
     session.flush()
     refresh_segment(session=session, segment_id=row.id, now=now)
     return row
 
 
-def update_segment(*, session: Session, segment_id: int, now: datetime, name: str | None = None,
-                   description: str | None = None, rules_json: dict | None = None) -> Segment:
+def update_segment(
+    *,
+    session: Session,
+    segment_id: int,
+    now: datetime,
+    name: str | None = None,
+    description: str | None = None,
+    rules_json: dict | None = None,
+) -> Segment:
     """Updates the given fields of a segment; new rules re-materialise its members."""
     row = get_segment(session=session, segment_id=segment_id)
     if name is not None:
@@ -153,8 +187,11 @@ def delete_segment(*, session: Session, segment_id: int) -> None:
     row = get_segment(session=session, segment_id=segment_id)
     if row.builtin_key:
         raise Conflict(f"segment {row.name!r} is built in: edit it instead of deleting it")
-    users = [sid for sid, refs in _stored_references(session).items()
-             if segment_id in refs and sid != segment_id]
+    users = [
+        sid
+        for sid, refs in _stored_references(session).items()
+        if segment_id in refs and sid != segment_id
+    ]
     if users:
         names = ", ".join(session.scalars(select(Segment.name).where(Segment.id.in_(users))))
         raise Conflict(f"segment {row.name!r} is used by: {names}")
@@ -178,11 +215,18 @@ def preview(*, session: Session, rules_json: dict, now: datetime, limit: int = 2
     names = dict(session.execute(select(Segment.id, Segment.name)).all())
     customers = []
     for row in session.execute(compiled.explain(max(1, min(limit, 100)))):
-        reasons = [_reason(node, names) for i, (_p, node, _e) in enumerate(compiled.leaves)
-                   if row[5 + i]]
-        customers.append({"id": row.id, "external_id": row.external_id, "email": row.email,
-                          "name": " ".join(filter(None, [row.first_name, row.last_name])),
-                          "reasons": reasons})
+        reasons = [
+            _reason(node, names) for i, (_p, node, _e) in enumerate(compiled.leaves) if row[5 + i]
+        ]
+        customers.append(
+            {
+                "id": row.id,
+                "external_id": row.external_id,
+                "email": row.email,
+                "name": " ".join(filter(None, [row.first_name, row.last_name])),
+                "reasons": reasons,
+            }
+        )
     total = session.scalar(compiled.count()) or 0
     return {"count": total, "customers": customers}
 
@@ -194,15 +238,17 @@ def _reason(node: rules.Node, names: dict[int, str]) -> str:
     return rules.describe(node)
 
 
-def members(*, session: Session, segment_id: int, limit: int = 100, after: int = 0
-            ) -> list[dict]:
+def members(*, session: Session, segment_id: int, limit: int = 100, after: int = 0) -> list[dict]:
     """Stored members with customer id above `after`, in id order (keyset pages)."""
     get_segment(session=session, segment_id=segment_id)
     m, c = SegmentMembership, Customer
-    query = (select(c.id, c.external_id, c.email, c.first_name, c.last_name, m.entered_at)
-             .join(m, m.customer_id == c.id)
-             .where(m.segment_id == segment_id, c.id > after)
-             .order_by(c.id).limit(max(1, min(limit, 10000))))
+    query = (
+        select(c.id, c.external_id, c.email, c.first_name, c.last_name, m.entered_at)
+        .join(m, m.customer_id == c.id)
+        .where(m.segment_id == segment_id, c.id > after)
+        .order_by(c.id)
+        .limit(max(1, min(limit, 10000)))
+    )
     return [dict(row._mapping) for row in session.execute(query)]
 
 
@@ -238,29 +284,36 @@ def _csv_cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def changes(*, session: Session, segment_id: int, since: datetime | None = None,
-            limit: int = 1000) -> list[dict]:
+def changes(
+    *, session: Session, segment_id: int, since: datetime | None = None, limit: int = 1000
+) -> list[dict]:
     """Entries and exits of a segment, oldest first."""
     get_segment(session=session, segment_id=segment_id)
     ch = SegmentChange
     query = select(ch.id, ch.customer_id, ch.change, ch.changed_at).where(
-        ch.segment_id == segment_id)
+        ch.segment_id == segment_id
+    )
     if since is not None:
         query = query.where(ch.changed_at >= since)
     query = query.order_by(ch.id).limit(max(1, min(limit, 10000)))
     return [dict(row._mapping) for row in session.execute(query)]
 
 
-def refresh_segment(*, session: Session, segment_id: int, now: datetime,
-                    customer_ids: Iterable[int] | None = None) -> dict:
+def refresh_segment(
+    *, session: Session, segment_id: int, now: datetime, customer_ids: Iterable[int] | None = None
+) -> dict:
     """Recomputes a segment's stored members (all, or only the given customers)."""
     row = get_segment(session=session, segment_id=segment_id)
     compiled = _compile(session, rules.parse_tree(row.rules), now, customer_ids)
-    entered, exited = memberships.apply(session, segment_id=segment_id, compiled=compiled,
-                                        now=now)
+    entered, exited = memberships.apply(session, segment_id=segment_id, compiled=compiled, now=now)
     session.refresh(row)
-    return {"id": segment_id, "name": row.name, "entered": entered, "exited": exited,
-            "members": row.member_count}
+    return {
+        "id": segment_id,
+        "name": row.name,
+        "entered": entered,
+        "exited": exited,
+        "members": row.member_count,
+    }
 
 
 def recompute_all(*, session: Session, now: datetime) -> list[dict]:
@@ -270,8 +323,7 @@ def recompute_all(*, session: Session, now: datetime) -> list[dict]:
     return [refresh_segment(session=session, segment_id=sid, now=now) for sid in ids]
 
 
-def update_for_customers(*, session: Session, customer_ids: Iterable[int], now: datetime
-                         ) -> int:
+def update_for_customers(*, session: Session, customer_ids: Iterable[int], now: datetime) -> int:
     """Re-evaluates, for these customers only, the segments an order or event can change."""
     ids = sorted(set(customer_ids))
     if not ids:
@@ -297,8 +349,9 @@ def _on_customer_activity(session: Session, customer_ids: set[int], now: datetim
 
 def ensure_builtin_segments(*, session: Session, now: datetime) -> list[str]:
     """Creates the built-in segments that do not exist yet; returns their names."""
-    existing = set(session.scalars(select(Segment.builtin_key)
-                                   .where(Segment.builtin_key.isnot(None))))
+    existing = set(
+        session.scalars(select(Segment.builtin_key).where(Segment.builtin_key.isnot(None)))
+    )
     taken = set(session.scalars(select(Segment.name)))
     created = []
     for key, name, description, tree in BUILTINS:
@@ -307,8 +360,14 @@ def ensure_builtin_segments(*, session: Session, now: datetime) -> list[str]:
         label = name if name not in taken else f"{name} (built-in)"
         try:
             with session.begin_nested():
-                create_segment(session=session, name=label, description=description,
-                               rules_json=tree, now=now, builtin_key=key)
+                create_segment(
+                    session=session,
+                    name=label,
+                    description=description,
+                    rules_json=tree,
+                    now=now,
+                    builtin_key=key,
+                )
         except (IntegrityError, Conflict):
             continue  # another process created it at the same moment
         created.append(label)

@@ -60,4 +60,3 @@ class SegmentChange(Base):
     customer_id: Mapped[int] = mapped_column(ID)
     change: Mapped[str] = mapped_column(String(8))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
-

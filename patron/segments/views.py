@@ -20,12 +20,12 @@ EMPTY = {"type": "and", "children": []}
 
 
 @router.get("/segments")
-def segment_list(request: Request, _user=Depends(current_user),
-                 session: Session = SESSION):
+def segment_list(request: Request, _user=Depends(current_user), session: Session = SESSION):
     """List segments with member counts."""
     rows = service.list_segments(session=session)
-    return render(request, "segments/list.html", {
-        "segments": [(row, _summary(row.rules)) for row in rows]})
+    return render(
+        request, "segments/list.html", {"segments": [(row, _summary(row.rules)) for row in rows]}
+    )
 
 
 def _summary(tree: dict) -> str:
@@ -36,47 +36,62 @@ def _summary(tree: dict) -> str:
         return "(rules need fixing)"
 
 
-def _builder(request: Request, session: Session, segment, form: dict, *, error=None,
-             status_code: int = 200):
+def _builder(
+    request: Request, session: Session, segment, form: dict, *, error=None, status_code: int = 200
+):
     """Render the builder for a new (segment None) or saved segment."""
-    others = [(s.id, s.name) for s in service.list_segments(session=session)
-              if segment is None or s.id != segment.id]
+    others = [
+        (s.id, s.name)
+        for s in service.list_segments(session=session)
+        if segment is None or s.id != segment.id
+    ]
     data = {"catalogue": catalogue.catalogue(others), "rules": form["rules"]}
-    return render(request, "segments/builder.html", {
-        "segment": segment, "form": form, "data": data, "error": error},
-        status_code=status_code)
+    return render(
+        request,
+        "segments/builder.html",
+        {"segment": segment, "form": form, "data": data, "error": error},
+        status_code=status_code,
+    )
 
 
 @router.get("/segments/new")
-def segment_new(request: Request, _user=Depends(current_user),
-                session: Session = SESSION):
+def segment_new(request: Request, _user=Depends(current_user), session: Session = SESSION):
     """The builder for a new segment."""
     form = {"name": "", "description": "", "rules": EMPTY}
     return _builder(request, session, None, form)
 
 
 @router.post("/segments/preview")
-def segment_preview(request: Request, body: dict = Body(...), _user=Depends(current_user),
-                    session: Session = SESSION):
+def segment_preview(
+    request: Request,
+    body: dict = Body(...),
+    _user=Depends(current_user),
+    session: Session = SESSION,
+):
     """Live count and first matches for the builder (JSON; CSRF token in X-CSRF-Token)."""
     check_csrf(request, request.headers.get("x-csrf-token"))
     try:
-        return service.preview(session=session, rules_json=body.get("rules"), now=utcnow(),
-                               limit=10)
+        return service.preview(
+            session=session, rules_json=body.get("rules"), now=utcnow(), limit=10
+        )
     except InvalidInput as exc:
         return JSONResponse(exc.to_dict(), status_code=exc.status)
 
 
 @router.get("/segments/{segment_id}")
-def segment_edit(request: Request, segment_id: int, _user=Depends(current_user),
-                 session: Session = SESSION):
+def segment_edit(
+    request: Request, segment_id: int, _user=Depends(current_user), session: Session = SESSION
+):
     """The builder for a saved segment."""
     try:
         segment = service.get_segment(session=session, segment_id=segment_id)
     except NotFound as exc:
-        return render(request, "dashboard/not_found.html", {
-            "message": exc.message, "back_href": "/segments", "back_label": "Segments"},
-            status_code=404)
+        return render(
+            request,
+            "dashboard/not_found.html",
+            {"message": exc.message, "back_href": "/segments", "back_label": "Segments"},
+            status_code=404,
+        )
     form = {"name": segment.name, "description": segment.description, "rules": segment.rules}
     return _builder(request, session, segment, form)
 
@@ -91,18 +106,28 @@ def _parse_rules(text: str) -> dict:
 
 
 @router.post("/segments")
-def segment_create(request: Request, csrf_token: str = Form(""), name: str = Form(""),
-                   description: str = Form(""), rules_json: str = Form("", alias="rules"),
-                   _user=Depends(current_user), session: Session = SESSION):
+def segment_create(
+    request: Request,
+    csrf_token: str = Form(""),
+    name: str = Form(""),
+    description: str = Form(""),
+    rules_json: str = Form("", alias="rules"),
+    _user=Depends(current_user),
+    session: Session = SESSION,
+):
     """Save a new segment from the builder."""
     check_csrf(request, csrf_token)
     form = {"name": name, "description": description, "rules": EMPTY}
     try:
         form["rules"] = _parse_rules(rules_json)
         with session.begin_nested():
-            segment = service.create_segment(session=session, name=name,
-                                             description=description,
-                                             rules_json=form["rules"], now=utcnow())
+            segment = service.create_segment(
+                session=session,
+                name=name,
+                description=description,
+                rules_json=form["rules"],
+                now=utcnow(),
+            )
     except PatronError as exc:
         return _builder(request, session, None, form, error=exc, status_code=exc.status)
     flash(request, f"Segment {segment.name} saved: {segment.member_count} members.", "success")
@@ -110,10 +135,16 @@ def segment_create(request: Request, csrf_token: str = Form(""), name: str = For
 
 
 @router.post("/segments/{segment_id}")
-def segment_update(request: Request, segment_id: int, csrf_token: str = Form(""),
-                   name: str = Form(""), description: str = Form(""),
-                   rules_json: str = Form("", alias="rules"), _user=Depends(current_user),
-                   session: Session = SESSION):
+def segment_update(
+    request: Request,
+    segment_id: int,
+    csrf_token: str = Form(""),
+    name: str = Form(""),
+    description: str = Form(""),
+    rules_json: str = Form("", alias="rules"),
+    _user=Depends(current_user),
+    session: Session = SESSION,
+):
     """Save changes to a segment from the builder."""
     check_csrf(request, csrf_token)
     segment = service.get_segment(session=session, segment_id=segment_id)
@@ -121,9 +152,14 @@ def segment_update(request: Request, segment_id: int, csrf_token: str = Form("")
     try:
         form["rules"] = _parse_rules(rules_json)
         with session.begin_nested():
-            service.update_segment(session=session, segment_id=segment_id, now=utcnow(),
-                                   name=name, description=description,
-                                   rules_json=form["rules"])
+            service.update_segment(
+                session=session,
+                segment_id=segment_id,
+                now=utcnow(),
+                name=name,
+                description=description,
+                rules_json=form["rules"],
+            )
     except PatronError as exc:
         session.expire_all()
         segment = service.get_segment(session=session, segment_id=segment_id)
@@ -133,8 +169,13 @@ def segment_update(request: Request, segment_id: int, csrf_token: str = Form("")
 
 
 @router.post("/segments/{segment_id}/delete")
-def segment_delete(request: Request, segment_id: int, csrf_token: str = Form(""),
-                   _user=Depends(current_user), session: Session = SESSION):
+def segment_delete(
+    request: Request,
+    segment_id: int,
+    csrf_token: str = Form(""),
+    _user=Depends(current_user),
+    session: Session = SESSION,
+):
     """Delete a segment."""
     check_csrf(request, csrf_token)
     try:

@@ -23,8 +23,14 @@ router = APIRouter(prefix="/v1", tags=["tracking"])
 _OK = b'{"success":true}'
 # Bodies are read up to their limit plus this slack (a gzipped body may be a little larger).
 _SLACK = 64 * 1024
-_DOC = {"requestBody": {"required": True, "content": {"application/json": {
-    "schema": {"type": "object", "additionalProperties": True}}}}}
+_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object", "additionalProperties": True}}
+        },
+    }
+}
 
 
 def install(app: FastAPI) -> None:
@@ -71,16 +77,19 @@ def _handle(request: Request, raw: bytes, type_: str | None) -> None:
     if not key:
         key = data.get("writeKey")
         if not key or not isinstance(key, str):
-            raise Unauthorized("a write key is required: send it as the Basic auth user "
-                               "name or as writeKey in the body")
+            raise Unauthorized(
+                "a write key is required: send it as the Basic auth user "
+                "name or as writeKey in the body"
+            )
         keys.check(factory=factory, key=key)
     now = utcnow()
     if type_ is None:
         messages = rules.batch(data, body_size=len(body), received_at=now, new_id=_new_id)
     else:
         messages = [rules.single(data, type_=type_, received_at=now, new_id=_new_id)]
-    service.ingest(factory=factory, messages=messages, now=now,
-                   gate=request.app.state.tracking_gate)
+    service.ingest(
+        factory=factory, messages=messages, now=now, gate=request.app.state.tracking_gate
+    )
 
 
 def _new_id() -> str:
@@ -107,8 +116,14 @@ def _single(type_: str):
 
 
 for _type in rules.TYPES:
-    router.add_api_route(f"/{_type}", _single(_type), methods=["POST"], openapi_extra=_DOC,
-                         name=f"track_{_type}", summary=f"Segment {_type}")
+    router.add_api_route(
+        f"/{_type}",
+        _single(_type),
+        methods=["POST"],
+        openapi_extra=_DOC,
+        name=f"track_{_type}",
+        summary=f"Segment {_type}",
+    )
 
 
 @router.post("/batch", openapi_extra=_DOC, summary="Segment batch")

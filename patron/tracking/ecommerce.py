@@ -56,17 +56,26 @@ def _line(product: object, currency: str, where: str) -> OrderLineData:
     if not isinstance(product, dict):
         raise BadMessage(f"{where} must be an object")
     sku = ident(product.get("sku"), f"{where}.sku", limit=128) or ident(
-        product.get("product_id"), f"{where}.product_id", limit=128)
+        product.get("product_id"), f"{where}.product_id", limit=128
+    )
     quantity = product.get("quantity", 1)
     if quantity is None:
         quantity = 1
-    if isinstance(quantity, bool) or not isinstance(quantity, int | float) or quantity <= 0 \
-            or int(quantity) != quantity:
+    if (
+        isinstance(quantity, bool)
+        or not isinstance(quantity, int | float)
+        or quantity <= 0
+        or int(quantity) != quantity
+    ):
         raise BadMessage(f"{where}.quantity must be a positive whole number")
     price = _amount(product.get("price", 0), currency, f"{where}.price") or 0
-    return OrderLineData(sku=sku, name=text(product.get("name"), f"{where}.name"),
-                         category=text(product.get("category"), f"{where}.category"),
-                         quantity=int(quantity), unit_price_cents=price)
+    return OrderLineData(
+        sku=sku,
+        name=text(product.get("name"), f"{where}.name"),
+        category=text(product.get("category"), f"{where}.category"),
+        quantity=int(quantity),
+        unit_price_cents=price,
+    )
 
 
 def order_data(event: str, props: dict, where: str) -> OrderData | None:
@@ -87,18 +96,19 @@ def order_data(event: str, props: dict, where: str) -> OrderData | None:
     if event == ORDER_REFUNDED:
         if total == 0:
             raise BadMessage(f"{p}.total of a refund must be positive")
-        return OrderData(action="refund", order_id=order_id, currency=currency,
-                         total_cents=total)
+        return OrderData(action="refund", order_id=order_id, currency=currency, total_cents=total)
     products = props.get("products") or []
     if not isinstance(products, list):
         raise BadMessage(f"{p}.products must be an array")
     lines = tuple(_line(item, currency, f"{p}.products[{i}]") for i, item in enumerate(products))
     if total is None:
         total = sum(line.quantity * line.unit_price_cents for line in lines)
-    return OrderData(action="complete", order_id=order_id, currency=currency,
-                     total_cents=total,
-                     discount_cents=_amount(props.get("discount"), currency,
-                                            f"{p}.discount") or 0,
-                     coupon=text(props.get("coupon"), f"{p}.coupon", limit=128), lines=lines)
-
-
+    return OrderData(
+        action="complete",
+        order_id=order_id,
+        currency=currency,
+        total_cents=total,
+        discount_cents=_amount(props.get("discount"), currency, f"{p}.discount") or 0,
+        coupon=text(props.get("coupon"), f"{p}.coupon", limit=128),
+        lines=lines,
+    )

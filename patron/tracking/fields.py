@@ -39,8 +39,7 @@ def obj(value: object, name: str) -> dict:
     return value
 
 
-def text(value: object, name: str, *, required: bool = False, limit: int = 255
-         ) -> str | None:
+def text(value: object, name: str, *, required: bool = False, limit: int = 255) -> str | None:
     """A string field of at most limit characters."""
     if value is None or value == "":
         if required:

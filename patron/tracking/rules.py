@@ -18,9 +18,15 @@ MAX_MESSAGE_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 TYPES = ("identify", "track", "page", "screen", "group", "alias")
 # Traits copied onto customer profile fields; every other trait goes into attributes.
-_TRAIT_FIELDS = {"email": "email", "phone": "phone", "firstName": "first_name",
-                 "first_name": "first_name", "lastName": "last_name",
-                 "last_name": "last_name", "birthday": "birthday"}
+_TRAIT_FIELDS = {
+    "email": "email",
+    "phone": "phone",
+    "firstName": "first_name",
+    "first_name": "first_name",
+    "lastName": "last_name",
+    "last_name": "last_name",
+    "birthday": "birthday",
+}
 _CONTEXT_FIELDS = {"locale": "locale", "timezone": "time_zone"}
 _MAX_LENGTH = {"email": 320, "phone": 64, "locale": 35, "time_zone": 64}
 
@@ -104,8 +110,9 @@ def parse_timestamp(value: object, name: str) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def corrected_time(client_time: datetime | None, sent_at: datetime | None,
-                   received_at: datetime) -> datetime:
+def corrected_time(
+    client_time: datetime | None, sent_at: datetime | None, received_at: datetime
+) -> datetime:
     """When a message happened, corrected for client clock skew as Segment does.
 
     timestamp = receivedAt - (sentAt - clientTimestamp); with no sentAt the client's
@@ -132,8 +139,9 @@ def profile_from(traits: dict, context: dict, where: str) -> dict:
         elif value is not None and not isinstance(value, str):
             raise BadMessage(f"{where}.traits.{key} must be a string")
         elif value is not None and len(value) > _MAX_LENGTH.get(name, 255):
-            raise BadMessage(f"{where}.traits.{key} must be at most "
-                             f"{_MAX_LENGTH.get(name, 255)} characters")
+            raise BadMessage(
+                f"{where}.traits.{key} must be at most {_MAX_LENGTH.get(name, 255)} characters"
+            )
         else:
             profile[name] = value
     try:
@@ -146,7 +154,7 @@ def profile_from(traits: dict, context: dict, where: str) -> dict:
     for key, name in _CONTEXT_FIELDS.items():
         value = context.get(key)
         if isinstance(value, str) and value:
-            profile[name] = value[:_MAX_LENGTH[name]]
+            profile[name] = value[: _MAX_LENGTH[name]]
     if attributes:
         profile["attributes"] = attributes
     return profile
@@ -175,8 +183,9 @@ def merged_profile(current: dict, profile: dict) -> dict:
     return merged
 
 
-def _event_fields(type_: str, raw: dict, props: dict, traits: dict, where: str
-                  ) -> tuple[str | None, dict]:
+def _event_fields(
+    type_: str, raw: dict, props: dict, traits: dict, where: str
+) -> tuple[str | None, dict]:
     """The event name and properties of a message of this type."""
     if type_ == "track":
         return fields.text(raw.get("event"), f"{where}.event", required=True), props
@@ -204,12 +213,16 @@ class Envelope:
 
 def envelope(body: dict, received_at: datetime) -> Envelope:
     """The request-level fields of a batch (sentAt, context)."""
-    return Envelope(received_at=received_at, sent_at=parse_timestamp(body.get("sentAt"), "sentAt"),
-                    context=fields.obj(body.get("context"), "context"))
+    return Envelope(
+        received_at=received_at,
+        sent_at=parse_timestamp(body.get("sentAt"), "sentAt"),
+        context=fields.obj(body.get("context"), "context"),
+    )
 
 
-def message(raw: object, *, type_: str | None, env: Envelope, new_id: Callable[[], str],
-            where: str = "body") -> Message:
+def message(
+    raw: object, *, type_: str | None, env: Envelope, new_id: Callable[[], str], where: str = "body"
+) -> Message:
     """Validate one Segment message; type_ None means it comes from a batch and names its type."""
     if not isinstance(raw, dict):
         raise BadMessage(f"{where} must be an object")
@@ -234,26 +247,33 @@ def message(raw: object, *, type_: str | None, env: Envelope, new_id: Callable[[
     name, props = _event_fields(type_, raw, props, traits, where)
     if type_ == "alias":
         props = {**props, "previousId": previous_id}
-    client_time = (parse_timestamp(raw.get("timestamp"), f"{where}.timestamp")
-                   or parse_timestamp(raw.get("originalTimestamp"), f"{where}.originalTimestamp"))
+    client_time = parse_timestamp(raw.get("timestamp"), f"{where}.timestamp") or parse_timestamp(
+        raw.get("originalTimestamp"), f"{where}.originalTimestamp"
+    )
     sent_at = parse_timestamp(raw.get("sentAt"), f"{where}.sentAt") or env.sent_at
     return Message(
-        type=type_, message_id=fields.ident(raw.get("messageId"), f"{where}.messageId") or new_id(),
-        user_id=user_id, anonymous_id=anonymous_id, name=name, properties=props,
-        context=context, occurred_at=corrected_time(client_time, sent_at, env.received_at),
+        type=type_,
+        message_id=fields.ident(raw.get("messageId"), f"{where}.messageId") or new_id(),
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        name=name,
+        properties=props,
+        context=context,
+        occurred_at=corrected_time(client_time, sent_at, env.received_at),
         previous_id=previous_id,
         profile=profile_from(traits, context, where) if type_ == "identify" else {},
-        order=ecommerce.order_data(name, props, where) if type_ == "track" else None)
+        order=ecommerce.order_data(name, props, where) if type_ == "track" else None,
+    )
 
 
-def single(data: dict, *, type_: str, received_at: datetime, new_id: Callable[[], str]
-           ) -> Message:
+def single(data: dict, *, type_: str, received_at: datetime, new_id: Callable[[], str]) -> Message:
     """Validate the parsed body of a one-message call."""
     return message(data, type_=type_, env=envelope(data, received_at), new_id=new_id)
 
 
-def batch(data: dict, *, body_size: int, received_at: datetime, new_id: Callable[[], str]
-          ) -> list[Message]:
+def batch(
+    data: dict, *, body_size: int, received_at: datetime, new_id: Callable[[], str]
+) -> list[Message]:
     """Validate a parsed batch body; every message must be valid or none is taken.
 
     Messages repeating a messageId within the batch count once (the first wins).
@@ -265,8 +285,9 @@ def batch(data: dict, *, body_size: int, received_at: datetime, new_id: Callable
     if body_size > MAX_MESSAGE_BYTES:
         for i, item in enumerate(items):
             if len(orjson.dumps(item)) > MAX_MESSAGE_BYTES:
-                raise TooLarge(f"batch[{i}]: message is larger than the "
-                               f"{MAX_MESSAGE_BYTES // 1024} KB limit")
+                raise TooLarge(
+                    f"batch[{i}]: message is larger than the {MAX_MESSAGE_BYTES // 1024} KB limit"
+                )
     env = envelope(data, received_at)
     seen: set[str] = set()
     messages = []

@@ -59,8 +59,13 @@ def writer_gate(engine: Engine) -> AbstractContextManager:
     return threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
 
 
-def ingest(*, factory: sessionmaker, messages: list[Message], now: datetime,
-           gate: AbstractContextManager | None = None) -> int:
+def ingest(
+    *,
+    factory: sessionmaker,
+    messages: list[Message],
+    now: datetime,
+    gate: AbstractContextManager | None = None,
+) -> int:
     """Stores messages in one transaction, retried when a concurrent writer got in the way."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
@@ -88,7 +93,8 @@ def write_messages(*, session: Session, messages: list[Message], now: datetime) 
     slow = [m for m in fresh if m.type in ("identify", "alias") or m.order is not None]
     latest, buyers = _apply_all(session, slow, by_user, now) if slow else ({}, set())
     by_anonymous = store.linked_customers(
-        session, [m.anonymous_id for m in fresh if m.anonymous_id and not m.user_id])
+        session, [m.anonymous_id for m in fresh if m.anonymous_id and not m.user_id]
+    )
     rows = []
     for msg in fresh:
         cid = by_user[msg.user_id] if msg.user_id else by_anonymous.get(msg.anonymous_id)
@@ -104,24 +110,30 @@ def write_messages(*, session: Session, messages: list[Message], now: datetime) 
     return len(fresh)
 
 
-def _apply_all(session: Session, slow: list[Message], by_user: dict[str, int],
-               now: datetime) -> tuple[dict[int, datetime], set[int]]:
+def _apply_all(
+    session: Session, slow: list[Message], by_user: dict[str, int], now: datetime
+) -> tuple[dict[int, datetime], set[int]]:
     """Apply identify, alias and order events in order.
 
     Returns the latest event time of customers given anonymous events, and the customers
     whose orders were written (their aggregates are refreshed once the events are in).
     """
-    links = Links(store.linked_customers(
-        session, [m.anonymous_id or m.previous_id for m in slow
-                  if m.anonymous_id or m.previous_id]))
-    profiles = Profiles(session, [by_user[m.user_id] for m in slow
-                                  if m.type == "identify" and m.user_id and m.profile])
+    links = Links(
+        store.linked_customers(
+            session,
+            [m.anonymous_id or m.previous_id for m in slow if m.anonymous_id or m.previous_id],
+        )
+    )
+    profiles = Profiles(
+        session,
+        [by_user[m.user_id] for m in slow if m.type == "identify" and m.user_id and m.profile],
+    )
     orders = customers.orders_by_external_id(
-        session=session, external_ids={m.order.order_id for m in slow if m.order})
+        session=session, external_ids={m.order.order_id for m in slow if m.order}
+    )
     buyers: set[int] = set()
     for msg in slow:
-        customer_id = by_user.get(msg.user_id) if msg.user_id else links.customer(
-            msg.anonymous_id)
+        customer_id = by_user.get(msg.user_id) if msg.user_id else links.customer(msg.anonymous_id)
         if msg.type == "identify":
             _identify(msg, customer_id, links, profiles)
         elif msg.type == "alias":
@@ -129,8 +141,7 @@ def _apply_all(session: Session, slow: list[Message], by_user: dict[str, int],
         elif msg.order.action == "refund":
             _refund_order(session, msg.order, now, orders)
         elif customer_id is None:
-            log.warning("order %s of an unknown visitor kept as an event only",
-                        msg.order.order_id)
+            log.warning("order %s of an unknown visitor kept as an event only", msg.order.order_id)
         else:
             buyers.update(_complete_order(session, msg, customer_id, now, orders))
     store.save_profiles(session, profiles.changed(), now=now)
@@ -155,10 +166,17 @@ class Links:
 
 def _event_row(msg: Message, customer_id: int | None, now: datetime) -> dict:
     """The events table row of a message."""
-    return {"message_id": msg.message_id, "type": msg.type, "name": msg.name,
-            "customer_id": customer_id, "anonymous_id": msg.anonymous_id,
-            "properties": msg.properties, "context": msg.context,
-            "occurred_at": msg.occurred_at, "received_at": now}
+    return {
+        "message_id": msg.message_id,
+        "type": msg.type,
+        "name": msg.name,
+        "customer_id": customer_id,
+        "anonymous_id": msg.anonymous_id,
+        "properties": msg.properties,
+        "context": msg.context,
+        "occurred_at": msg.occurred_at,
+        "received_at": now,
+    }
 
 
 class Profiles:
@@ -178,8 +196,7 @@ class Profiles:
         if customer_id not in self.current:
             self.current.update(store.profiles(self.session, [customer_id]))
         if rules.profile_differs(self.current[customer_id], profile):
-            self.current[customer_id] = rules.merged_profile(self.current[customer_id],
-                                                             profile)
+            self.current[customer_id] = rules.merged_profile(self.current[customer_id], profile)
             self.dirty.add(customer_id)
 
     def changed(self) -> dict[int, dict]:
@@ -187,8 +204,7 @@ class Profiles:
         return {cid: self.current[cid] for cid in self.dirty}
 
 
-def _identify(msg: Message, customer_id: int | None, links: Links, profiles: Profiles
-              ) -> None:
+def _identify(msg: Message, customer_id: int | None, links: Links, profiles: Profiles) -> None:
     """Apply traits to the customer and link the anonymous id to them."""
     if customer_id is None:
         return
@@ -198,29 +214,48 @@ def _identify(msg: Message, customer_id: int | None, links: Links, profiles: Pro
         profiles.apply(customer_id, msg.profile)
 
 
-def _complete_order(session: Session, msg: Message, customer_id: int, now: datetime,
-                    orders: dict) -> set[int]:
+def _complete_order(
+    session: Session, msg: Message, customer_id: int, now: datetime, orders: dict
+) -> set[int]:
     """Write the order of an `Order Completed` event, keeping refunds made earlier.
 
     Returns the customers whose aggregates need refreshing (the buyer and a former one).
     """
     order, existing = msg.order, orders.get(msg.order.order_id)
     refunded = min(existing.refunded_cents, order.total_cents) if existing else 0
-    lines = tuple(customer_rules.LineInput(sku=line.sku, quantity=line.quantity,
-                                           unit_price_cents=line.unit_price_cents,
-                                           name=line.name, category=line.category)
-                  for line in order.lines)
+    lines = tuple(
+        customer_rules.LineInput(
+            sku=line.sku,
+            quantity=line.quantity,
+            unit_price_cents=line.unit_price_cents,
+            name=line.name,
+            category=line.category,
+        )
+        for line in order.lines
+    )
     previous_owner = existing.customer_id if existing else customer_id
-    external_id = msg.user_id or customers.get_customer(
-        session=session, customer_id=customer_id).external_id
+    external_id = (
+        msg.user_id or customers.get_customer(session=session, customer_id=customer_id).external_id
+    )
     orders[order.order_id] = customers.write_order(
-        session=session, customer_id=customer_id, existing=existing, now=now,
+        session=session,
+        customer_id=customer_id,
+        existing=existing,
+        now=now,
         order=customer_rules.OrderInput(
-            external_id=order.order_id, customer_external_id=external_id,
-            placed_at=msg.occurred_at, total_cents=order.total_cents, currency=order.currency,
+            external_id=order.order_id,
+            customer_external_id=external_id,
+            placed_at=msg.occurred_at,
+            total_cents=order.total_cents,
+            currency=order.currency,
             status=customer_rules.refund_status(order.total_cents, refunded, "paid"),
-            discount_cents=order.discount_cents, refunded_cents=refunded,
-            coupon_code=order.coupon, source="tracking", lines=lines))
+            discount_cents=order.discount_cents,
+            refunded_cents=refunded,
+            coupon_code=order.coupon,
+            source="tracking",
+            lines=lines,
+        ),
+    )
     return {customer_id, previous_owner}
 
 
@@ -235,5 +270,6 @@ def _refund_order(session: Session, order: OrderData, now: datetime, orders: dic
     amount = order.total_cents
     if amount is not None and row.refunded_cents + amount >= row.total_cents:
         amount = None
-    customers.refund_order(session=session, external_id=order.order_id, amount_cents=amount,
-                           now=now)
+    customers.refund_order(
+        session=session, external_id=order.order_id, amount_cents=amount, now=now
+    )

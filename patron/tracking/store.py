@@ -20,8 +20,16 @@ from patron.customers.tables import AnonymousId, Customer, CustomerStats, Event
 from patron.db import UTCDateTime
 
 _CHUNK = 500
-PROFILE_COLUMNS = ("email", "phone", "first_name", "last_name", "birthday", "locale",
-                   "time_zone", "attributes")
+PROFILE_COLUMNS = (
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "birthday",
+    "locale",
+    "time_zone",
+    "attributes",
+)
 _CUSTOMERS, _EVENTS, _LINKS = Customer.__table__, Event.__table__, AnonymousId.__table__
 _STATS = CustomerStats.__table__
 
@@ -50,7 +58,7 @@ def _among(dialect: str, column):
 def _chunks(values: list, size: int = _CHUNK) -> Iterable[list]:
     """Split values into lists of at most size."""
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 @cache
@@ -59,38 +67,52 @@ def _statements(dialect: str) -> dict:
     upsert_link = _insert(dialect, _LINKS)
     upsert_link = upsert_link.on_conflict_do_update(
         index_elements=["anonymous_id"],
-        set_={"customer_id": upsert_link.excluded.customer_id,
-              "linked_at": upsert_link.excluded.linked_at})
-    owner = (select(_LINKS.c.customer_id).where(_LINKS.c.anonymous_id == _EVENTS.c.anonymous_id)
-             .scalar_subquery())
+        set_={
+            "customer_id": upsert_link.excluded.customer_id,
+            "linked_at": upsert_link.excluded.linked_at,
+        },
+    )
+    owner = (
+        select(_LINKS.c.customer_id)
+        .where(_LINKS.c.anonymous_id == _EVENTS.c.anonymous_id)
+        .scalar_subquery()
+    )
     # coalesce() keeps SQLite from scanning the (customer_id, ...) index for the NULLs.
     unclaimed = func.coalesce(_EVENTS.c.customer_id, 0) == 0
     at = bindparam("at", type_=UTCDateTime())
     return {
         "existing": select(_EVENTS.c.message_id).where(_among(dialect, _EVENTS.c.message_id)),
-        "customers": select(_CUSTOMERS.c.external_id, _CUSTOMERS.c.id)
-        .where(_among(dialect, _CUSTOMERS.c.external_id)),
+        "customers": select(_CUSTOMERS.c.external_id, _CUSTOMERS.c.id).where(
+            _among(dialect, _CUSTOMERS.c.external_id)
+        ),
         "new_customers": _insert(dialect, _CUSTOMERS).on_conflict_do_nothing(
-            index_elements=["external_id"]),
+            index_elements=["external_id"]
+        ),
         "new_stats": _insert(dialect, _STATS).on_conflict_do_nothing(
-            index_elements=["customer_id"]),
-        "profiles": select(_CUSTOMERS.c.id, *(_CUSTOMERS.c[name] for name in PROFILE_COLUMNS))
-        .where(_among(dialect, _CUSTOMERS.c.id)),
-        "save_profiles": update(_CUSTOMERS).where(_CUSTOMERS.c.id == bindparam("b_id"))
+            index_elements=["customer_id"]
+        ),
+        "profiles": select(
+            _CUSTOMERS.c.id, *(_CUSTOMERS.c[name] for name in PROFILE_COLUMNS)
+        ).where(_among(dialect, _CUSTOMERS.c.id)),
+        "save_profiles": update(_CUSTOMERS)
+        .where(_CUSTOMERS.c.id == bindparam("b_id"))
         .values({name: bindparam(f"b_{name}") for name in (*PROFILE_COLUMNS, "updated_at")}),
-        "links": select(_LINKS.c.anonymous_id, _LINKS.c.customer_id)
-        .where(_among(dialect, _LINKS.c.anonymous_id)),
+        "links": select(_LINKS.c.anonymous_id, _LINKS.c.customer_id).where(
+            _among(dialect, _LINKS.c.anonymous_id)
+        ),
         "upsert_links": upsert_link,
-        "claim": update(_EVENTS).where(_among(dialect, _EVENTS.c.anonymous_id), unclaimed)
+        "claim": update(_EVENTS)
+        .where(_among(dialect, _EVENTS.c.anonymous_id), unclaimed)
         .values(customer_id=owner),
         "claimed": select(_EVENTS.c.customer_id, func.max(_EVENTS.c.occurred_at))
         .where(_among(dialect, _EVENTS.c.anonymous_id), _EVENTS.c.customer_id.is_not(None))
         .group_by(_EVENTS.c.customer_id),
-        "events": _insert(dialect, _EVENTS).on_conflict_do_nothing(
-            index_elements=["message_id"]),
-        "touch": update(_STATS).where(_STATS.c.customer_id == bindparam("cid"),
-                                      or_(_STATS.c.last_event_at.is_(None),
-                                          _STATS.c.last_event_at < at))
+        "events": _insert(dialect, _EVENTS).on_conflict_do_nothing(index_elements=["message_id"]),
+        "touch": update(_STATS)
+        .where(
+            _STATS.c.customer_id == bindparam("cid"),
+            or_(_STATS.c.last_event_at.is_(None), _STATS.c.last_event_at < at),
+        )
         .values(last_event_at=at),
     }
 
@@ -113,8 +135,7 @@ def existing_message_ids(session: Session, message_ids: Iterable[str]) -> set[st
     return {row[0] for row in _lookup(session, "existing", message_ids)}
 
 
-def customer_ids(session: Session, external_ids: Iterable[str], *, now: datetime
-                 ) -> dict[str, int]:
+def customer_ids(session: Session, external_ids: Iterable[str], *, now: datetime) -> dict[str, int]:
     """Map external ids to customer ids, creating the customers that do not exist yet."""
     wanted = set(external_ids)
     if not wanted:
@@ -122,29 +143,43 @@ def customer_ids(session: Session, external_ids: Iterable[str], *, now: datetime
     found = dict(_lookup(session, "customers", wanted))
     missing = sorted(wanted - found.keys())
     if missing:
-        session.execute(_sql(session, "new_customers"), [
-            {"external_id": eid, "attributes": {}, "created_at": now, "updated_at": now}
-            for eid in missing])
+        session.execute(
+            _sql(session, "new_customers"),
+            [
+                {"external_id": eid, "attributes": {}, "created_at": now, "updated_at": now}
+                for eid in missing
+            ],
+        )
         created = dict(_lookup(session, "customers", missing))
-        session.execute(_sql(session, "new_stats"),
-                        [{"customer_id": cid} for cid in sorted(created.values())])
+        session.execute(
+            _sql(session, "new_stats"), [{"customer_id": cid} for cid in sorted(created.values())]
+        )
         found.update(created)
     return found
 
 
 def profiles(session: Session, ids: Iterable[int]) -> dict[int, dict]:
     """The profile fields and attributes of the given customers, by id."""
-    return {row[0]: dict(zip(PROFILE_COLUMNS, row[1:], strict=True))
-            for row in _lookup(session, "profiles", ids)}
+    return {
+        row[0]: dict(zip(PROFILE_COLUMNS, row[1:], strict=True))
+        for row in _lookup(session, "profiles", ids)
+    }
 
 
 def save_profiles(session: Session, changed: dict[int, dict], *, now: datetime) -> None:
     """Write the given customers' profile fields and attributes in one statement."""
     if changed:
-        session.execute(_sql(session, "save_profiles"), [
-            {"b_id": cid, "b_updated_at": now,
-             **{f"b_{name}": changed[cid][name] for name in PROFILE_COLUMNS}}
-            for cid in sorted(changed)])
+        session.execute(
+            _sql(session, "save_profiles"),
+            [
+                {
+                    "b_id": cid,
+                    "b_updated_at": now,
+                    **{f"b_{name}": changed[cid][name] for name in PROFILE_COLUMNS},
+                }
+                for cid in sorted(changed)
+            ],
+        )
 
 
 def linked_customers(session: Session, anonymous_ids: Iterable[str]) -> dict[str, int]:
@@ -152,8 +187,9 @@ def linked_customers(session: Session, anonymous_ids: Iterable[str]) -> dict[str
     return dict(_lookup(session, "links", anonymous_ids))
 
 
-def link_anonymous_ids(session: Session, links: dict[str, int], *, now: datetime
-                       ) -> dict[int, datetime]:
+def link_anonymous_ids(
+    session: Session, links: dict[str, int], *, now: datetime
+) -> dict[int, datetime]:
     """Link anonymous ids to customers and give them the ids' unclaimed events.
 
     The set-based form of customers.service.link_anonymous_id for a whole batch; returns
@@ -162,8 +198,10 @@ def link_anonymous_ids(session: Session, links: dict[str, int], *, now: datetime
     if not links:
         return {}
     ids = sorted(links)
-    session.execute(_sql(session, "upsert_links"), [
-        {"anonymous_id": aid, "customer_id": links[aid], "linked_at": now} for aid in ids])
+    session.execute(
+        _sql(session, "upsert_links"),
+        [{"anonymous_id": aid, "customer_id": links[aid], "linked_at": now} for aid in ids],
+    )
     for chunk in _chunks(ids):
         session.execute(_sql(session, "claim"), {"ids": chunk})
     return dict(_lookup(session, "claimed", ids))
@@ -179,5 +217,6 @@ def insert_events(session: Session, rows: list[dict]) -> None:
 def touch_last_events(session: Session, latest: dict[int, datetime]) -> None:
     """Move each customer's last event time forward to the given time if it is later."""
     if latest:
-        session.execute(_sql(session, "touch"),
-                        [{"cid": cid, "at": latest[cid]} for cid in sorted(latest)])
+        session.execute(
+            _sql(session, "touch"), [{"cid": cid, "at": latest[cid]} for cid in sorted(latest)]
+        )

@@ -34,16 +34,27 @@ def _count(db, model) -> int:
 
 def _order(external_id: str, customer: str = "c1", **fields) -> dict:
     """An order body."""
-    body = {"external_id": external_id, "customer_external_id": customer,
-            "placed_at": "2025-03-01T10:00:00+01:00", "total_cents": 2500}
+    body = {
+        "external_id": external_id,
+        "customer_external_id": customer,
+        "placed_at": "2025-03-01T10:00:00+01:00",
+        "total_cents": 2500,
+    }
     return {**body, **fields}
 
 
 def test_create_get_and_update_a_customer(api):
-    created = api.post("/api/customers", json={
-        "external_id": "c1", "email": "Ada@Example.com", "first_name": "Ada",
-        "birthday": "1990-12-10", "attributes": {"plan": "pro"},
-        "consent": {"email": {"status": "granted", "source": "signup_form"}}})
+    created = api.post(
+        "/api/customers",
+        json={
+            "external_id": "c1",
+            "email": "Ada@Example.com",
+            "first_name": "Ada",
+            "birthday": "1990-12-10",
+            "attributes": {"plan": "pro"},
+            "consent": {"email": {"status": "granted", "source": "signup_form"}},
+        },
+    )
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["email"] == "ada@example.com"
@@ -51,9 +62,14 @@ def test_create_get_and_update_a_customer(api):
     assert body["consent"]["email"]["source"] == "signup_form"
     assert body["consent"]["email"]["updated_at"].endswith(("Z", "+00:00"))
     assert body["stats"]["order_count"] == 0
-    patched = api.patch(f"/api/customers/{body['id']}", json={
-        "last_name": "Lovelace", "attributes": {"vip": True},
-        "consent": {"email": {"status": "unsubscribed"}}})
+    patched = api.patch(
+        f"/api/customers/{body['id']}",
+        json={
+            "last_name": "Lovelace",
+            "attributes": {"vip": True},
+            "consent": {"email": {"status": "unsubscribed"}},
+        },
+    )
     assert patched.status_code == 200, patched.text
     got = api.get(f"/api/customers/{body['id']}").json()
     assert (got["first_name"], got["last_name"]) == ("Ada", "Lovelace")
@@ -79,12 +95,16 @@ def test_bad_update_changes_nothing(api):
 
 
 def test_search_is_case_insensitive_and_literal(api):
-    people = [("a-1", "ada@lovelace.org", "Ada", "Lovelace"),
-              ("b-2", "grace@navy.mil", "Grace", "Hopper"),
-              ("ADA-3", "x_y@z.com", "Alan", "Turing")]
+    people = [
+        ("a-1", "ada@lovelace.org", "Ada", "Lovelace"),
+        ("b-2", "grace@navy.mil", "Grace", "Hopper"),
+        ("ADA-3", "x_y@z.com", "Alan", "Turing"),
+    ]
     for ext, email, first, last in people:
-        api.post("/api/customers", json={"external_id": ext, "email": email,
-                                         "first_name": first, "last_name": last})
+        api.post(
+            "/api/customers",
+            json={"external_id": ext, "email": email, "first_name": first, "last_name": last},
+        )
 
     def found(q: str) -> set[str]:
         answer = api.get("/api/customers", params={"q": q})
@@ -100,8 +120,7 @@ def test_search_is_case_insensitive_and_literal(api):
 
 
 def test_cursor_pagination_walks_every_customer_once(api):
-    ids = [api.post("/api/customers", json={"external_id": f"c{i}"}).json()["id"]
-           for i in range(7)]
+    ids = [api.post("/api/customers", json={"external_id": f"c{i}"}).json()["id"] for i in range(7)]
     seen, cursor, pages = [], None, 0
     while True:
         params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
@@ -118,10 +137,12 @@ def test_cursor_pagination_walks_every_customer_once(api):
 
 
 def test_filters_by_consent_and_orders(api):
-    api.post("/api/customers", json={"external_id": "c1",
-                                     "consent": {"email": {"status": "granted"}}})
-    api.post("/api/customers", json={"external_id": "c2",
-                                     "consent": {"email": {"status": "denied"}}})
+    api.post(
+        "/api/customers", json={"external_id": "c1", "consent": {"email": {"status": "granted"}}}
+    )
+    api.post(
+        "/api/customers", json={"external_id": "c2", "consent": {"email": {"status": "denied"}}}
+    )
     api.post("/api/customers", json={"external_id": "c3"})
     api.post("/api/orders", json=_order("o1", "c2"))
     api.post("/api/orders", json=_order("o2", "c2", placed_at="2025-03-02T10:00:00Z"))
@@ -148,17 +169,22 @@ def test_delete_removes_customer_and_orders(api, db):
 def test_products_upsert_get_and_list(api):
     first = api.put("/api/products/SKU-1", json={"name": "Mug", "price_cents": 1200})
     assert first.status_code == 200, first.text
-    again = api.put("/api/products/SKU-1", json={"name": "Big mug", "price_cents": 1500,
-                                                 "category": "kitchen", "currency": "eur"})
+    again = api.put(
+        "/api/products/SKU-1",
+        json={"name": "Big mug", "price_cents": 1500, "category": "kitchen", "currency": "eur"},
+    )
     assert again.json()["id"] == first.json()["id"]
     got = api.get("/api/products/SKU-1").json()
     assert (got["name"], got["price_cents"], got["currency"]) == ("Big mug", 1500, "EUR")
     for i in range(3):
-        api.put(f"/api/products/S{i}", json={"name": f"P{i}", "price_cents": i,
-                                             "category": "kitchen" if i else None})
+        api.put(
+            f"/api/products/S{i}",
+            json={"name": f"P{i}", "price_cents": i, "category": "kitchen" if i else None},
+        )
     page = api.get("/api/products", params={"limit": 2, "category": "kitchen"}).json()
-    rest = api.get("/api/products", params={"limit": 2, "category": "kitchen",
-                                            "cursor": page["next_cursor"]}).json()
+    rest = api.get(
+        "/api/products", params={"limit": 2, "category": "kitchen", "cursor": page["next_cursor"]}
+    ).json()
     assert [p["sku"] for p in page["items"] + rest["items"]] == ["SKU-1", "S1", "S2"]
     assert rest["next_cursor"] is None
     assert api.get("/api/products/nope").status_code == 404
@@ -166,22 +192,30 @@ def test_products_upsert_get_and_list(api):
 
 
 def test_orders_flow_into_customer_aggregates(api):
-    api.put("/api/products/MUG", json={"name": "Mug", "category": "kitchen",
-                                       "price_cents": 1000})
+    api.put("/api/products/MUG", json={"name": "Mug", "category": "kitchen", "price_cents": 1000})
     cid = api.post("/api/customers", json={"external_id": "c1"}).json()["id"]
-    answer = api.post("/api/orders", json=_order(
-        "o1", total_cents=None, discount_cents=500,
-        lines=[{"sku": "MUG", "quantity": 2, "unit_price_cents": 1000},
-               {"sku": "UNKNOWN", "unit_price_cents": 250}]))
+    answer = api.post(
+        "/api/orders",
+        json=_order(
+            "o1",
+            total_cents=None,
+            discount_cents=500,
+            lines=[
+                {"sku": "MUG", "quantity": 2, "unit_price_cents": 1000},
+                {"sku": "UNKNOWN", "unit_price_cents": 250},
+            ],
+        ),
+    )
     assert answer.status_code == 201, answer.text
     order = answer.json()
     assert order["total_cents"] == 2000 + 250 - 500
     assert order["placed_at"].startswith("2025-03-01T09:00:00")
     assert [(line["category"], line["total_cents"]) for line in order["lines"]] == [
-        ("kitchen", 2000), (None, 250)]
+        ("kitchen", 2000),
+        (None, 250),
+    ]
     assert api.get(f"/api/orders/{order['id']}").json()["lines"] == order["lines"]
-    api.post("/api/orders", json=_order("o2", placed_at="2025-04-01T00:00:00Z",
-                                        total_cents=1000))
+    api.post("/api/orders", json=_order("o2", placed_at="2025-04-01T00:00:00Z", total_cents=1000))
     stats = api.get(f"/api/customers/{cid}").json()["stats"]
     assert (stats["order_count"], stats["total_spent_cents"]) == (2, 1750 + 1000)
     refund = api.post("/api/orders/o2/refund", json={"amount_cents": 400})
@@ -208,20 +242,36 @@ def test_order_references_and_duplicates(api, db):
 
 
 def test_order_with_a_bad_line_leaves_nothing(api, db):
-    answer = api.post("/api/orders", json=_order(
-        "o1", "new", create_customer=True,
-        lines=[{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 0}]))
+    answer = api.post(
+        "/api/orders",
+        json=_order(
+            "o1",
+            "new",
+            create_customer=True,
+            lines=[{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 0}],
+        ),
+    )
     assert answer.status_code == 422 and "lines.1.quantity" in answer.json()["message"]
     assert (_count(db, Customer), _count(db, Order)) == (0, 0)
-    no_total = api.post("/api/orders", json=_order("o1", "new", create_customer=True,
-                                                   total_cents=None))
+    no_total = api.post(
+        "/api/orders", json=_order("o1", "new", create_customer=True, total_cents=None)
+    )
     assert no_total.status_code == 422 and "total_cents" in no_total.json()["message"]
 
 
-@pytest.mark.parametrize("field, value", [
-    ("total_cents", "abc"), ("total_cents", 19.99), ("total_cents", -1),
-    ("placed_at", "yesterday"), ("status", "lost"), ("lines", {"sku": "A"}),
-    ("currency", "dollars"), ("surprise", 1)])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("total_cents", "abc"),
+        ("total_cents", 19.99),
+        ("total_cents", -1),
+        ("placed_at", "yesterday"),
+        ("status", "lost"),
+        ("lines", {"sku": "A"}),
+        ("currency", "dollars"),
+        ("surprise", 1),
+    ],
+)
 def test_wrong_types_are_refused(api, db, field, value):
     answer = api.post("/api/orders", json=_order("o1", create_customer=True, **{field: value}))
     assert answer.status_code == 422
@@ -230,8 +280,9 @@ def test_wrong_types_are_refused(api, db, field, value):
 
 
 def test_naive_timestamp_is_refused_with_a_clear_message(api):
-    answer = api.post("/api/orders", json=_order("o1", create_customer=True,
-                                                 placed_at="2025-03-01T10:00:00"))
+    answer = api.post(
+        "/api/orders", json=_order("o1", create_customer=True, placed_at="2025-03-01T10:00:00")
+    )
     assert answer.status_code == 422
     assert "placed_at" in answer.json()["message"] and "timezone" in answer.json()["message"]
 
@@ -247,8 +298,11 @@ def test_list_orders_of_one_customer(api):
 
 
 def test_malformed_json_and_oversized_bodies(api, db):
-    broken = api.post("/api/customers", content=b'{"external_id": "c1",',
-                      headers={"Content-Type": "application/json"})
+    broken = api.post(
+        "/api/customers",
+        content=b'{"external_id": "c1",',
+        headers={"Content-Type": "application/json"},
+    )
     assert broken.status_code == 422 and broken.json()["error"] == "invalid_input"
     huge = {"external_id": "c1", "attributes": {"blob": "x" * 1_100_000}}
     too_big = api.post("/api/customers", json=huge)
@@ -261,8 +315,9 @@ def test_malformed_json_and_oversized_bodies(api, db):
             yield b"x" * 100_000
         yield b'"}}'
 
-    streamed = api.post("/api/customers", content=chunks(),
-                        headers={"Content-Type": "application/json"})
+    streamed = api.post(
+        "/api/customers", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert streamed.json()["error"] == "payload_too_large"
     assert _count(db, Customer) == 0
 
@@ -270,8 +325,7 @@ def test_malformed_json_and_oversized_bodies(api, db):
         yield b'{"external_id": '
         yield b'"c1"}'
 
-    fine = api.post("/api/customers", content=small(),
-                    headers={"Content-Type": "application/json"})
+    fine = api.post("/api/customers", content=small(), headers={"Content-Type": "application/json"})
     assert fine.status_code == 201, fine.text
 
 
@@ -283,24 +337,35 @@ def test_keys_and_scopes_are_enforced(api, db):
         key_id = max(k.id for k in auth_service.list_keys(session=session))
         auth_service.revoke_key(session=session, key_id=key_id, now=utcnow())
     body = {"external_id": "c1"}
-    cases = [(None, 401), ("Bearer nonsense", 401), (f"Bearer {revoked}", 401),
-             (f"Bearer {reader}", 403), (f"Bearer {reader[:-2]}xx", 401)]
+    cases = [
+        (None, 401),
+        ("Bearer nonsense", 401),
+        (f"Bearer {revoked}", 401),
+        (f"Bearer {reader}", 403),
+        (f"Bearer {reader[:-2]}xx", 401),
+    ]
     for header, status in cases:
         headers = {"Authorization": header} if header else {}
         client.headers.pop("Authorization", None)
         answer = client.post("/api/customers", json=body, headers=headers)
         assert answer.status_code == status, (header, answer.text)
         assert answer.json()["error"] in ("unauthorized", "forbidden")
-    assert client.get("/api/customers", headers={"Authorization": f"Bearer {reader}"}
-                      ).status_code == 200
+    assert (
+        client.get("/api/customers", headers={"Authorization": f"Bearer {reader}"}).status_code
+        == 200
+    )
     assert _count(db, Customer) == 0
 
 
 def test_every_api_route_is_documented(api):
     paths = api.app.openapi()["paths"]
     mine = ("/api/customers", "/api/products", "/api/orders", "/api/keys")
-    routes = [(path, method, op) for path, ops in paths.items() if path.startswith(mine)
-              for method, op in ops.items()]
+    routes = [
+        (path, method, op)
+        for path, ops in paths.items()
+        if path.startswith(mine)
+        for method, op in ops.items()
+    ]
     assert len(routes) >= 16
     for path, method, op in routes:
         assert op.get("summary") and op.get("tags"), (path, method)

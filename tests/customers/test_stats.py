@@ -15,8 +15,19 @@ from tests import factories
 def _snapshot(session) -> list[tuple]:
     """All aggregate rows as comparable tuples."""
     rows = session.scalars(select(CustomerStats).order_by(CustomerStats.customer_id))
-    return [(r.customer_id, r.first_order_at, r.last_order_at, r.order_count, r.purchase_days,
-             r.total_spent_cents, r.first_day_cents, r.last_event_at) for r in rows]
+    return [
+        (
+            r.customer_id,
+            r.first_order_at,
+            r.last_order_at,
+            r.order_count,
+            r.purchase_days,
+            r.total_spent_cents,
+            r.first_day_cents,
+            r.last_event_at,
+        )
+        for r in rows
+    ]
 
 
 def test_aggregates_follow_orders_refunds_and_cancellations(db):
@@ -41,17 +52,18 @@ def test_aggregates_follow_orders_refunds_and_cancellations(db):
 operations = st.lists(
     st.tuples(
         st.sampled_from(["order", "refund", "cancel", "event"]),
-        st.integers(0, 3),            # customer
-        st.integers(0, 7),            # order number
+        st.integers(0, 3),  # customer
+        st.integers(0, 7),  # order number
         st.floats(0, 60, allow_nan=False),  # day
-        st.integers(1, 5000),         # cents
+        st.integers(1, 5000),  # cents
     ),
     max_size=25,
 )
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(ops=operations)
 def test_rebuild_equals_incremental(db, ops):
     with transaction(db.sessions) as s:
@@ -67,17 +79,25 @@ def test_rebuild_equals_incremental(db, ops):
             elif kind == "refund" and oid in known:
                 row = s.scalar(select(service.Order).where(service.Order.external_id == oid))
                 if row.refunded_cents + cents <= row.total_cents:
-                    service.refund_order(session=s, external_id=oid, amount_cents=cents,
-                                         now=factories.T0)
+                    service.refund_order(
+                        session=s, external_id=oid, amount_cents=cents, now=factories.T0
+                    )
             elif kind == "cancel" and oid in known:
                 service.cancel_order(session=s, external_id=oid, now=factories.T0)
             elif kind == "event":
                 c = factories.customer(s, f"c{cust}")
-                service.record_event(session=s, message_id=f"m{len(known)}-{day}",
-                                     type_="track", name="Viewed", customer_id=c.id,
-                                     anonymous_id=None, properties={}, context={},
-                                     occurred_at=factories.at(day),
-                                     received_at=factories.at(day))
+                service.record_event(
+                    session=s,
+                    message_id=f"m{len(known)}-{day}",
+                    type_="track",
+                    name="Viewed",
+                    customer_id=c.id,
+                    anonymous_id=None,
+                    properties={},
+                    context={},
+                    occurred_at=factories.at(day),
+                    received_at=factories.at(day),
+                )
     with transaction(db.sessions) as s:
         incremental = _snapshot(s)
         service.rebuild_stats(s)

@@ -35,6 +35,8 @@ def client(db):
 def login(client: TestClient, email: str = EMAIL, password: str = PASSWORD):
     """Log in through the form, as a browser would; returns the response (not followed)."""
     token = csrf_of(client.get("/login").text)
-    return client.post("/login", data={"email": email, "password": password,
-                                       "csrf_token": token, "next": "/"},
-                       follow_redirects=False)
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token, "next": "/"},
+        follow_redirects=False,
+    )

@@ -29,9 +29,16 @@ def test_previous_period_has_equal_length_and_ends_the_day_before():
     assert (end - start).days == 28 and start.tzinfo is not None
 
 
-@pytest.mark.parametrize(("start", "end", "preset"), [
-    ("2025-02-30", None, None), ("2025-03-02", "2025-03-01", None), ("x", "y", None),
-    (None, None, 7), ("1990-01-01", "2025-01-01", None)])
+@pytest.mark.parametrize(
+    ("start", "end", "preset"),
+    [
+        ("2025-02-30", None, None),
+        ("2025-03-02", "2025-03-01", None),
+        ("x", "y", None),
+        (None, None, 7),
+        ("1990-01-01", "2025-01-01", None),
+    ],
+)
 def test_bad_ranges_are_refused_with_a_message(start, end, preset):
     with pytest.raises(InvalidInput):
         periods.choose_period(start=start, end=end, preset=preset, today=TODAY)

@@ -21,18 +21,34 @@ def _shop(session, seed: int) -> list[dict]:
     """Random customers and orders over 60 days; returns the orders as written."""
     rng = np.random.default_rng(seed)
     for c in range(10):
-        customers_service.upsert_customer(session=session, external_id=f"c{c}", profile={},
-                                          now=factories.at(float(rng.uniform(0, 50))))
+        customers_service.upsert_customer(
+            session=session,
+            external_id=f"c{c}",
+            profile={},
+            now=factories.at(float(rng.uniform(0, 50))),
+        )
     orders = []
     for n in range(45):
-        status = STATUSES[int(rng.choice(6, p=[.35, .3, .1, .1, .05, .1]))]
+        status = STATUSES[int(rng.choice(6, p=[0.35, 0.3, 0.1, 0.1, 0.05, 0.1]))]
         total = int(rng.integers(100, 20000))
         refunded = {"refunded": total, "partially_refunded": total // 3}.get(status, 0)
-        spec = {"id": f"o{n}", "customer": f"c{rng.integers(0, 10)}",
-                "days": round(float(rng.uniform(0, 60)), 3), "total": total,
-                "status": status, "refunded": refunded}
-        factories.order(session, spec["id"], spec["customer"], days=spec["days"],
-                        total=total, status=status, refunded_cents=refunded)
+        spec = {
+            "id": f"o{n}",
+            "customer": f"c{rng.integers(0, 10)}",
+            "days": round(float(rng.uniform(0, 60)), 3),
+            "total": total,
+            "status": status,
+            "refunded": refunded,
+        }
+        factories.order(
+            session,
+            spec["id"],
+            spec["customer"],
+            days=spec["days"],
+            total=total,
+            status=status,
+            refunded_cents=refunded,
+        )
         orders.append(spec)
     return orders
 
@@ -60,9 +76,12 @@ def test_overview_figures_match_an_independent_computation(db, seed):
     with transaction(db.sessions) as s:
         orders = _shop(s, seed)
     with transaction(db.sessions) as s:
-        created = {c.external_id: (c.created_at - factories.T0).total_seconds() / 86400
-                   for c in (customers_service.find_customer(session=s, external_id=f"c{i}")
-                             for i in range(10))}
+        created = {
+            c.external_id: (c.created_at - factories.T0).total_seconds() / 86400
+            for c in (
+                customers_service.find_customer(session=s, external_id=f"c{i}") for i in range(10)
+            )
+        }
         period = Period(date(2025, 1, 31), date(2025, 2, 19))
         result = service.overview(session=s, period=period)
     for figures, span in ((result.current, period), (result.before, result.previous)):
@@ -92,7 +111,8 @@ def test_rates_and_averages_of_an_empty_period_are_absent(db):
     with transaction(db.sessions) as s:
         factories.customer(s, "c1")
         factories.order(s, "o1", days=0, total=1000)
-        figures = service.figures(session=s, start=factories.at(10),
-                                  end=factories.at(10) + timedelta(days=5))
+        figures = service.figures(
+            session=s, start=factories.at(10), end=factories.at(10) + timedelta(days=5)
+        )
     assert figures.orders == 0 and figures.repeat_rate is None
     assert figures.average_order_cents is None and figures.customers_total == 1

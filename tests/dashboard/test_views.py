@@ -26,8 +26,9 @@ def test_wrong_password_shows_the_form_again_with_401(client):
 
 def test_login_without_csrf_token_is_refused(client):
     client.get("/login")
-    answer = client.post("/login", data={"email": "owner@example.com",
-                                         "password": "correct horse battery"})
+    answer = client.post(
+        "/login", data={"email": "owner@example.com", "password": "correct horse battery"}
+    )
     assert answer.status_code == 403
     assert client.get("/", follow_redirects=False).status_code == 303
 
@@ -37,20 +38,26 @@ def test_login_then_logout(client):
     assert (answer.status_code, answer.headers["location"]) == (303, "/")
     page = client.get("/")
     assert page.status_code == 200 and "Overview" in page.text
-    assert client.post("/logout", data={}).status_code == 403       # no CSRF token
+    assert client.post("/logout", data={}).status_code == 403  # no CSRF token
     assert client.get("/", follow_redirects=False).status_code == 200
-    answer = client.post("/logout", data={"csrf_token": csrf_of(page.text)},
-                         follow_redirects=False)
+    answer = client.post("/logout", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
     assert (answer.status_code, answer.headers["location"]) == (303, "/login")
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
 def _order(session, external_id: str, customer: str, cents: int, days_ago: float):
     """Record an order placed days_ago before now."""
-    customers_service.record_order(session=session, now=utcnow(), order=OrderInput(
-        external_id=external_id, customer_external_id=customer, total_cents=cents,
-        placed_at=utcnow() - timedelta(days=days_ago),
-        lines=(LineInput(sku="MUG-1", name="Blue Mug", unit_price_cents=cents),)))
+    customers_service.record_order(
+        session=session,
+        now=utcnow(),
+        order=OrderInput(
+            external_id=external_id,
+            customer_external_id=customer,
+            total_cents=cents,
+            placed_at=utcnow() - timedelta(days=days_ago),
+            lines=(LineInput(sku="MUG-1", name="Blue Mug", unit_price_cents=cents),),
+        ),
+    )
 
 
 def test_overview_shows_the_figures_of_the_range(client, db):
@@ -61,8 +68,8 @@ def test_overview_shows_the_figures_of_the_range(client, db):
         _order(s, "o4", "cy", 1000, days_ago=5)
     login(client)
     page = client.get("/?preset=30").text
-    assert "$30.00" in page                         # revenue of the last 30 days
-    assert "50.0%" in page                          # of ada and cy, ada bought again
+    assert "$30.00" in page  # revenue of the last 30 days
+    assert "50.0%" in page  # of ada and cy, ada bought again
     assert "<svg" in page and "<script" not in page  # static chart, no script at all
     assert "kozea.github.io" not in page
     today = utcnow().date()
@@ -81,9 +88,15 @@ def test_customer_list_searches_and_pages(client, db):
     with transaction(db.sessions) as s:
         for n in range(60):
             customers_service.upsert_customer(
-                session=s, external_id=f"c{n}", now=utcnow(),
-                profile={"email": f"person{n}@example.com", "first_name": f"Person{n}",
-                         "last_name": "Lovelace" if n == 7 else "Smith"})
+                session=s,
+                external_id=f"c{n}",
+                now=utcnow(),
+                profile={
+                    "email": f"person{n}@example.com",
+                    "first_name": f"Person{n}",
+                    "last_name": "Lovelace" if n == 7 else "Smith",
+                },
+            )
     login(client)
     found = client.get("/customers", params={"q": "lovelace"}).text
     assert "person7@example.com" in found and "person8@example.com" not in found
@@ -99,19 +112,41 @@ def test_customer_list_searches_and_pages(client, db):
 def test_customer_page_shows_profile_consent_orders_and_events(client, db):
     with transaction(db.sessions) as s:
         customer = customers_service.upsert_customer(
-            session=s, external_id="ada", now=utcnow(),
-            profile={"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace",
-                     "consent": {"email": "unsubscribed"}})
+            session=s,
+            external_id="ada",
+            now=utcnow(),
+            profile={
+                "email": "ada@example.com",
+                "first_name": "Ada",
+                "last_name": "Lovelace",
+                "consent": {"email": "unsubscribed"},
+            },
+        )
         _order(s, "order-77", "ada", 2599, days_ago=3)
         customers_service.record_event(
-            session=s, message_id="m1", type_="track", name="Product Viewed",
-            customer_id=customer.id, anonymous_id=None, properties={"sku": "MUG-1"},
-            context={}, occurred_at=utcnow(), received_at=utcnow())
+            session=s,
+            message_id="m1",
+            type_="track",
+            name="Product Viewed",
+            customer_id=customer.id,
+            anonymous_id=None,
+            properties={"sku": "MUG-1"},
+            context={},
+            occurred_at=utcnow(),
+            received_at=utcnow(),
+        )
         customer_id = customer.id
     login(client)
     page = client.get(f"/customers/{customer_id}").text
-    for text in ("Ada Lovelace", "ada@example.com", "unsubscribed", "order-77", "$25.99",
-                 "1 × Blue Mug", "Product Viewed"):
+    for text in (
+        "Ada Lovelace",
+        "ada@example.com",
+        "unsubscribed",
+        "order-77",
+        "$25.99",
+        "1 × Blue Mug",
+        "Product Viewed",
+    ):
         assert text in page
     missing = client.get(f"/customers/{customer_id + 1000}")
     assert missing.status_code == 404 and "does not exist" in missing.text

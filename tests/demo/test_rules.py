@@ -31,7 +31,7 @@ def test_catalogue_has_about_120_products_in_8_categories_with_shop_prices(shop)
     assert len({p["category"] for p in shop.products}) == 8
     prices = [p["price_cents"] for p in shop.products]
     assert min(prices) >= 100 and max(prices) <= 20000
-    assert sum(1 for p in prices if p % 100 == 99) > len(prices) / 2   # mostly x.99
+    assert sum(1 for p in prices if p % 100 == 99) > len(prices) / 2  # mostly x.99
 
 
 def test_orders_span_two_years_up_to_now_with_consistent_money(shop):
@@ -53,12 +53,13 @@ def test_buyers_mix_one_off_and_regular_customers(shop):
     one_off = sum(1 for n in per_customer.values() if n == 1) / len(per_customer)
     assert 0.35 < one_off < 0.75
     assert sum(1 for n in per_customer.values() if n >= 5) > 0.03 * len(per_customer)
-    assert len(per_customer) < len(shop.customers)          # some never buy
+    assert len(per_customer) < len(shop.customers)  # some never buy
 
 
 def test_november_and_december_are_busier_than_the_rest_of_the_year(shop):
-    months = Counter(o["placed_at"].month for o in shop.orders
-                     if o["placed_at"] >= NOW - timedelta(days=365))
+    months = Counter(
+        o["placed_at"].month for o in shop.orders if o["placed_at"] >= NOW - timedelta(days=365)
+    )
     holiday = (months[11] + months[12]) / 61
     rest = sum(n for m, n in months.items() if m not in (11, 12)) / 304
     assert holiday > 1.3 * rest
@@ -88,7 +89,8 @@ def test_events_include_views_carts_pages_and_linked_anonymous_visitors(shop):
     assert names["Product Viewed"] > 0 and names["Added to Cart"] > 0
     assert any(e["type"] == "page" for e in shop.events)
     linked = {link["anonymous_id"] for link in shop.links}
-    assert linked and all(e["customer"] is not None for e in shop.events
-                          if e["anonymous_id"] in linked)
+    assert linked and all(
+        e["customer"] is not None for e in shop.events if e["anonymous_id"] in linked
+    )
     assert any(e["customer"] is None for e in shop.events)
     assert len({e["message_id"] for e in shop.events}) == len(shop.events)

@@ -30,14 +30,19 @@ def test_load_writes_the_whole_shop_and_its_aggregates(db):
         summary = service.load_shop(session=s, shop=shop, now=NOW)
     with transaction(db.sessions) as s:
         assert service.is_loaded(session=s)
-        assert (_count(s, Customer), _count(s, Order), _count(s, OrderLine),
-                _count(s, Event), _count(s, AnonymousId)) == (
-            150, len(shop.orders), len(shop.lines), len(shop.events), len(shop.links))
+        assert (
+            _count(s, Customer),
+            _count(s, Order),
+            _count(s, OrderLine),
+            _count(s, Event),
+            _count(s, AnonymousId),
+        ) == (150, len(shop.orders), len(shop.lines), len(shop.events), len(shop.links))
         assert summary.orders == len(shop.orders)
         counted = [o for o in shop.orders if o["status"] not in ("cancelled", "refunded")]
         assert s.scalar(select(func.sum(CustomerStats.order_count))) == len(counted)
         assert s.scalar(select(func.sum(CustomerStats.total_spent_cents))) == sum(
-            o["total_cents"] - o["refunded_cents"] for o in counted)
+            o["total_cents"] - o["refunded_cents"] for o in counted
+        )
         first = shop.customers[0]
         row = s.scalar(select(Customer).where(Customer.external_id == first["external_id"]))
         assert (row.email, row.created_at) == (first["email"], first["created_at"])
@@ -45,13 +50,16 @@ def test_load_writes_the_whole_shop_and_its_aggregates(db):
 
 def test_access_creates_the_admin_once_and_replaces_the_keys(db):
     with transaction(db.sessions) as s:
-        first = service.prepare_access(session=s, email="admin@patron.local",
-                                       password="patron-demo", now=NOW)
+        first = service.prepare_access(
+            session=s, email="admin@patron.local", password="patron-demo", now=NOW
+        )
     with transaction(db.sessions) as s:
-        second = service.prepare_access(session=s, email="admin@patron.local",
-                                        password="patron-demo", now=NOW)
-        user = auth_service.check_login(session=s, email="admin@patron.local",
-                                        password="patron-demo", now=NOW)
+        second = service.prepare_access(
+            session=s, email="admin@patron.local", password="patron-demo", now=NOW
+        )
+        user = auth_service.check_login(
+            session=s, email="admin@patron.local", password="patron-demo", now=NOW
+        )
     assert first.user_created and not second.user_created and user.is_admin
     auth = dict(factory=db.sessions)
     assert auth_service.authenticate_key(**auth, key=second.read_write_key, scope="write")

@@ -28,8 +28,12 @@ def _free_port() -> int:
 
 def server_env(database_url: str) -> dict[str, str]:
     """Environment of a Patron process pointed at database_url."""
-    return {**os.environ, "PATRON_DATABASE_URL": database_url, "PATRON_SECRET_KEY": SECRET,
-            "PATRON_LOG_LEVEL": "warning"}
+    return {
+        **os.environ,
+        "PATRON_DATABASE_URL": database_url,
+        "PATRON_SECRET_KEY": SECRET,
+        "PATRON_LOG_LEVEL": "warning",
+    }
 
 
 def _wait_until_up(process: subprocess.Popen, base: str, log: Path) -> None:
@@ -57,9 +61,21 @@ def start_server(tmp_path) -> Iterator[Callable[[str], str]]:
         log = tmp_path / f"server-{port}.log"
         with log.open("w") as out:
             process = subprocess.Popen(
-                [str(VENV_BIN / "python"), "-m", "uvicorn", "patron.asgi:app",
-                 "--host", "127.0.0.1", "--port", str(port)],
-                cwd=ROOT, env=server_env(database_url), stdout=out, stderr=subprocess.STDOUT)
+                [
+                    str(VENV_BIN / "python"),
+                    "-m",
+                    "uvicorn",
+                    "patron.asgi:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                cwd=ROOT,
+                env=server_env(database_url),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         processes.append(process)
         base = f"http://127.0.0.1:{port}"
         _wait_until_up(process, base, log)
@@ -79,14 +95,16 @@ def start_server(tmp_path) -> Iterator[Callable[[str], str]]:
 def browser():
     """A headless Debian Chromium (never a downloaded browser)."""
     if not CHROMIUM.exists():
-        pytest.skip("Chromium not installed at /usr/bin/chromium: run .ci/run or "
-                    "apt-get install chromium")
+        pytest.skip(
+            "Chromium not installed at /usr/bin/chromium: run .ci/run or apt-get install chromium"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         yield chromium
         chromium.close()
 

@@ -14,9 +14,14 @@ pytestmark = pytest.mark.e2e
 
 def test_demo_shop_shows_on_the_dashboard(tmp_path, start_server, page):
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    loaded = subprocess.run([str(VENV_BIN / "patron"), "demo", "--no-serve", "--customers", "300"],
-                            cwd=ROOT, env=server_env(url), capture_output=True, text=True,
-                            timeout=180)
+    loaded = subprocess.run(
+        [str(VENV_BIN / "patron"), "demo", "--no-serve", "--customers", "300"],
+        cwd=ROOT,
+        env=server_env(url),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert loaded.returncode == 0, loaded.stderr
     password = re.search(r"Password:\s+(\S+)", loaded.stdout).group(1)
     assert "admin@patron.local" in loaded.stdout and "pat_" in loaded.stdout

@@ -17,8 +17,7 @@ ORDER_MAP = ["--map", "external_id=order_id", "--map", "customer_id=customer"]
 @pytest.fixture
 def run(tmp_path):
     """Run `patron` against a SQLite file in tmp_path; returns the click Result."""
-    env = {"PATRON_DATABASE_URL": f"sqlite:///{tmp_path / 'patron.db'}",
-           "PATRON_SECRET_KEY": "x"}
+    env = {"PATRON_DATABASE_URL": f"sqlite:///{tmp_path / 'patron.db'}", "PATRON_SECRET_KEY": "x"}
 
     def invoke(*args: str):
         return CliRunner().invoke(app, [str(a) for a in args], env=env)
@@ -37,7 +36,10 @@ def test_rejected_rows_give_exit_1_a_table_and_a_rejects_file(run, tmp_path):
     with rejects.open() as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["row"], r["column"]) for r in rows] == [
-        ("5", "external_id"), ("6", "quantity"), ("7", "placed_at")]
+        ("5", "external_id"),
+        ("6", "quantity"),
+        ("7", "placed_at"),
+    ]
     again = run("import", "orders", DATA / "orders.csv", *ORDER_MAP)
     assert "0 created, 0 updated, 3 unchanged; 3 rows rejected" in again.stdout
 
@@ -61,20 +63,24 @@ def test_dry_run_reports_but_saves_nothing(run, tmp_path):
 
 def test_cdnow_format(run, tmp_path):
     path = tmp_path / "cdnow.txt"
-    path.write_text(" 00001 19970101  1   11.77\n 00002 19970112  1   12.00\n"
-                    " 00002 19970112  oops  12.00\n")
+    path.write_text(
+        " 00001 19970101  1   11.77\n 00002 19970112  1   12.00\n 00002 19970112  oops  12.00\n"
+    )
     result = run("import", "orders", path, "--format", "cdnow")
     assert result.exit_code == 1 and "2 created" in result.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["import", "customers", "missing.csv"], "file not found"),
-    (["import", "shoes", DATA / "customers.csv"], "unknown kind"),
-    (["import", "customers", DATA / "customers.csv", "--map", "email"], "TARGET=SOURCE"),
-    (["import", "customers", DATA / "customers.csv", "--map", "external_id=Nope"], "'Nope'"),
-    (["import", "customers", DATA / "customers.csv"], "missing required column external_id"),
-    (["import", "customers", DATA / "customers.csv", "--format", "cdnow"], "cdnow"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["import", "customers", "missing.csv"], "file not found"),
+        (["import", "shoes", DATA / "customers.csv"], "unknown kind"),
+        (["import", "customers", DATA / "customers.csv", "--map", "email"], "TARGET=SOURCE"),
+        (["import", "customers", DATA / "customers.csv", "--map", "external_id=Nope"], "'Nope'"),
+        (["import", "customers", DATA / "customers.csv"], "missing required column external_id"),
+        (["import", "customers", DATA / "customers.csv", "--format", "cdnow"], "cdnow"),
+    ],
+)
 def test_fatal_errors_exit_2_with_one_line(run, args, message):
     result = run(*args)
     assert result.exit_code == 2

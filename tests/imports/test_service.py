@@ -25,16 +25,19 @@ def _import(db, kind: str, path: Path, **options) -> service.ImportReport:
     """Read and apply a file."""
     apply_options = {k: options.pop(k) for k in ("dry_run", "chunk_size") if k in options}
     parsed = service.read_file(kind=kind, path=path, **options)
-    return service.apply(factory=db.sessions, kind=kind, parsed=parsed, now=NOW,
-                         **apply_options)
+    return service.apply(factory=db.sessions, kind=kind, parsed=parsed, now=NOW, **apply_options)
 
 
 def _snapshot(db, model) -> list[tuple]:
     """Every row of a table as a tuple of its column values."""
     columns = model.__table__.columns
     with transaction(db.sessions) as session:
-        return [tuple(row) for row in session.execute(
-            select(*columns).order_by(*model.__table__.primary_key.columns))]
+        return [
+            tuple(row)
+            for row in session.execute(
+                select(*columns).order_by(*model.__table__.primary_key.columns)
+            )
+        ]
 
 
 def _expected_from_sample() -> dict[str, dict]:
@@ -55,21 +58,25 @@ def test_cdnow_sample_imports_fast_with_matching_aggregates(db):
     with transaction(db.sessions) as session:
         assert session.scalar(select(func.count()).select_from(Customer)) == len(expected)
         assert session.scalar(select(func.sum(CustomerStats.total_spent_cents))) == sum(
-            e["cents"] for e in expected.values())
+            e["cents"] for e in expected.values()
+        )
         busiest = max(expected, key=lambda c: (len(expected[c]["days"]), c))
-        stats = session.scalar(select(CustomerStats).join(
-            Customer, Customer.id == CustomerStats.customer_id).where(
-            Customer.external_id == busiest))
+        stats = session.scalar(
+            select(CustomerStats)
+            .join(Customer, Customer.id == CustomerStats.customer_id)
+            .where(Customer.external_id == busiest)
+        )
         assert (stats.order_count, stats.purchase_days, stats.total_spent_cents) == (
-            expected[busiest]["orders"], len(expected[busiest]["days"]),
-            expected[busiest]["cents"])
+            expected[busiest]["orders"],
+            len(expected[busiest]["days"]),
+            expected[busiest]["cents"],
+        )
         repeaters = session.scalar(select(func.count()).where(CustomerStats.purchase_days > 1))
         assert repeaters == sum(len(e["days"]) > 1 for e in expected.values())
     before = [_snapshot(db, model) for model in (Customer, Order, OrderLine, CustomerStats)]
     again = _import(db, "orders", SAMPLE, fmt="cdnow")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 6919)
-    assert [_snapshot(db, model) for model in (Customer, Order, OrderLine, CustomerStats)
-            ] == before
+    assert [_snapshot(db, model) for model in (Customer, Order, OrderLine, CustomerStats)] == before
 
 
 def test_csv_orders_import_valid_orders_and_leave_nothing_of_rejected_ones(db):
@@ -77,14 +84,19 @@ def test_csv_orders_import_valid_orders_and_leave_nothing_of_rejected_ones(db):
     report = _import(db, "orders", DATA / "orders.csv", mapping=ORDER_MAP, chunk_size=2)
     assert (report.created, report.updated, report.unchanged) == (3, 0, 0)
     assert [(e.row, e.column) for e in report.rejected] == [
-        (5, "external_id"), (6, "quantity"), (7, "placed_at")]
+        (5, "external_id"),
+        (6, "quantity"),
+        (7, "placed_at"),
+    ]
     with transaction(db.sessions) as session:
         orders = {o.external_id: o for o in session.scalars(select(Order))}
         assert sorted(orders) == ["o1", "o2", "o5"]
         o1 = orders["o1"]
         assert (o1.total_cents, o1.status, o1.coupon_code) == (4500, "paid", "WELCOME")
         assert [(x.sku, x.category, x.total_cents) for x in o1.lines] == [
-            ("MUG", "kitchen", 2500), ("TEE", "apparel", 2000)]
+            ("MUG", "kitchen", 2500),
+            ("TEE", "apparel", 2000),
+        ]
         assert orders["o2"].placed_at == datetime(2025, 1, 6, tzinfo=UTC)
         assert session.scalar(select(Customer).where(Customer.external_id == "c9")) is None
     before = _snapshot(db, Order), _snapshot(db, OrderLine)
@@ -101,8 +113,11 @@ def test_changed_rows_update_and_move_aggregates(db, tmp_path):
     report = _import(db, "orders", path)
     assert (report.created, report.updated) == (0, 1)
     with transaction(db.sessions) as session:
-        spent = dict(session.execute(select(Customer.external_id, CustomerStats.total_spent_cents)
-                                     .join(CustomerStats)).all())
+        spent = dict(
+            session.execute(
+                select(Customer.external_id, CustomerStats.total_spent_cents).join(CustomerStats)
+            ).all()
+        )
     assert spent == {"c1": 0, "c2": 1250}
 
 
@@ -113,7 +128,10 @@ def test_customers_and_products_upsert_idempotently(db):
     with transaction(db.sessions) as session:
         ada = session.scalar(select(Customer).where(Customer.external_id == "c1"))
         assert (ada.email, ada.attributes, ada.consents[0].status) == (
-            "ada@example.com", {"plan": "pro"}, "granted")
+            "ada@example.com",
+            {"plan": "pro"},
+            "granted",
+        )
     before = _snapshot(db, Customer)
     again = _import(db, "customers", DATA / "customers.csv", mapping=mapping, attributes=True)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
@@ -134,9 +152,15 @@ def test_dry_run_saves_nothing(db):
 
 def test_a_row_failing_in_the_database_rejects_only_itself(db):
     def order(number: int, total: int) -> Record:
-        return Record((number,), OrderInput(
-            external_id=f"o{number}", customer_external_id=f"c{number}",
-            placed_at=NOW, total_cents=total))
+        return Record(
+            (number,),
+            OrderInput(
+                external_id=f"o{number}",
+                customer_external_id=f"c{number}",
+                placed_at=NOW,
+                total_cents=total,
+            ),
+        )
 
     # 2**70 passes the pure rules' shape checks but fits no BIGINT column.
     records = [order(2, 100), order(3, 2**70), order(4, 300)]

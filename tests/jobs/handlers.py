@@ -13,8 +13,13 @@ def record_effect(*, session, now, payload):
     """Leave one durable 'effect' row per run, then linger to widen the kill window."""
     from datetime import timedelta
 
-    jobs.enqueue(session=session, kind="effect", payload={"n": payload["n"]},
-                 run_at=now + timedelta(days=FAR_FUTURE_DAYS), now=now)
+    jobs.enqueue(
+        session=session,
+        kind="effect",
+        payload={"n": payload["n"]},
+        run_at=now + timedelta(days=FAR_FUTURE_DAYS),
+        now=now,
+    )
     time.sleep(payload.get("sleep", 0))
 
 

@@ -12,14 +12,18 @@ from patron.jobs.tables import Job
 from patron.worker import run_job
 from tests.factories import T0
 
-HANDLERS = {"effect.record": "tests.jobs.handlers:record_effect",
-            "explode": "tests.jobs.handlers:explode"}
+HANDLERS = {
+    "effect.record": "tests.jobs.handlers:record_effect",
+    "explode": "tests.jobs.handlers:explode",
+}
 
 
 def _enqueue(db, n, kind="effect.record", **kw):
     with transaction(db.sessions) as s:
-        return [jobs.enqueue(session=s, kind=kind, payload={"n": i}, run_at=T0, now=T0, **kw)
-                for i in range(n)]
+        return [
+            jobs.enqueue(session=s, kind=kind, payload={"n": i}, run_at=T0, now=T0, **kw)
+            for i in range(n)
+        ]
 
 
 def test_two_claims_never_share_a_job(db):
@@ -37,11 +41,16 @@ def test_expired_lease_is_claimed_again_and_the_old_holder_is_fenced(db):
     with transaction(db.sessions) as s:
         [old] = jobs.claim(session=s, worker_id="a", now=T0, limit=1, lease_seconds=10)
     with transaction(db.sessions) as s:
-        assert jobs.claim(session=s, worker_id="b", now=T0 + timedelta(seconds=5),
-                          limit=1, lease_seconds=10) == []
+        assert (
+            jobs.claim(
+                session=s, worker_id="b", now=T0 + timedelta(seconds=5), limit=1, lease_seconds=10
+            )
+            == []
+        )
     with transaction(db.sessions) as s:
-        [new] = jobs.claim(session=s, worker_id="b", now=T0 + timedelta(seconds=11),
-                           limit=1, lease_seconds=10)
+        [new] = jobs.claim(
+            session=s, worker_id="b", now=T0 + timedelta(seconds=11), limit=1, lease_seconds=10
+        )
     assert new.id == old.id and new.attempts == 2
     assert run_job(db.sessions, old, HANDLERS) == "lost"
     assert run_job(db.sessions, new, HANDLERS) == "done"

@@ -13,8 +13,10 @@ from patron.auth import service as auth_service
 from patron.db import transaction, utcnow
 from tests import factories
 
-GOLD = {"type": "and", "children": [
-    {"type": "attribute", "key": "plan", "op": "eq", "value": "gold"}]}
+GOLD = {
+    "type": "and",
+    "children": [{"type": "attribute", "key": "plan", "op": "eq", "value": "gold"}],
+}
 
 
 def _key(db, scopes: str) -> str:
@@ -28,16 +30,19 @@ def api(db) -> TestClient:
     """A client holding a write key, on a database with five customers (three gold)."""
     with transaction(db.sessions) as s:
         for i in range(5):
-            factories.customer(s, f"c{i}", email=f"c{i}@example.com",
-                               attributes={"plan": "gold" if i % 2 == 0 else "free"})
+            factories.customer(
+                s,
+                f"c{i}",
+                email=f"c{i}@example.com",
+                attributes={"plan": "gold" if i % 2 == 0 else "free"},
+            )
     client = TestClient(create_app(db.settings(), engine=db.engine))
     client.headers["Authorization"] = f"Bearer {_key(db, 'write')}"
     return client
 
 
 def test_crud_count_members_and_export(api):
-    created = api.post("/api/segments", json={"name": "Gold", "description": "d",
-                                              "rules": GOLD})
+    created = api.post("/api/segments", json={"name": "Gold", "description": "d", "rules": GOLD})
     assert created.status_code == 201, created.text
     body = created.json()
     assert (body["name"], body["member_count"]) == ("Gold", 3)
@@ -48,16 +53,18 @@ def test_crud_count_members_and_export(api):
     assert preview["customers"][0]["reasons"] == ["attribute plan is gold"]
     page = api.get(f"/api/segments/{sid}/members", params={"limit": 2}).json()
     assert [m["external_id"] for m in page["items"]] == ["c0", "c2"]
-    rest = api.get(f"/api/segments/{sid}/members",
-                   params={"limit": 2, "after": page["next_after"]}).json()
+    rest = api.get(
+        f"/api/segments/{sid}/members", params={"limit": 2, "after": page["next_after"]}
+    ).json()
     assert [m["external_id"] for m in rest["items"]] == ["c4"] and rest["next_after"] is None
     export = api.get(f"/api/segments/{sid}/export")
     assert export.headers["content-type"].startswith("text/csv")
     assert 'filename="Gold.csv"' in export.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(export.text)))
     assert [r[1] for r in rows[1:]] == ["c0", "c2", "c4"]
-    changed = api.patch(f"/api/segments/{sid}", json={"rules": {"type": "not",
-                                                                "children": GOLD["children"]}})
+    changed = api.patch(
+        f"/api/segments/{sid}", json={"rules": {"type": "not", "children": GOLD["children"]}}
+    )
     assert changed.json()["member_count"] == 2
     kinds = [c["change"] for c in api.get(f"/api/segments/{sid}/changes").json()]
     assert kinds.count("entered") == 5 and kinds.count("exited") == 3
@@ -69,9 +76,13 @@ def test_crud_count_members_and_export(api):
 
 
 def test_bad_trees_answer_422_with_the_rule_path(api):
-    bad = {"type": "and", "children": [
-        GOLD["children"][0], {"type": "purchase", "field": "order_count", "op": "gte",
-                              "value": 10**12}]}
+    bad = {
+        "type": "and",
+        "children": [
+            GOLD["children"][0],
+            {"type": "purchase", "field": "order_count", "op": "gte", "value": 10**12},
+        ],
+    }
     answer = api.post("/api/segments", json={"name": "x", "rules": bad})
     assert answer.status_code == 422
     body = answer.json()
@@ -80,22 +91,39 @@ def test_bad_trees_answer_422_with_the_rule_path(api):
     empty = api.post("/api/segments/count", json={"rules": {"type": "or", "children": []}})
     assert empty.status_code == 422
     assert empty.json()["details"][0]["path"] == "rules.children"
-    unknown = api.post("/api/segments/count", json={"rules": {
-        "type": "profile", "field": "password_hash", "op": "eq", "value": "x"}})
+    unknown = api.post(
+        "/api/segments/count",
+        json={"rules": {"type": "profile", "field": "password_hash", "op": "eq", "value": "x"}},
+    )
     assert unknown.json()["details"][0]["path"] == "rules.field"
     assert api.get("/api/segments").json() == []
 
 
 def test_cycles_answer_422_naming_the_cycle(api):
     a = api.post("/api/segments", json={"name": "A", "rules": GOLD}).json()["id"]
-    b = api.post("/api/segments", json={"name": "B", "rules": {
-        "type": "and", "children": [{"type": "segment", "segment_id": a}]}}).json()["id"]
-    answer = api.patch(f"/api/segments/{a}", json={"rules": {
-        "type": "or", "children": [GOLD["children"][0], {"type": "segment", "segment_id": b}]}})
+    b = api.post(
+        "/api/segments",
+        json={
+            "name": "B",
+            "rules": {"type": "and", "children": [{"type": "segment", "segment_id": a}]},
+        },
+    ).json()["id"]
+    answer = api.patch(
+        f"/api/segments/{a}",
+        json={
+            "rules": {
+                "type": "or",
+                "children": [GOLD["children"][0], {"type": "segment", "segment_id": b}],
+            }
+        },
+    )
     assert answer.status_code == 422
-    assert answer.json()["details"] == [{"path": "rules.children[1].segment_id",
-                                         "message": "segment references form a cycle: "
-                                                    "A → B → A"}]
+    assert answer.json()["details"] == [
+        {
+            "path": "rules.children[1].segment_id",
+            "message": "segment references form a cycle: A → B → A",
+        }
+    ]
     assert api.delete(f"/api/segments/{a}").status_code == 409
     assert api.get(f"/api/segments/{b}").json()["member_count"] == 3
 

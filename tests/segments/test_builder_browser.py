@@ -53,12 +53,29 @@ def server(database, tmp_path):
     """`uvicorn patron.asgi:app` on a free loopback port; always stopped afterwards."""
     port = _free_port()
     log = tmp_path / "server.log"
-    env = {**os.environ, "PATRON_DATABASE_URL": database, "PATRON_SECRET_KEY": "browser-test",
-           "PATRON_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "PATRON_DATABASE_URL": database,
+        "PATRON_SECRET_KEY": "browser-test",
+        "PATRON_LOG_LEVEL": "warning",
+    }
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "patron.asgi:app", "--host", "127.0.0.1",
-             "--port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "patron.asgi:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -89,7 +106,8 @@ def test_compose_a_rule_see_the_count_and_save(database, server):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         try:
             page = browser.new_page()
             page.set_default_timeout(20_000)
@@ -118,9 +136,14 @@ def test_compose_a_rule_see_the_count_and_save(database, server):
     engine = make_engine(database)
     with transaction(make_sessionmaker(engine)) as s:
         segment = s.scalar(select(Segment).where(Segment.name == "Repeat buyers"))
-        assert segment.rules["children"][0] == {"type": "purchase", "field": "order_count",
-                                                "op": "gte", "value": 1}
-        members = s.scalars(select(SegmentMembership.customer_id)
-                            .where(SegmentMembership.segment_id == segment.id)).all()
+        assert segment.rules["children"][0] == {
+            "type": "purchase",
+            "field": "order_count",
+            "op": "gte",
+            "value": 1,
+        }
+        members = s.scalars(
+            select(SegmentMembership.customer_id).where(SegmentMembership.segment_id == segment.id)
+        ).all()
         assert len(members) == 5
     engine.dispose()

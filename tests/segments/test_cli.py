@@ -13,8 +13,10 @@ from patron.migrate import upgrade
 from patron.segments import service
 from tests import factories
 
-GOLD = {"type": "and", "children": [
-    {"type": "attribute", "key": "plan", "op": "eq", "value": "gold"}]}
+GOLD = {
+    "type": "and",
+    "children": [{"type": "attribute", "key": "plan", "op": "eq", "value": "gold"}],
+}
 
 
 @pytest.fixture

@@ -17,27 +17,52 @@ from tests.segments.strategies import trees
 
 # Saved segments the random trees may refer to (inlined when compiled).
 SAVED = {
-    901: {"type": "and", "children": [
-        {"type": "purchase", "field": "order_count", "op": "gte", "value": 2}]},
-    902: {"type": "or", "children": [
-        {"type": "segment", "segment_id": 901},
-        {"type": "event", "name": "view", "op": "at_least", "count": 2, "within_days": 30}]},
+    901: {
+        "type": "and",
+        "children": [{"type": "purchase", "field": "order_count", "op": "gte", "value": 2}],
+    },
+    902: {
+        "type": "or",
+        "children": [
+            {"type": "segment", "segment_id": 901},
+            {"type": "event", "name": "view", "op": "at_least", "count": 2, "within_days": 30},
+        ],
+    },
 }
-NOWS = st.sampled_from([NOW, NOW.replace(month=12, day=25), NOW.replace(year=2024, day=27),
-                        NOW.replace(month=3, day=1)])
-CHECKS = settings(max_examples=300, deadline=None,
-                  suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                         HealthCheck.too_slow])
+NOWS = st.sampled_from(
+    [
+        NOW,
+        NOW.replace(month=12, day=25),
+        NOW.replace(year=2024, day=27),
+        NOW.replace(month=3, day=1),
+    ]
+)
+CHECKS = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @pytest.fixture
 def saved(db) -> None:
     """Store the segments random trees refer to."""
     with transaction(db.sessions) as s:
-        s.execute(insert(Segment), [
-            {"id": sid, "name": f"saved {sid}", "description": "", "rules": tree,
-             "member_count": 0, "created_at": NOW, "updated_at": NOW}
-            for sid, tree in SAVED.items()])
+        s.execute(
+            insert(Segment),
+            [
+                {
+                    "id": sid,
+                    "name": f"saved {sid}",
+                    "description": "",
+                    "rules": tree,
+                    "member_count": 0,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+                for sid, tree in SAVED.items()
+            ],
+        )
 
 
 def _resolve(segment_id: int):
@@ -50,14 +75,18 @@ def _resolve(segment_id: int):
 def test_sql_matches_python_on_random_trees(db, dataset, saved, data):
     tree = parse_tree(data.draw(trees(list(SAVED)), label="tree"))
     now = data.draw(NOWS, label="now")
-    expected = {cid for cid, facts in dataset.facts.items()
-                if evaluate(tree, facts, now=now, resolve=_resolve)}
+    expected = {
+        cid
+        for cid, facts in dataset.facts.items()
+        if evaluate(tree, facts, now=now, resolve=_resolve)
+    }
     compiled = compile_tree(tree, now=now, resolve=_resolve)
     with transaction(db.sessions) as s:
         got = set(s.scalars(compiled.members()))
         counted = s.scalar(compiled.count())
-        some = data.draw(st.sets(st.sampled_from(sorted(dataset.facts)), max_size=6),
-                         label="restricted to")
+        some = data.draw(
+            st.sets(st.sampled_from(sorted(dataset.facts)), max_size=6), label="restricted to"
+        )
         restricted = compile_tree(tree, now=now, resolve=_resolve, customer_ids=some)
         got_some = set(s.scalars(restricted.members()))
     assert got == expected
@@ -66,10 +95,18 @@ def test_sql_matches_python_on_random_trees(db, dataset, saved, data):
 
 
 def test_explain_lists_the_leaves_each_customer_meets(db, dataset):
-    tree = parse_tree({"type": "or", "children": [
-        {"type": "purchase", "field": "order_count", "op": "gte", "value": 2},
-        {"type": "not", "children": [{"type": "consent", "channel": "email",
-                                      "status": "granted"}]}]})
+    tree = parse_tree(
+        {
+            "type": "or",
+            "children": [
+                {"type": "purchase", "field": "order_count", "op": "gte", "value": 2},
+                {
+                    "type": "not",
+                    "children": [{"type": "consent", "channel": "email", "status": "granted"}],
+                },
+            ],
+        }
+    )
     compiled = compile_tree(tree, now=NOW)
     with transaction(db.sessions) as s:
         rows = s.execute(compiled.explain(100)).all()
@@ -87,8 +124,10 @@ TRICKY = [
     {"type": "attribute", "key": "plan", "op": "contains", "value": "50%"},
     {"type": "profile", "field": "last_name", "op": "starts_with", "value": "o_b"},
     {"type": "profile", "field": "birthday", "op": "next_days", "value": 8},
-    {"type": "not", "children": [
-        {"type": "purchase", "field": "order_count", "op": "gte", "value": 1}]},
+    {
+        "type": "not",
+        "children": [{"type": "purchase", "field": "order_count", "op": "gte", "value": 1}],
+    },
     {"type": "not", "children": [{"type": "event", "name": "view", "count": 2}]},
     {"type": "not", "children": [{"type": "consent", "channel": "email"}]},
 ]

@@ -17,8 +17,7 @@ from patron.db import transaction, utcnow
 def make_key(db, scopes: str = "track") -> str:
     """Create an API key with scopes and return it."""
     with transaction(db.sessions) as session:
-        return auth_service.create_key(session=session, name="t", scopes=scopes,
-                                       now=utcnow())[1]
+        return auth_service.create_key(session=session, name="t", scopes=scopes, now=utcnow())[1]
 
 
 @dataclass

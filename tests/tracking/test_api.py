@@ -18,8 +18,7 @@ from tests.tracking.conftest import make_key
 
 CALLS = [
     ("identify", {"userId": "u1", "traits": {"email": "ada@example.com"}}, None),
-    ("track", {"userId": "u1", "event": "Signed Up", "properties": {"plan": "pro"}},
-     "Signed Up"),
+    ("track", {"userId": "u1", "event": "Signed Up", "properties": {"plan": "pro"}}, "Signed Up"),
     ("page", {"anonymousId": "a1", "name": "Pricing"}, "Pricing"),
     ("screen", {"userId": "u1", "name": "Home"}, "Home"),
     ("group", {"userId": "u1", "groupId": "acme", "traits": {"size": 10}}, "acme"),
@@ -38,8 +37,15 @@ def test_each_call_type_is_stored_as_an_event(tracking, path, body, name):
 
 
 def test_track_with_a_user_id_creates_the_customer_and_keeps_properties(tracking):
-    tracking.post("track", {"userId": "u9", "event": "Viewed", "properties": {"sku": "a"},
-                            "context": {"ip": "127.0.0.1"}})
+    tracking.post(
+        "track",
+        {
+            "userId": "u9",
+            "event": "Viewed",
+            "properties": {"sku": "a"},
+            "context": {"ip": "127.0.0.1"},
+        },
+    )
     [event] = tracking.events(name="Viewed")
     with transaction(tracking.db.sessions) as session:
         customer = customers.find_customer(session=session, external_id="u9")
@@ -53,23 +59,27 @@ def test_write_key_in_the_body_and_as_bearer_also_authenticate(tracking):
     body = {"userId": "u", "event": "E", "writeKey": tracking.key}
     assert tracking.client.post("/v1/track", json=body).status_code == 200
     bearer = {"Authorization": f"Bearer {tracking.key}"}
-    assert tracking.client.post("/v1/track", json={"userId": "u", "event": "F"},
-                                headers=bearer).status_code == 200
+    assert (
+        tracking.client.post(
+            "/v1/track", json={"userId": "u", "event": "F"}, headers=bearer
+        ).status_code
+        == 200
+    )
     assert len(tracking.events(type="track")) == 2
 
 
 @pytest.mark.parametrize("auth", [None, ("pat_000000000000_nope", ""), ("garbage", "")])
 def test_missing_or_bad_keys_get_401(tracking, auth):
-    response = tracking.client.post("/v1/track", json={"userId": "u", "event": "E"},
-                                    auth=auth)
+    response = tracking.client.post("/v1/track", json={"userId": "u", "event": "E"}, auth=auth)
     assert response.status_code == 401
     assert response.json()["message"]
     assert tracking.count(Event) == 0
 
 
 def test_a_malformed_basic_header_gets_401(tracking):
-    response = tracking.client.post("/v1/track", json={"userId": "u", "event": "E"},
-                                    headers={"Authorization": "Basic !!!"})
+    response = tracking.client.post(
+        "/v1/track", json={"userId": "u", "event": "E"}, headers={"Authorization": "Basic !!!"}
+    )
     assert response.status_code == 401
 
 
@@ -78,11 +88,11 @@ def test_a_revoked_key_gets_401_and_a_read_key_403(tracking):
     with transaction(tracking.db.sessions) as session:
         row = auth_service.list_keys(session=session)[0]
         auth_service.revoke_key(session=session, key_id=row.id, now=utcnow())
-    assert tracking.post("track", {"userId": "u", "event": "E"},
-                         auth=(key, "")).status_code == 401
+    assert tracking.post("track", {"userId": "u", "event": "E"}, auth=(key, "")).status_code == 401
     reader = make_key(tracking.db, "read")
-    assert tracking.post("track", {"userId": "u", "event": "E"},
-                         auth=(reader, "")).status_code == 403
+    assert (
+        tracking.post("track", {"userId": "u", "event": "E"}, auth=(reader, "")).status_code == 403
+    )
     assert tracking.count(Event) == 0
 
 
@@ -96,8 +106,12 @@ def test_a_replayed_message_is_a_no_op(tracking):
 
 
 def test_a_replayed_order_makes_no_second_order_nor_change(tracking):
-    order = {"userId": "u", "event": "Order Completed", "messageId": "buy-1",
-             "properties": {"order_id": "o1", "total": 20}}
+    order = {
+        "userId": "u",
+        "event": "Order Completed",
+        "messageId": "buy-1",
+        "properties": {"order_id": "o1", "total": 20},
+    }
     tracking.post("track", order)
     tracking.post("track", {**order, "properties": {"order_id": "o2", "total": 99}})
     tracking.post("batch", {"batch": [{**order, "type": "track"}]})
@@ -115,8 +129,10 @@ def test_oversized_message_and_batch_get_400(tracking):
     response = tracking.post("batch", {"batch": [{**huge, "type": "track"}]})
     assert response.status_code == 400
     assert "batch[0]: message is larger than the 32 KB limit" in response.json()["message"]
-    many = [{"type": "track", "userId": "u", "event": "E", "properties": {"x": "a" * 20_000}}
-            for _ in range(30)]
+    many = [
+        {"type": "track", "userId": "u", "event": "E", "properties": {"x": "a" * 20_000}}
+        for _ in range(30)
+    ]
     response = tracking.post("batch", {"batch": many})
     assert response.status_code == 400
     assert "500 KB" in response.json()["message"]
@@ -124,8 +140,9 @@ def test_oversized_message_and_batch_get_400(tracking):
 
 
 def test_malformed_json_and_wrong_types_get_400(tracking):
-    response = tracking.client.post("/v1/track", content=b'{"userId": "u", ',
-                                    auth=(tracking.key, ""))
+    response = tracking.client.post(
+        "/v1/track", content=b'{"userId": "u", ', auth=(tracking.key, "")
+    )
     assert response.status_code == 400
     assert "not valid JSON" in response.json()["message"]
     response = tracking.post("track", {"userId": "u", "event": "E", "properties": "x"})
@@ -136,10 +153,16 @@ def test_malformed_json_and_wrong_types_get_400(tracking):
 
 
 def test_a_batch_with_one_bad_message_writes_nothing(tracking):
-    batch = [{"type": "identify", "userId": "u1", "traits": {"email": "a@b.co"}},
-             {"type": "track", "userId": "u1", "event": "Order Completed",
-              "properties": {"order_id": "o1", "total": 5}},
-             {"type": "track", "userId": "u2", "event": "E", "properties": []}]
+    batch = [
+        {"type": "identify", "userId": "u1", "traits": {"email": "a@b.co"}},
+        {
+            "type": "track",
+            "userId": "u1",
+            "event": "Order Completed",
+            "properties": {"order_id": "o1", "total": 5},
+        },
+        {"type": "track", "userId": "u2", "event": "E", "properties": []},
+    ]
     response = tracking.post("batch", {"batch": batch})
     assert response.status_code == 400
     assert "batch[2].properties" in response.json()["message"]
@@ -150,36 +173,73 @@ def test_gzip_bodies_are_accepted_on_batch_and_import(tracking):
     body = {"batch": [{"type": "track", "userId": "u", "event": "Zipped"}]}
     headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
     for path in ("batch", "import"):
-        response = tracking.client.post(f"/v1/{path}", content=gzip.compress(orjson.dumps(body)),
-                                        headers=headers, auth=(tracking.key, ""))
+        response = tracking.client.post(
+            f"/v1/{path}",
+            content=gzip.compress(orjson.dumps(body)),
+            headers=headers,
+            auth=(tracking.key, ""),
+        )
         assert response.status_code == 200, response.text
     assert len(tracking.events(name="Zipped")) == 2
 
 
 def test_sent_at_corrects_the_client_clock(tracking):
     client_now = utcnow() + timedelta(days=365)  # a device clock a year ahead
-    tracking.post("batch", {"sentAt": client_now.isoformat(), "batch": [{
-        "type": "track", "userId": "u", "event": "E",
-        "timestamp": (client_now - timedelta(minutes=5)).isoformat()}]})
+    tracking.post(
+        "batch",
+        {
+            "sentAt": client_now.isoformat(),
+            "batch": [
+                {
+                    "type": "track",
+                    "userId": "u",
+                    "event": "E",
+                    "timestamp": (client_now - timedelta(minutes=5)).isoformat(),
+                }
+            ],
+        },
+    )
     [event] = tracking.events()
     assert abs(event.occurred_at - (event.received_at - timedelta(minutes=5))) < timedelta(
-        milliseconds=1)
+        milliseconds=1
+    )
 
 
 def test_order_completed_records_an_order_with_lines(tracking):
-    tracking.post("track", {"userId": "buyer", "event": "Order Completed",
-                            "timestamp": "2025-03-01T10:00:00Z", "properties": {
-                                "order_id": "A-1", "total": 44.5, "discount": 5,
-                                "coupon": "HELLO", "currency": "EUR", "products": [
-                                    {"product_id": "p1", "sku": "MUG", "name": "Mug",
-                                     "category": "Kitchen", "price": 12.25, "quantity": 2},
-                                    {"product_id": "p2", "name": "Tea", "price": 20}]}})
+    tracking.post(
+        "track",
+        {
+            "userId": "buyer",
+            "event": "Order Completed",
+            "timestamp": "2025-03-01T10:00:00Z",
+            "properties": {
+                "order_id": "A-1",
+                "total": 44.5,
+                "discount": 5,
+                "coupon": "HELLO",
+                "currency": "EUR",
+                "products": [
+                    {
+                        "product_id": "p1",
+                        "sku": "MUG",
+                        "name": "Mug",
+                        "category": "Kitchen",
+                        "price": 12.25,
+                        "quantity": 2,
+                    },
+                    {"product_id": "p2", "name": "Tea", "price": 20},
+                ],
+            },
+        },
+    )
     with transaction(tracking.db.sessions) as session:
         [order] = customers.list_orders(session=session)
         customer = customers.get_customer(session=session, customer_id=order.customer_id)
         stats = session.get(CustomerStats, customer.id)
-        lines = [(x.sku, x.name, x.category, x.quantity, x.unit_price_cents, x.total_cents)
-                 for x in order.lines]
+        lines = [
+            (x.sku, x.name, x.category, x.quantity, x.unit_price_cents, x.total_cents)
+            for x in order.lines
+        ]
     assert customer.external_id == "buyer"
     assert (order.external_id, order.total_cents, order.discount_cents) == ("A-1", 4450, 500)
     assert (order.currency, order.coupon_code, order.source) == ("EUR", "HELLO", "tracking")
@@ -191,20 +251,31 @@ def test_order_completed_records_an_order_with_lines(tracking):
 
 def test_order_refunded_partially_then_fully_updates_status_and_stats(tracking):
     def refund(message_id: str, **props):
-        return tracking.post("track", {"userId": "c", "event": "Order Refunded",
-                                       "messageId": message_id,
-                                       "properties": {"order_id": "R-1", **props}})
+        return tracking.post(
+            "track",
+            {
+                "userId": "c",
+                "event": "Order Refunded",
+                "messageId": message_id,
+                "properties": {"order_id": "R-1", **props},
+            },
+        )
 
-    tracking.post("track", {"userId": "c", "event": "Order Completed",
-                            "properties": {"order_id": "R-1", "total": 100}})
+    tracking.post(
+        "track",
+        {
+            "userId": "c",
+            "event": "Order Completed",
+            "properties": {"order_id": "R-1", "total": 100},
+        },
+    )
     assert refund("r1", total=30).status_code == 200
 
     def state():
         with transaction(tracking.db.sessions) as session:
             [order] = customers.list_orders(session=session)
             stats = session.get(CustomerStats, order.customer_id)
-            return (order.status, order.refunded_cents, stats.order_count,
-                    stats.total_spent_cents)
+            return (order.status, order.refunded_cents, stats.order_count, stats.total_spent_cents)
 
     assert state() == ("partially_refunded", 3000, 1, 7000)
     refund("r2")
@@ -217,10 +288,15 @@ def test_identify_with_both_ids_gives_earlier_anonymous_events_to_the_customer(t
     tracking.post("page", {"anonymousId": "visitor", "name": "Home"})
     tracking.post("track", {"anonymousId": "visitor", "event": "Added"})
     assert {e.customer_id for e in tracking.events(anonymous_id="visitor")} == {None}
-    tracking.post("identify", {"userId": "ada", "anonymousId": "visitor",
-                               "traits": {"email": "ada@example.com", "firstName": "Ada",
-                                          "plan": "pro"},
-                               "context": {"locale": "en-GB", "timezone": "Europe/London"}})
+    tracking.post(
+        "identify",
+        {
+            "userId": "ada",
+            "anonymousId": "visitor",
+            "traits": {"email": "ada@example.com", "firstName": "Ada", "plan": "pro"},
+            "context": {"locale": "en-GB", "timezone": "Europe/London"},
+        },
+    )
     tracking.post("track", {"anonymousId": "visitor", "event": "Checkout"})
     with transaction(tracking.db.sessions) as session:
         ada = customers.find_customer(session=session, external_id="ada")
@@ -229,8 +305,7 @@ def test_identify_with_both_ids_gives_earlier_anonymous_events_to_the_customer(t
     assert [e.customer_id for e in tracking.events(anonymous_id="visitor")] == [ada.id] * 4
 
 
-def test_alias_links_the_previous_id_and_identify_without_user_id_updates_the_customer(
-        tracking):
+def test_alias_links_the_previous_id_and_identify_without_user_id_updates_the_customer(tracking):
     tracking.post("track", {"anonymousId": "old", "event": "Browse"})
     tracking.post("alias", {"userId": "grace", "previousId": "old"})
     tracking.post("identify", {"anonymousId": "old", "traits": {"lastName": "Hopper"}})
@@ -245,8 +320,13 @@ def test_a_batch_mixes_every_type_in_order(tracking):
     batch = [
         {"type": "page", "anonymousId": "v", "name": "Landing", "messageId": "1"},
         {"type": "identify", "userId": "u", "anonymousId": "v", "messageId": "2"},
-        {"type": "track", "anonymousId": "v", "event": "Order Completed", "messageId": "3",
-         "properties": {"order_id": "B-1", "revenue": 9.99}},
+        {
+            "type": "track",
+            "anonymousId": "v",
+            "event": "Order Completed",
+            "messageId": "3",
+            "properties": {"order_id": "B-1", "revenue": 9.99},
+        },
         {"type": "group", "userId": "u", "groupId": "g", "messageId": "4"},
     ]
     assert tracking.post("batch", {"batch": batch}).status_code == 200
@@ -260,28 +340,40 @@ def test_a_batch_mixes_every_type_in_order(tracking):
 
 def test_segment_error_bodies_carry_code_and_message(tracking):
     encoded = base64.b64encode(f"{tracking.key}:".encode()).decode()
-    response = tracking.client.post("/v1/track", content=b"nope",
-                                    headers={"Authorization": f"Basic {encoded}"})
+    response = tracking.client.post(
+        "/v1/track", content=b"nope", headers={"Authorization": f"Basic {encoded}"}
+    )
     assert response.status_code == 400
     assert set(response.json()) >= {"code", "message", "error"}
 
 
 def test_a_refund_needs_only_the_order_id(tracking):
-    tracking.post("track", {"userId": "c", "event": "Order Completed",
-                            "properties": {"order_id": "N-1", "total": 10}})
-    tracking.post("track", {"anonymousId": "someone", "event": "Order Refunded",
-                            "properties": {"order_id": "N-1"}})
+    tracking.post(
+        "track",
+        {"userId": "c", "event": "Order Completed", "properties": {"order_id": "N-1", "total": 10}},
+    )
+    tracking.post(
+        "track",
+        {"anonymousId": "someone", "event": "Order Refunded", "properties": {"order_id": "N-1"}},
+    )
     with transaction(tracking.db.sessions) as session:
         [order] = customers.list_orders(session=session)
     assert (order.status, order.refunded_cents) == ("refunded", 1000)
 
 
 def test_text_the_database_cannot_store_gets_400_not_500(tracking):
-    response = tracking.client.post("/v1/track", auth=(tracking.key, ""),
-                                    content=b'{"userId": "u", "event": "E\\u0000"}')
+    response = tracking.client.post(
+        "/v1/track", auth=(tracking.key, ""), content=b'{"userId": "u", "event": "E\\u0000"}'
+    )
     assert response.status_code == 400
-    response = tracking.post("track", {"userId": "u", "event": "Order Completed",
-                                       "properties": {"order_id": "o", "coupon": "x" * 200}})
+    response = tracking.post(
+        "track",
+        {
+            "userId": "u",
+            "event": "Order Completed",
+            "properties": {"order_id": "o", "coupon": "x" * 200},
+        },
+    )
     assert response.status_code == 400
     assert tracking.count(Event) == 0
 
@@ -290,11 +382,21 @@ def test_listeners_hear_once_per_batch_of_customers_with_new_events(tracking, mo
     heard: list[set[int]] = []
     monkeypatch.setattr(hooks, "_loaded", True)
     monkeypatch.setattr(hooks, "_activity_listeners", [lambda _s, ids, _now: heard.append(ids)])
-    tracking.post("batch", {"batch": [
-        {"type": "track", "userId": "a", "event": "E"},
-        {"type": "track", "userId": "b", "event": "Order Completed",
-         "properties": {"order_id": "H-1", "total": 1}},
-        {"type": "page", "anonymousId": "nobody", "name": "Home"}]})
+    tracking.post(
+        "batch",
+        {
+            "batch": [
+                {"type": "track", "userId": "a", "event": "E"},
+                {
+                    "type": "track",
+                    "userId": "b",
+                    "event": "Order Completed",
+                    "properties": {"order_id": "H-1", "total": 1},
+                },
+                {"type": "page", "anonymousId": "nobody", "name": "Home"},
+            ]
+        },
+    )
     with transaction(tracking.db.sessions) as session:
         ids = {customers.find_customer(session=session, external_id=x).id for x in "ab"}
     assert set().union(*heard) == ids and sum(len(h) for h in heard) == 2

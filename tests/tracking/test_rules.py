@@ -46,27 +46,46 @@ def test_without_sent_at_the_client_time_is_kept_and_without_it_received_at():
 
 
 def test_batch_sent_at_applies_to_each_message_and_message_sent_at_wins():
-    items = [{"type": "track", "userId": "u", "event": "E", "messageId": "m1",
-              "timestamp": "2025-06-01T09:00:00Z"},
-             {"type": "track", "userId": "u", "event": "E", "messageId": "m2",
-              "timestamp": "2025-06-01T09:00:00Z", "sentAt": "2025-06-01T09:00:05Z"}]
+    items = [
+        {
+            "type": "track",
+            "userId": "u",
+            "event": "E",
+            "messageId": "m1",
+            "timestamp": "2025-06-01T09:00:00Z",
+        },
+        {
+            "type": "track",
+            "userId": "u",
+            "event": "E",
+            "messageId": "m2",
+            "timestamp": "2025-06-01T09:00:00Z",
+            "sentAt": "2025-06-01T09:00:05Z",
+        },
+    ]
     first, second = _batch(items, sentAt="2025-06-01T09:10:00Z")
     assert first.occurred_at == NOW - timedelta(minutes=10)
     assert second.occurred_at == NOW - timedelta(seconds=5)
 
 
 def test_original_timestamp_is_corrected_like_timestamp():
-    msg = _one({"userId": "u", "event": "E", "originalTimestamp": "2025-06-01T08:00:00+02:00",
-                "sentAt": "2025-06-01T06:01:00Z"})
+    msg = _one(
+        {
+            "userId": "u",
+            "event": "E",
+            "originalTimestamp": "2025-06-01T08:00:00+02:00",
+            "sentAt": "2025-06-01T06:01:00Z",
+        }
+    )
     assert msg.occurred_at == NOW - timedelta(minutes=1)
 
 
 def test_timestamps_are_parsed_to_aware_utc():
     assert rules.parse_timestamp("2025-06-01T14:00:00+02:00", "t") == datetime(
-        2025, 6, 1, 12, tzinfo=UTC)
+        2025, 6, 1, 12, tzinfo=UTC
+    )
     assert rules.parse_timestamp("2025-06-01T12:00:00.123Z", "t").tzinfo == UTC
-    assert rules.parse_timestamp("2025-06-01T12:00:00", "t") == datetime(2025, 6, 1, 12,
-                                                                        tzinfo=UTC)
+    assert rules.parse_timestamp("2025-06-01T12:00:00", "t") == datetime(2025, 6, 1, 12, tzinfo=UTC)
     assert rules.parse_timestamp(None, "t") is None
 
 
@@ -82,16 +101,19 @@ def test_no_timestamp_means_received_at():
     assert _one({"userId": "u", "event": "E"}).occurred_at == NOW
 
 
-@pytest.mark.parametrize(("raw", "fragment"), [
-    ({"event": "E"}, "either userId or anonymousId is required"),
-    ({"userId": True, "event": "E"}, "userId must be a string or a number"),
-    ({"userId": ["u"], "event": "E"}, "userId must be a string or a number"),
-    ({"userId": "u", "event": "E", "properties": [1]}, "properties must be an object"),
-    ({"userId": "u", "event": "E", "context": "web"}, "context must be an object"),
-    ({"userId": "u"}, "event is required"),
-    ({"userId": "u", "event": 7}, "event must be a string"),
-    ({"userId": "x" * 256, "event": "E"}, "userId must be at most 255 characters"),
-])
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ({"event": "E"}, "either userId or anonymousId is required"),
+        ({"userId": True, "event": "E"}, "userId must be a string or a number"),
+        ({"userId": ["u"], "event": "E"}, "userId must be a string or a number"),
+        ({"userId": "u", "event": "E", "properties": [1]}, "properties must be an object"),
+        ({"userId": "u", "event": "E", "context": "web"}, "context must be an object"),
+        ({"userId": "u"}, "event is required"),
+        ({"userId": "u", "event": 7}, "event must be a string"),
+        ({"userId": "x" * 256, "event": "E"}, "userId must be at most 255 characters"),
+    ],
+)
 def test_invalid_track_messages_say_what_is_wrong(raw, fragment):
     with pytest.raises(BadMessage) as caught:
         _one(raw)
@@ -124,8 +146,10 @@ def test_page_takes_name_and_category():
 
 
 def test_batch_messages_name_their_type_and_batch_context_is_merged():
-    msgs = _batch([{"type": "screen", "userId": "u", "name": "Home",
-                    "context": {"app": "ios"}}], context={"app": "web", "ip": "1.2.3.4"})
+    msgs = _batch(
+        [{"type": "screen", "userId": "u", "name": "Home", "context": {"app": "ios"}}],
+        context={"app": "web", "ip": "1.2.3.4"},
+    )
     assert msgs[0].type == "screen"
     assert msgs[0].context == {"app": "ios", "ip": "1.2.3.4"}
     with pytest.raises(BadMessage, match=r"batch\[0\]\.type must be one of"):
@@ -141,8 +165,10 @@ def test_one_bad_message_refuses_the_batch_and_names_its_position():
 
 
 def test_duplicate_message_ids_in_a_batch_count_once():
-    items = [{"type": "track", "userId": "u", "event": e, "messageId": "same"}
-             for e in ("first", "second")]
+    items = [
+        {"type": "track", "userId": "u", "event": e, "messageId": "same"}
+        for e in ("first", "second")
+    ]
     msgs = _batch([*items, {"type": "track", "userId": "u", "event": "third"}])
     assert [m.name for m in msgs] == ["first", "third"]
 
@@ -185,44 +211,75 @@ def test_gzip_bodies_are_decoded_within_the_limit():
 
 
 def test_order_completed_becomes_an_order_in_minor_units():
-    order = ecommerce.order_data("Order Completed", {
-        "order_id": 1001, "total": "27.50", "discount": 2.5, "coupon": "SPRING",
-        "currency": "eur", "products": [
-            {"product_id": "p1", "sku": "SKU-1", "name": "Mug", "category": "Kitchen",
-             "price": 10, "quantity": 2},
-            {"product_id": "p2", "price": 7.5}]}, "body")
+    order = ecommerce.order_data(
+        "Order Completed",
+        {
+            "order_id": 1001,
+            "total": "27.50",
+            "discount": 2.5,
+            "coupon": "SPRING",
+            "currency": "eur",
+            "products": [
+                {
+                    "product_id": "p1",
+                    "sku": "SKU-1",
+                    "name": "Mug",
+                    "category": "Kitchen",
+                    "price": 10,
+                    "quantity": 2,
+                },
+                {"product_id": "p2", "price": 7.5},
+            ],
+        },
+        "body",
+    )
     assert (order.action, order.order_id, order.currency) == ("complete", "1001", "EUR")
     assert (order.total_cents, order.discount_cents, order.coupon) == (2750, 250, "SPRING")
     assert order.lines[0] == ecommerce.OrderLineData("SKU-1", "Mug", "Kitchen", 2, 1000)
     assert (order.lines[1].sku, order.lines[1].quantity, order.lines[1].unit_price_cents) == (
-        "p2", 1, 750)
+        "p2",
+        1,
+        750,
+    )
 
 
 def test_order_total_falls_back_to_revenue_then_to_the_products():
-    revenue = ecommerce.order_data("Order Completed", {"order_id": "o", "revenue": 12,
-                                                   "currency": "JPY"}, "b")
+    revenue = ecommerce.order_data(
+        "Order Completed", {"order_id": "o", "revenue": 12, "currency": "JPY"}, "b"
+    )
     assert revenue.total_cents == 12
-    summed = ecommerce.order_data("Order Completed", {"order_id": "o", "products": [
-        {"sku": "a", "price": 1.25, "quantity": 4}]}, "b")
+    summed = ecommerce.order_data(
+        "Order Completed",
+        {"order_id": "o", "products": [{"sku": "a", "price": 1.25, "quantity": 4}]},
+        "b",
+    )
     assert summed.total_cents == 500
 
 
 def test_order_refunded_is_partial_with_an_amount_and_full_without():
-    assert ecommerce.order_data("Order Refunded", {"order_id": "o", "total": 5}, "b").total_cents \
+    assert (
+        ecommerce.order_data("Order Refunded", {"order_id": "o", "total": 5}, "b").total_cents
         == 500
+    )
     assert ecommerce.order_data("Order Refunded", {"order_id": "o"}, "b").total_cents is None
     assert ecommerce.order_data("Product Viewed", {"order_id": "o"}, "b") is None
 
 
-@pytest.mark.parametrize(("props", "fragment"), [
-    ({}, "order_id is required"),
-    ({"order_id": "o", "total": "lots"}, "total must be a number"),
-    ({"order_id": "o", "total": -1}, "total must not be negative"),
-    ({"order_id": "o", "currency": "euro"}, "currency must be a 3-letter ISO code"),
-    ({"order_id": "o", "products": {"sku": "a"}}, "products must be an array"),
-    ({"order_id": "o", "products": [{"sku": "a", "quantity": 0}]}, "quantity must be a positive"),
-    ({"order_id": "o", "products": [{"sku": "a", "price": "x"}]}, "price must be a number"),
-])
+@pytest.mark.parametrize(
+    ("props", "fragment"),
+    [
+        ({}, "order_id is required"),
+        ({"order_id": "o", "total": "lots"}, "total must be a number"),
+        ({"order_id": "o", "total": -1}, "total must not be negative"),
+        ({"order_id": "o", "currency": "euro"}, "currency must be a 3-letter ISO code"),
+        ({"order_id": "o", "products": {"sku": "a"}}, "products must be an array"),
+        (
+            {"order_id": "o", "products": [{"sku": "a", "quantity": 0}]},
+            "quantity must be a positive",
+        ),
+        ({"order_id": "o", "products": [{"sku": "a", "price": "x"}]}, "price must be a number"),
+    ],
+)
 def test_bad_order_properties_are_refused(props, fragment):
     with pytest.raises(BadMessage) as caught:
         _one({"userId": "u", "event": "Order Completed", "properties": props})
@@ -230,22 +287,42 @@ def test_bad_order_properties_are_refused(props, fragment):
 
 
 def test_identify_traits_map_to_profile_fields_and_attributes():
-    msg = _one({"userId": "u", "traits": {
-        "email": "Ada@Example.COM", "firstName": "Ada", "last_name": "Lovelace",
-        "phone": "+44 1", "birthday": "1815-12-10", "plan": "pro"},
-        "context": {"locale": "en-GB", "timezone": "Europe/London"}}, "identify")
-    assert msg.profile == {"email": "ada@example.com", "first_name": "Ada",
-                           "last_name": "Lovelace", "phone": "+44 1",
-                           "birthday": date(1815, 12, 10), "locale": "en-GB",
-                           "time_zone": "Europe/London", "attributes": {"plan": "pro"}}
+    msg = _one(
+        {
+            "userId": "u",
+            "traits": {
+                "email": "Ada@Example.COM",
+                "firstName": "Ada",
+                "last_name": "Lovelace",
+                "phone": "+44 1",
+                "birthday": "1815-12-10",
+                "plan": "pro",
+            },
+            "context": {"locale": "en-GB", "timezone": "Europe/London"},
+        },
+        "identify",
+    )
+    assert msg.profile == {
+        "email": "ada@example.com",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "phone": "+44 1",
+        "birthday": date(1815, 12, 10),
+        "locale": "en-GB",
+        "time_zone": "Europe/London",
+        "attributes": {"plan": "pro"},
+    }
     assert msg.properties["plan"] == "pro"
 
 
-@pytest.mark.parametrize(("traits", "fragment"), [
-    ({"email": "not-an-address"}, "email is not a valid address"),
-    ({"birthday": "soon"}, "birthday must be an ISO date"),
-    ({"firstName": 3}, "traits.firstName must be a string"),
-])
+@pytest.mark.parametrize(
+    ("traits", "fragment"),
+    [
+        ({"email": "not-an-address"}, "email is not a valid address"),
+        ({"birthday": "soon"}, "birthday must be an ISO date"),
+        ({"firstName": 3}, "traits.firstName must be a string"),
+    ],
+)
 def test_bad_identify_traits_are_refused(traits, fragment):
     with pytest.raises(BadMessage) as caught:
         _one({"userId": "u", "traits": traits}, "identify")
@@ -264,13 +341,20 @@ def test_nul_characters_and_absurd_clock_gaps_are_refused():
     with pytest.raises(BadMessage, match="NUL"):
         rules.parse_json(b'{"userId": "u\\u0000", "event": "E"}', limit=rules.MAX_MESSAGE_BYTES)
     with pytest.raises(BadMessage, match="too far apart"):
-        _one({"userId": "u", "event": "E", "timestamp": "0001-01-01T00:00:00Z",
-              "sentAt": "9999-12-31T00:00:00Z"})
+        _one(
+            {
+                "userId": "u",
+                "event": "E",
+                "timestamp": "0001-01-01T00:00:00Z",
+                "sentAt": "9999-12-31T00:00:00Z",
+            }
+        )
 
 
 def test_order_fields_respect_column_lengths():
     with pytest.raises(BadMessage, match="sku must be at most 128"):
-        ecommerce.order_data("Order Completed", {"order_id": "o", "products": [
-            {"sku": "s" * 129}]}, "b")
+        ecommerce.order_data(
+            "Order Completed", {"order_id": "o", "products": [{"sku": "s" * 129}]}, "b"
+        )
     with pytest.raises(BadMessage, match="coupon must be at most 128"):
         ecommerce.order_data("Order Completed", {"order_id": "o", "coupon": "c" * 129}, "b")

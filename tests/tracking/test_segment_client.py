@@ -33,9 +33,23 @@ def server(db, tmp_path):
     port = _free_port()
     env = {**os.environ, "PATRON_DATABASE_URL": db.url, "PATRON_SECRET_KEY": "test-secret"}
     log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "patron.asgi:app", "--host",
-                             "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "patron.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -56,30 +70,59 @@ def server(db, tmp_path):
 
 def test_segment_analytics_python_delivers_identify_track_and_orders(db, server):
     errors, key = [], make_key(db)
-    plain, zipped = (Client(write_key=key, host=server, gzip=gzip, max_retries=1,
-                            on_error=lambda exc, batch: errors.append(exc))
-                     for gzip in (False, True))
-    plain.identify("user-7", {"email": "seven@example.com", "firstName": "Sev",
-                              "plan": "gold"}, anonymous_id="anon-7")
+    plain, zipped = (
+        Client(
+            write_key=key,
+            host=server,
+            gzip=gzip,
+            max_retries=1,
+            on_error=lambda exc, batch: errors.append(exc),
+        )
+        for gzip in (False, True)
+    )
+    plain.identify(
+        "user-7",
+        {"email": "seven@example.com", "firstName": "Sev", "plan": "gold"},
+        anonymous_id="anon-7",
+    )
     plain.shutdown()
-    zipped.track("user-7", "Product Viewed", {"product_id": "p1"},
-                 timestamp=datetime(2025, 5, 1, 9, 30, tzinfo=UTC))
-    zipped.track(anonymous_id="anon-7", event="Order Completed", properties={
-        "order_id": "S-100", "total": 30.5, "currency": "USD",
-        "products": [{"product_id": "p1", "sku": "SKU-1", "price": 15.25, "quantity": 2}]})
+    zipped.track(
+        "user-7",
+        "Product Viewed",
+        {"product_id": "p1"},
+        timestamp=datetime(2025, 5, 1, 9, 30, tzinfo=UTC),
+    )
+    zipped.track(
+        anonymous_id="anon-7",
+        event="Order Completed",
+        properties={
+            "order_id": "S-100",
+            "total": 30.5,
+            "currency": "USD",
+            "products": [{"product_id": "p1", "sku": "SKU-1", "price": 15.25, "quantity": 2}],
+        },
+    )
     zipped.shutdown()
     assert errors == []
     with transaction(db.sessions) as session:
         customer = customers.find_customer(session=session, external_id="user-7")
         [order] = customers.list_orders(session=session)
-        events = session.execute(select(Event.type, Event.name, Event.customer_id,
-                                        Event.occurred_at).order_by(Event.type)).all()
+        events = session.execute(
+            select(Event.type, Event.name, Event.customer_id, Event.occurred_at).order_by(
+                Event.type
+            )
+        ).all()
     assert (customer.email, customer.first_name, customer.attributes) == (
-        "seven@example.com", "Sev", {"plan": "gold"})
+        "seven@example.com",
+        "Sev",
+        {"plan": "gold"},
+    )
     assert (order.customer_id, order.total_cents, len(order.lines)) == (customer.id, 3050, 1)
     assert sorted((e.type, e.name or "", e.customer_id) for e in events) == [
-        ("identify", "", customer.id), ("track", "Order Completed", customer.id),
-        ("track", "Product Viewed", customer.id)]
+        ("identify", "", customer.id),
+        ("track", "Order Completed", customer.id),
+        ("track", "Product Viewed", customer.id),
+    ]
     # The client's timestamp, corrected by its sentAt: the clocks agree, so it is kept.
     [viewed] = [e.occurred_at for e in events if e.name == "Product Viewed"]
     assert abs(viewed - datetime(2025, 5, 1, 9, 30, tzinfo=UTC)) < timedelta(seconds=30)

@@ -29,9 +29,15 @@ class Clock:
 def _messages(count: int, prefix: str = "m") -> list[rules.Message]:
     """count track messages from a handful of users and visitors."""
     env = rules.Envelope(received_at=utcnow())
-    raws = [{"type": "track", "event": "E", "messageId": f"{prefix}{i}",
-             **({"userId": f"u{i % 5}"} if i % 2 else {"anonymousId": f"a{i % 3}"})}
-            for i in range(count)]
+    raws = [
+        {
+            "type": "track",
+            "event": "E",
+            "messageId": f"{prefix}{i}",
+            **({"userId": f"u{i % 5}"} if i % 2 else {"anonymousId": f"a{i % 3}"}),
+        }
+        for i in range(count)
+    ]
     return [rules.message(raw, type_=None, env=env, new_id=lambda: "unused") for raw in raws]
 
 
@@ -63,7 +69,7 @@ def test_ingesting_the_same_messages_twice_stores_them_once(db):
 
 
 def test_concurrent_writers_of_overlapping_batches_store_each_message_once(db):
-    batches = [_messages(60)[i * 20:i * 20 + 40] for i in range(2)] * 2
+    batches = [_messages(60)[i * 20 : i * 20 + 40] for i in range(2)] * 2
     errors: list[Exception] = []
 
     def write(messages):

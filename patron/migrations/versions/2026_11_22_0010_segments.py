@@ -22,7 +22,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("rules", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column(
+            "rules", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
+        ),
         sa.Column("builtin_key", sa.String(length=64), nullable=True),
         sa.Column("member_count", sa.Integer(), nullable=False),
         sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=True),
@@ -35,7 +37,9 @@ def upgrade() -> None:
     op.create_table(
         "segment_memberships",
         sa.Column("segment_id", sa.Integer(), nullable=False),
-        sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("entered_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("segment_id", "customer_id", name=op.f("pk_segment_memberships")),
     )
@@ -46,19 +50,24 @@ def upgrade() -> None:
         "segment_changes",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("segment_id", sa.Integer(), nullable=False),
-        sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("change", sa.String(length=8), nullable=False),
         sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_segment_changes")),
     )
     with op.batch_alter_table("segment_changes", schema=None) as batch_op:
         batch_op.create_index("ix_segment_changes_customer", ["customer_id"], unique=False)
-        batch_op.create_index("ix_segment_changes_segment_time", ["segment_id", "changed_at"], unique=False)
-
+        batch_op.create_index(
+            "ix_segment_changes_segment_time", ["segment_id", "changed_at"], unique=False
+        )
 
     # Indexes on customers' tables that segment conditions need (see segments/tables.py).
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.create_index("ix_events_name_time", ["name", "occurred_at", "customer_id"], unique=False)
+        batch_op.create_index(
+            "ix_events_name_time", ["name", "occurred_at", "customer_id"], unique=False
+        )
     with op.batch_alter_table("order_lines", schema=None) as batch_op:
         batch_op.create_index("ix_order_lines_category", ["category", "order_id"], unique=False)
         batch_op.create_index("ix_order_lines_sku", ["sku", "order_id"], unique=False)

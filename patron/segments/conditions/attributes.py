@@ -22,20 +22,41 @@ class AttributeCondition(JsonFilter):
 
 def _catalogue() -> list[dict]:
     """One builder entry: key, operator, value."""
-    return [{"key": "attribute", "group": "Profile", "label": "Attribute…",
-             "template": {"type": "attribute"},
-             "params": [{"name": "key", "input": "text", "label": "attribute"},
-                        {"name": "op", "input": "select", "label": "operator",
-                         "options": [[op, words] for op, words in JSON_OPS.items()]},
-                        {"name": "value", "input": "json", "label": "value",
-                         "hide_for": ["is_set", "not_set"], "list_for": ["in", "not_in"]}]}]
+    return [
+        {
+            "key": "attribute",
+            "group": "Profile",
+            "label": "Attribute…",
+            "template": {"type": "attribute"},
+            "params": [
+                {"name": "key", "input": "text", "label": "attribute"},
+                {
+                    "name": "op",
+                    "input": "select",
+                    "label": "operator",
+                    "options": [[op, words] for op, words in JSON_OPS.items()],
+                },
+                {
+                    "name": "value",
+                    "input": "json",
+                    "label": "value",
+                    "hide_for": ["is_set", "not_set"],
+                    "list_for": ["in", "not_in"],
+                },
+            ],
+        }
+    ]
 
 
-register(ConditionType(
-    name="attribute", label="Attribute", model=AttributeCondition,
-    compile=lambda c, ctx: json_sql(ctx.customers.c.attributes, c),
-    evaluate=lambda c, facts, ectx: json_py(facts.attributes, c),
-    describe=lambda c: describe_json("attribute", c),
-    activity=False,
-    catalogue=_catalogue,
-))
+register(
+    ConditionType(
+        name="attribute",
+        label="Attribute",
+        model=AttributeCondition,
+        compile=lambda c, ctx: json_sql(ctx.customers.c.attributes, c),
+        evaluate=lambda c, facts, ectx: json_py(facts.attributes, c),
+        describe=lambda c: describe_json("attribute", c),
+        activity=False,
+        catalogue=_catalogue,
+    )
+)

@@ -52,15 +52,21 @@ class EventCondition(ConditionModel):
 
 def _compile(cond: EventCondition, ctx):
     """Outer-join the per-customer count of matching events; no events count as zero."""
-    where = [EVENTS.c.name == cond.name, *ctx.restrict(EVENTS.c.customer_id),
-             *[json_sql(EVENTS.c.properties, flt) for flt in cond.where]]
+    where = [
+        EVENTS.c.name == cond.name,
+        *ctx.restrict(EVENTS.c.customer_id),
+        *[json_sql(EVENTS.c.properties, flt) for flt in cond.where],
+    ]
     if cond.within_days is not None:
         where.append(EVENTS.c.occurred_at >= ctx.now - timedelta(days=cond.within_days))
     # Grouping on an expression keeps SQLite on the (name, occurred_at) index instead of
     # walking every event in customer order; events of no customer form a group joining no one.
     customer = EVENTS.c.customer_id + 0
-    rows = (select(customer.label("customer_id"), func.count().label("n")).where(*where)
-            .group_by(customer))
+    rows = (
+        select(customer.label("customer_id"), func.count().label("n"))
+        .where(*where)
+        .group_by(customer)
+    )
     n = ctx.outer_join(ctx.key(cond), rows).c.n
     compare = COMPARE[cond.op]
     if not compare(0, cond.count):
@@ -72,9 +78,13 @@ def _compile(cond: EventCondition, ctx):
 def _evaluate(cond: EventCondition, facts, ectx) -> bool:
     """Count matching events in plain Python."""
     since = None if cond.within_days is None else ectx.now - timedelta(days=cond.within_days)
-    n = sum(1 for e in facts.events if e.name == cond.name
-            and (since is None or e.occurred_at >= since)
-            and all(json_py(e.properties, flt) for flt in cond.where))
+    n = sum(
+        1
+        for e in facts.events
+        if e.name == cond.name
+        and (since is None or e.occurred_at >= since)
+        and all(json_py(e.properties, flt) for flt in cond.where)
+    )
     return COMPARE[cond.op](n, cond.count)
 
 
@@ -90,21 +100,54 @@ def _describe(cond: EventCondition) -> str:
 
 def _catalogue() -> list[dict]:
     """One builder entry: event name, how often, window, one optional property filter."""
-    return [{"key": "event", "group": "Events", "label": "Performed event",
-             "template": {"type": "event"},
-             "params": [{"name": "name", "input": "text", "label": "event name"},
-                        {"name": "op", "input": "select", "label": "how often",
-                         "options": [[k, v] for k, v in COUNT_OPS.items()]},
-                        {"name": "count", "input": "number", "label": "times", "default": 1},
-                        {"name": "within_days", "input": "number", "optional": True,
-                         "label": "in the last … days (optional)"},
-                        {"name": "where.0.key", "input": "text", "optional": True,
-                         "label": "property (optional)"},
-                        {"name": "where.0.value", "input": "text", "optional": True,
-                         "label": "equals", "fixed": {"where.0.op": "eq"}}]}]
+    return [
+        {
+            "key": "event",
+            "group": "Events",
+            "label": "Performed event",
+            "template": {"type": "event"},
+            "params": [
+                {"name": "name", "input": "text", "label": "event name"},
+                {
+                    "name": "op",
+                    "input": "select",
+                    "label": "how often",
+                    "options": [[k, v] for k, v in COUNT_OPS.items()],
+                },
+                {"name": "count", "input": "number", "label": "times", "default": 1},
+                {
+                    "name": "within_days",
+                    "input": "number",
+                    "optional": True,
+                    "label": "in the last … days (optional)",
+                },
+                {
+                    "name": "where.0.key",
+                    "input": "text",
+                    "optional": True,
+                    "label": "property (optional)",
+                },
+                {
+                    "name": "where.0.value",
+                    "input": "text",
+                    "optional": True,
+                    "label": "equals",
+                    "fixed": {"where.0.op": "eq"},
+                },
+            ],
+        }
+    ]
 
 
-register(ConditionType(
-    name="event", label="Performed event", model=EventCondition, compile=_compile,
-    evaluate=_evaluate, describe=_describe, activity=True, catalogue=_catalogue,
-))
+register(
+    ConditionType(
+        name="event",
+        label="Performed event",
+        model=EventCondition,
+        compile=_compile,
+        evaluate=_evaluate,
+        describe=_describe,
+        activity=True,
+        catalogue=_catalogue,
+    )
+)

@@ -20,17 +20,42 @@ from patron.segments.conditions.registry import (
 from patron.segments.conditions.sqlfuncs import month_day
 
 OPS: dict[str, dict[str, str]] = {
-    "string": {"eq": "is", "ne": "is not", "in": "is one of", "not_in": "is none of",
-               "contains": "contains", "starts_with": "starts with", "is_set": "is set",
-               "not_set": "is not set"},
-    "number": {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",
-               "is_set": "is set", "not_set": "is not set"},
-    "datetime": {"within_days": "in the last N days", "before_days": "more than N days ago",
-                 "after": "on or after", "before": "before", "is_set": "is set",
-                 "not_set": "is not set"},
-    "date": {"next_days": "in the next N days", "this_month": "is this month",
-             "after": "on or after", "before": "before", "is_set": "is set",
-             "not_set": "is not set"},
+    "string": {
+        "eq": "is",
+        "ne": "is not",
+        "in": "is one of",
+        "not_in": "is none of",
+        "contains": "contains",
+        "starts_with": "starts with",
+        "is_set": "is set",
+        "not_set": "is not set",
+    },
+    "number": {
+        "eq": "=",
+        "ne": "≠",
+        "gt": ">",
+        "gte": "≥",
+        "lt": "<",
+        "lte": "≤",
+        "is_set": "is set",
+        "not_set": "is not set",
+    },
+    "datetime": {
+        "within_days": "in the last N days",
+        "before_days": "more than N days ago",
+        "after": "on or after",
+        "before": "before",
+        "is_set": "is set",
+        "not_set": "is not set",
+    },
+    "date": {
+        "next_days": "in the next N days",
+        "this_month": "is this month",
+        "after": "on or after",
+        "before": "before",
+        "is_set": "is set",
+        "not_set": "is not set",
+    },
 }
 # Negative operators are the exact negation of a positive one (a missing value matches them).
 NEGATED = {"ne": "eq", "not_in": "in", "not_set": "is_set"}
@@ -106,8 +131,9 @@ def check_value(field: Field, op: str, value: Any) -> Any:
     if op in ("in", "not_in"):
         if not isinstance(value, list) or not 1 <= len(value) <= 500:
             raise ValueError("must be a list of 1 to 500 values")
-        return [_check_string(v) if field.kind == "string" else _check_number(field, v)
-                for v in value]
+        return [
+            _check_string(v) if field.kind == "string" else _check_number(field, v) for v in value
+        ]
     if field.kind in ("datetime", "date"):
         moment = parse_moment(value)
         return moment.date().isoformat() if field.kind == "date" else moment.isoformat()
@@ -139,8 +165,10 @@ class FieldCondition(ConditionModel):
         """Only operators the field's kind allows."""
         field = cls.FIELDS.get(info.data.get("field", ""))
         if field is not None and op not in OPS[field.kind]:
-            raise ValueError(f"operator {op!r} does not apply to {field.label}; choose one of "
-                             f"{', '.join(OPS[field.kind])}")
+            raise ValueError(
+                f"operator {op!r} does not apply to {field.label}; choose one of "
+                f"{', '.join(OPS[field.kind])}"
+            )
         return op
 
     @field_validator("value")
@@ -188,8 +216,13 @@ def sql_predicate(field: Field, ctx: Any, op: str, value: Any) -> Any:
 
 def _sql_positive(kind: str, col: Any, op: str, value: Any, now: datetime) -> Any:
     """The comparison itself, for a non-NULL column."""
-    simple = {"eq": col.__eq__, "gt": col.__gt__, "gte": col.__ge__, "lt": col.__lt__,
-              "lte": col.__le__}
+    simple = {
+        "eq": col.__eq__,
+        "gt": col.__gt__,
+        "gte": col.__ge__,
+        "lt": col.__lt__,
+        "lte": col.__le__,
+    }
     if op in simple:
         return simple[op](value)
     if op == "in":
@@ -233,23 +266,31 @@ def _celebrates(birthday: date, day: date) -> bool:
     """Whether a birthday falls on day (29 February on 28 February in non-leap years)."""
     if (birthday.month, birthday.day) == (day.month, day.day):
         return True
-    return ((birthday.month, birthday.day) == (2, 29) and (day.month, day.day) == (2, 28)
-            and not calendar.isleap(day.year))
+    return (
+        (birthday.month, birthday.day) == (2, 29)
+        and (day.month, day.day) == (2, 28)
+        and not calendar.isleap(day.year)
+    )
 
 
 def _py_positive(kind: str, actual: Any, op: str, value: Any, now: datetime) -> bool:
     """The comparison itself, for a present value."""
     checks = {
-        "eq": lambda: actual == value, "gt": lambda: actual > value,
-        "gte": lambda: actual >= value, "lt": lambda: actual < value,
-        "lte": lambda: actual <= value, "in": lambda: actual in value,
+        "eq": lambda: actual == value,
+        "gt": lambda: actual > value,
+        "gte": lambda: actual >= value,
+        "lt": lambda: actual < value,
+        "lte": lambda: actual <= value,
+        "in": lambda: actual in value,
         "contains": lambda: ascii_lower(value) in ascii_lower(actual),
         "starts_with": lambda: ascii_lower(actual).startswith(ascii_lower(value)),
         "within_days": lambda: actual >= now - timedelta(days=value),
         "before_days": lambda: actual < now - timedelta(days=value),
         "this_month": lambda: actual.month == now.month,
-        "next_days": lambda: any(_celebrates(actual, now.date() + timedelta(days=d))
-                                 for d in range(min(value, MAX_DAYS) + 1)),
+        "next_days": lambda: any(
+            _celebrates(actual, now.date() + timedelta(days=d))
+            for d in range(min(value, MAX_DAYS) + 1)
+        ),
     }
     if op in ("after", "before"):
         bound = date.fromisoformat(value) if kind == "date" else _dt(value)
@@ -270,14 +311,31 @@ def describe_field(field: Field, op: str, value: Any) -> str:
 
 def field_catalogue(kind_name: str, group: str, fields: dict[str, Field]) -> list[dict]:
     """Builder entries for every field of a field-based condition type."""
-    return [{"key": f"{kind_name}.{f.name}", "group": group, "label": f.label,
-             "template": {"type": kind_name, "field": f.name},
-             "params": [{"name": "op", "input": "select", "label": "operator",
-                         "options": [[op, words] for op, words in OPS[f.kind].items()]},
-                        {"name": "value", "input": _input_for(f), "label": "value",
-                         "hide_for": sorted(NO_VALUE), "list_for": ["in", "not_in"],
-                         "days_for": sorted(DAY_OPS)}]}
-            for f in fields.values()]
+    return [
+        {
+            "key": f"{kind_name}.{f.name}",
+            "group": group,
+            "label": f.label,
+            "template": {"type": kind_name, "field": f.name},
+            "params": [
+                {
+                    "name": "op",
+                    "input": "select",
+                    "label": "operator",
+                    "options": [[op, words] for op, words in OPS[f.kind].items()],
+                },
+                {
+                    "name": "value",
+                    "input": _input_for(f),
+                    "label": "value",
+                    "hide_for": sorted(NO_VALUE),
+                    "list_for": ["in", "not_in"],
+                    "days_for": sorted(DAY_OPS),
+                },
+            ],
+        }
+        for f in fields.values()
+    ]
 
 
 def _input_for(field: Field) -> str:

@@ -14,10 +14,22 @@ from patron.segments.conditions.registry import MAX_CENTS, MAX_TEXT, check_text
 from patron.segments.conditions.sqlfuncs import json_kind
 
 KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
-JSON_OPS = {"eq": "is", "ne": "is not", "in": "is one of", "not_in": "is none of",
-            "contains": "contains", "starts_with": "starts with", "gt": ">", "gte": "≥",
-            "lt": "<", "lte": "≤", "after": "is a date on or after", "before": "is a date before",
-            "is_set": "is set", "not_set": "is not set"}
+JSON_OPS = {
+    "eq": "is",
+    "ne": "is not",
+    "in": "is one of",
+    "not_in": "is none of",
+    "contains": "contains",
+    "starts_with": "starts with",
+    "gt": ">",
+    "gte": "≥",
+    "lt": "<",
+    "lte": "≤",
+    "after": "is a date on or after",
+    "before": "is a date before",
+    "is_set": "is set",
+    "not_set": "is not set",
+}
 NUMBER_OPS = {"gt", "gte", "lt", "lte"}
 
 
@@ -97,8 +109,7 @@ class JsonFilter(BaseModel):
 def json_sql(column, flt: JsonFilter):
     """Two-valued SQL boolean for a filter on column[key]."""
     if flt.op in NEGATED:
-        return not_(json_sql(column, JsonFilter(key=flt.key, op=NEGATED[flt.op],
-                                                value=flt.value)))
+        return not_(json_sql(column, JsonFilter(key=flt.key, op=NEGATED[flt.op], value=flt.value)))
     kind = json_kind(column, literal(flt.key))
     text = column[flt.key].as_string()
     number = case((kind == "number", column[flt.key].as_float()), else_=None)
@@ -116,18 +127,27 @@ def json_sql(column, flt: JsonFilter):
     if op == "in":
         strings = [v for v in value if isinstance(v, str)]
         numbers = [float(v) for v in value if not isinstance(v, str)]
-        return or_(and_(kind == "string", text.in_(strings)) if strings else false(),
-                   and_(kind == "number", number.in_(numbers)) if numbers else false())
+        return or_(
+            and_(kind == "string", text.in_(strings)) if strings else false(),
+            and_(kind == "number", number.in_(numbers)) if numbers else false(),
+        )
     if op in ("contains", "starts_with"):
         lowered, needle = func.lower(text), ascii_lower(value)
-        like = (lowered.contains(needle, autoescape=True) if op == "contains"
-                else lowered.startswith(needle, autoescape=True))
+        like = (
+            lowered.contains(needle, autoescape=True)
+            if op == "contains"
+            else lowered.startswith(needle, autoescape=True)
+        )
         return and_(kind == "string", like)
     if op in ("after", "before"):
         day = func.substr(text, 1, 10)
         return and_(kind == "string", day >= value if op == "after" else day < value)
-    cmp = {"gt": number > value, "gte": number >= value, "lt": number < value,
-           "lte": number <= value}[op]
+    cmp = {
+        "gt": number > value,
+        "gte": number >= value,
+        "lt": number < value,
+        "lte": number <= value,
+    }[op]
     return and_(kind == "number", cmp)
 
 
@@ -162,8 +182,9 @@ def json_py(obj: dict, flt: JsonFilter) -> bool:
     if op == "in":
         if kind == "string":
             return actual in [v for v in value if isinstance(v, str)]
-        return kind == "number" and float(actual) in [float(v) for v in value
-                                                      if not isinstance(v, str)]
+        return kind == "number" and float(actual) in [
+            float(v) for v in value if not isinstance(v, str)
+        ]
     if kind == "string" and op == "contains":
         return ascii_lower(value) in ascii_lower(actual)
     if kind == "string" and op == "starts_with":

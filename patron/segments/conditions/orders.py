@@ -81,12 +81,15 @@ def _compile_bought(cond: BoughtCondition, ctx):
         # Whole base: start from the matching lines (index on category / sku), then orders.
         rows = select(_customer_key()).where(
             ORDERS.c.id.in_(select(LINES.c.order_id).where(matching)),
-            *_counted(ctx, cond.within_days))
+            *_counted(ctx, cond.within_days),
+        )
     else:
         # A few customers: start from their orders, then their lines.
-        rows = (select(_customer_key())
-                .select_from(ORDERS.join(LINES, LINES.c.order_id == ORDERS.c.id))
-                .where(matching, *_counted(ctx, cond.within_days)))
+        rows = (
+            select(_customer_key())
+            .select_from(ORDERS.join(LINES, LINES.c.order_id == ORDERS.c.id))
+            .where(matching, *_counted(ctx, cond.within_days))
+        )
     return ctx.outer_join(ctx.key(cond), rows.distinct()).c.customer_id.isnot(None)
 
 
@@ -101,20 +104,28 @@ def _compile_coupon(cond: CouponCondition, ctx):
 def _orders(facts, ectx, within_days):
     """The customer's counted orders in the window."""
     since = None if within_days is None else ectx.now - timedelta(days=within_days)
-    return [o for o in facts.orders if o.status not in COUNTED_EXCLUDED
-            and (since is None or o.placed_at >= since)]
+    return [
+        o
+        for o in facts.orders
+        if o.status not in COUNTED_EXCLUDED and (since is None or o.placed_at >= since)
+    ]
 
 
 def _evaluate_bought(cond: BoughtCondition, facts, ectx) -> bool:
     """Any counted order in the window with a line matching one of the values."""
-    return any(getattr(line, cond.by) in cond.value
-               for order in _orders(facts, ectx, cond.within_days) for line in order.lines)
+    return any(
+        getattr(line, cond.by) in cond.value
+        for order in _orders(facts, ectx, cond.within_days)
+        for line in order.lines
+    )
 
 
 def _evaluate_coupon(cond: CouponCondition, facts, ectx) -> bool:
     """Any counted order in the window with the coupon."""
-    return any((o.coupon_code == cond.code) if cond.code else bool(o.coupon_code)
-               for o in _orders(facts, ectx, cond.within_days))
+    return any(
+        (o.coupon_code == cond.code) if cond.code else bool(o.coupon_code)
+        for o in _orders(facts, ectx, cond.within_days)
+    )
 
 
 def _window(days: int | None) -> str:
@@ -124,30 +135,65 @@ def _window(days: int | None) -> str:
 
 def _days_param() -> dict:
     """The optional 'in the last N days' input."""
-    return {"name": "within_days", "input": "number", "label": "in the last … days (optional)",
-            "optional": True}
+    return {
+        "name": "within_days",
+        "input": "number",
+        "label": "in the last … days (optional)",
+        "optional": True,
+    }
 
 
-register(ConditionType(
-    name="bought", label="Bought", model=BoughtCondition, compile=_compile_bought,
-    evaluate=_evaluate_bought,
-    describe=lambda c: (f"bought {BY[c.by]} {', '.join(map(str, c.value))}"
-                        f"{_window(c.within_days)}"),
-    activity=True,
-    catalogue=lambda: [{"key": "bought", "group": "Purchases", "label": "Bought",
-                        "template": {"type": "bought"},
-                        "params": [{"name": "by", "input": "select", "label": "by",
-                                    "options": [[k, v] for k, v in BY.items()]},
-                                   {"name": "value", "input": "text", "label": "value"},
-                                   _days_param()]}],
-))
-register(ConditionType(
-    name="coupon", label="Used a coupon", model=CouponCondition, compile=_compile_coupon,
-    evaluate=_evaluate_coupon,
-    describe=lambda c: f"used coupon {c.code or '(any)'}{_window(c.within_days)}",
-    activity=True,
-    catalogue=lambda: [{"key": "coupon", "group": "Purchases", "label": "Used a coupon",
-                        "template": {"type": "coupon"},
-                        "params": [{"name": "code", "input": "text", "optional": True,
-                                    "label": "code (optional)"}, _days_param()]}],
-))
+register(
+    ConditionType(
+        name="bought",
+        label="Bought",
+        model=BoughtCondition,
+        compile=_compile_bought,
+        evaluate=_evaluate_bought,
+        describe=lambda c: (
+            f"bought {BY[c.by]} {', '.join(map(str, c.value))}{_window(c.within_days)}"
+        ),
+        activity=True,
+        catalogue=lambda: [
+            {
+                "key": "bought",
+                "group": "Purchases",
+                "label": "Bought",
+                "template": {"type": "bought"},
+                "params": [
+                    {
+                        "name": "by",
+                        "input": "select",
+                        "label": "by",
+                        "options": [[k, v] for k, v in BY.items()],
+                    },
+                    {"name": "value", "input": "text", "label": "value"},
+                    _days_param(),
+                ],
+            }
+        ],
+    )
+)
+register(
+    ConditionType(
+        name="coupon",
+        label="Used a coupon",
+        model=CouponCondition,
+        compile=_compile_coupon,
+        evaluate=_evaluate_coupon,
+        describe=lambda c: f"used coupon {c.code or '(any)'}{_window(c.within_days)}",
+        activity=True,
+        catalogue=lambda: [
+            {
+                "key": "coupon",
+                "group": "Purchases",
+                "label": "Used a coupon",
+                "template": {"type": "coupon"},
+                "params": [
+                    {"name": "code", "input": "text", "optional": True, "label": "code (optional)"},
+                    _days_param(),
+                ],
+            }
+        ],
+    )
+)

@@ -17,21 +17,29 @@ from patron.segments.conditions.registry import ConditionType, register
 
 def _profile_field(name: str, label: str, kind: str) -> Field:
     """A field read from the customers table and the facts' profile."""
-    return Field(name, label, kind, column=lambda ctx: ctx.customers.c[name],
-                 get=lambda facts: facts.profile.get(name))
+    return Field(
+        name,
+        label,
+        kind,
+        column=lambda ctx: ctx.customers.c[name],
+        get=lambda facts: facts.profile.get(name),
+    )
 
 
-FIELDS = {f.name: f for f in (
-    _profile_field("external_id", "Customer id", "string"),
-    _profile_field("email", "Email", "string"),
-    _profile_field("phone", "Phone", "string"),
-    _profile_field("first_name", "First name", "string"),
-    _profile_field("last_name", "Last name", "string"),
-    _profile_field("locale", "Locale", "string"),
-    _profile_field("time_zone", "Time zone", "string"),
-    _profile_field("created_at", "Signed up", "datetime"),
-    _profile_field("birthday", "Birthday", "date"),
-)}
+FIELDS = {
+    f.name: f
+    for f in (
+        _profile_field("external_id", "Customer id", "string"),
+        _profile_field("email", "Email", "string"),
+        _profile_field("phone", "Phone", "string"),
+        _profile_field("first_name", "First name", "string"),
+        _profile_field("last_name", "Last name", "string"),
+        _profile_field("locale", "Locale", "string"),
+        _profile_field("time_zone", "Time zone", "string"),
+        _profile_field("created_at", "Signed up", "datetime"),
+        _profile_field("birthday", "Birthday", "date"),
+    )
+}
 
 
 class ProfileCondition(FieldCondition):
@@ -41,12 +49,17 @@ class ProfileCondition(FieldCondition):
     type: Literal["profile"]
 
 
-register(ConditionType(
-    name="profile", label="Profile", model=ProfileCondition,
-    compile=lambda c, ctx: sql_predicate(FIELDS[c.field], ctx, c.op, c.value),
-    evaluate=lambda c, facts, ectx: py_predicate(FIELDS[c.field], facts, c.op, c.value,
-                                                 ectx.now),
-    describe=lambda c: describe_field(FIELDS[c.field], c.op, c.value),
-    activity=False,
-    catalogue=lambda: field_catalogue("profile", "Profile", FIELDS),
-))
+register(
+    ConditionType(
+        name="profile",
+        label="Profile",
+        model=ProfileCondition,
+        compile=lambda c, ctx: sql_predicate(FIELDS[c.field], ctx, c.op, c.value),
+        evaluate=lambda c, facts, ectx: py_predicate(
+            FIELDS[c.field], facts, c.op, c.value, ectx.now
+        ),
+        describe=lambda c: describe_field(FIELDS[c.field], c.op, c.value),
+        activity=False,
+        catalogue=lambda: field_catalogue("profile", "Profile", FIELDS),
+    )
+)

@@ -28,8 +28,13 @@ def stats(ctx):
     return ctx.outer_join("stats", STATS)
 
 
-CMP = {"eq": operator.eq, "gt": operator.gt, "gte": operator.ge, "lt": operator.lt,
-       "lte": operator.le}
+CMP = {
+    "eq": operator.eq,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
 
 
 def _count_compare(name: str):
@@ -38,6 +43,7 @@ def _count_compare(name: str):
     When zero fails the comparison (e.g. orders >= 3) the raw column is compared, so the
     database may turn the outer join into an inner one and start from the selective side.
     """
+
     def compare(ctx, op: str, value):
         raw = stats(ctx).c[name]
         if op == "is_set":
@@ -45,20 +51,33 @@ def _count_compare(name: str):
         if CMP[op](0, value):
             return CMP[op](func.coalesce(raw, 0), value)
         return and_(raw.isnot(None), CMP[op](raw, value))
+
     return compare
 
 
 def _count(name: str, label: str, maximum: float = MAX_COUNT) -> Field:
     """A non-null aggregate; a customer without a stats row counts as zero."""
-    return Field(name, label, "number", minimum=0, maximum=maximum,
-                 column=lambda ctx: func.coalesce(stats(ctx).c[name], 0),
-                 get=lambda facts: facts.stats.get(name) or 0, compare=_count_compare(name))
+    return Field(
+        name,
+        label,
+        "number",
+        minimum=0,
+        maximum=maximum,
+        column=lambda ctx: func.coalesce(stats(ctx).c[name], 0),
+        get=lambda facts: facts.stats.get(name) or 0,
+        compare=_count_compare(name),
+    )
 
 
 def _moment(name: str, label: str) -> Field:
     """A nullable time of the aggregates."""
-    return Field(name, label, "datetime", column=lambda ctx: stats(ctx).c[name],
-                 get=lambda facts: facts.stats.get(name))
+    return Field(
+        name,
+        label,
+        "datetime",
+        column=lambda ctx: stats(ctx).c[name],
+        get=lambda facts: facts.stats.get(name),
+    )
 
 
 def _average_compare(ctx, op: str, value):
@@ -78,16 +97,27 @@ def _average(facts) -> Fraction | None:
     return Fraction(facts.stats.get("total_spent_cents") or 0, count) if count else None
 
 
-FIELDS = {f.name: f for f in (
-    _count("order_count", "Orders"),
-    _count("purchase_days", "Purchase days"),
-    _count("total_spent_cents", "Total spent (cents)", MAX_CENTS),
-    Field("average_order_cents", "Average order value (cents)", "number", minimum=0,
-          maximum=MAX_CENTS, column=lambda ctx: None, get=_average, compare=_average_compare),
-    _moment("first_order_at", "First order"),
-    _moment("last_order_at", "Last order"),
-    _moment("last_event_at", "Last activity"),
-)}
+FIELDS = {
+    f.name: f
+    for f in (
+        _count("order_count", "Orders"),
+        _count("purchase_days", "Purchase days"),
+        _count("total_spent_cents", "Total spent (cents)", MAX_CENTS),
+        Field(
+            "average_order_cents",
+            "Average order value (cents)",
+            "number",
+            minimum=0,
+            maximum=MAX_CENTS,
+            column=lambda ctx: None,
+            get=_average,
+            compare=_average_compare,
+        ),
+        _moment("first_order_at", "First order"),
+        _moment("last_order_at", "Last order"),
+        _moment("last_event_at", "Last activity"),
+    )
+}
 
 
 class PurchaseCondition(FieldCondition):
@@ -97,12 +127,17 @@ class PurchaseCondition(FieldCondition):
     type: Literal["purchase"]
 
 
-register(ConditionType(
-    name="purchase", label="Purchases", model=PurchaseCondition,
-    compile=lambda c, ctx: sql_predicate(FIELDS[c.field], ctx, c.op, c.value),
-    evaluate=lambda c, facts, ectx: py_predicate(FIELDS[c.field], facts, c.op, c.value,
-                                                 ectx.now),
-    describe=lambda c: describe_field(FIELDS[c.field], c.op, c.value),
-    activity=True,
-    catalogue=lambda: field_catalogue("purchase", "Purchases", FIELDS),
-))
+register(
+    ConditionType(
+        name="purchase",
+        label="Purchases",
+        model=PurchaseCondition,
+        compile=lambda c, ctx: sql_predicate(FIELDS[c.field], ctx, c.op, c.value),
+        evaluate=lambda c, facts, ectx: py_predicate(
+            FIELDS[c.field], facts, c.op, c.value, ectx.now
+        ),
+        describe=lambda c: describe_field(FIELDS[c.field], c.op, c.value),
+        activity=True,
+        catalogue=lambda: field_catalogue("purchase", "Purchases", FIELDS),
+    )
+)

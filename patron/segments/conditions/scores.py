@@ -20,28 +20,45 @@ SCORES = CustomerScore.__table__
 LIFECYCLE_STAGES = ("new", "loyal", "occasional", "at_risk", "former", "ambassador")
 
 
-def _score(name: str, label: str, kind: str = "number", minimum: float = 0,
-           maximum: float = MAX_CENTS, integer: bool = True) -> Field:
+def _score(
+    name: str,
+    label: str,
+    kind: str = "number",
+    minimum: float = 0,
+    maximum: float = MAX_CENTS,
+    integer: bool = True,
+) -> Field:
     """A nullable column of customer_scores (customers never scored match no positive op)."""
-    return Field(name, label, kind, minimum=minimum, maximum=maximum, integer=integer,
-                 column=lambda ctx: ctx.outer_join("scores", SCORES).c[name],
-                 get=lambda facts: facts.scores.get(name))
+    return Field(
+        name,
+        label,
+        kind,
+        minimum=minimum,
+        maximum=maximum,
+        integer=integer,
+        column=lambda ctx: ctx.outer_join("scores", SCORES).c[name],
+        get=lambda facts: facts.scores.get(name),
+    )
 
 
-FIELDS = {f.name: f for f in (
-    _score("lifecycle_stage", "Lifecycle stage", "string"),
-    _score("rfm_segment", "RFM segment", "string"),
-    _score("recency_score", "Recency score", maximum=100),
-    _score("frequency_score", "Frequency score", maximum=100),
-    _score("monetary_score", "Monetary score", maximum=100),
-    _score("p_alive", "P(alive)", maximum=1, integer=False),
-    _score("churn_risk", "Churn risk", maximum=1, integer=False),
-    _score("expected_purchases_90d", "Expected purchases (90 days)", maximum=1e6,
-           integer=False),
-    _score("expected_spend_cents", "Expected spend (cents)"),
-    _score("predicted_clv_cents", "Predicted CLV (cents)", minimum=-MAX_CENTS),
-    _score("clv_percentile", "CLV percentile", maximum=100, integer=False),
-)}
+FIELDS = {
+    f.name: f
+    for f in (
+        _score("lifecycle_stage", "Lifecycle stage", "string"),
+        _score("rfm_segment", "RFM segment", "string"),
+        _score("recency_score", "Recency score", maximum=100),
+        _score("frequency_score", "Frequency score", maximum=100),
+        _score("monetary_score", "Monetary score", maximum=100),
+        _score("p_alive", "P(alive)", maximum=1, integer=False),
+        _score("churn_risk", "Churn risk", maximum=1, integer=False),
+        _score(
+            "expected_purchases_90d", "Expected purchases (90 days)", maximum=1e6, integer=False
+        ),
+        _score("expected_spend_cents", "Expected spend (cents)"),
+        _score("predicted_clv_cents", "Predicted CLV (cents)", minimum=-MAX_CENTS),
+        _score("clv_percentile", "CLV percentile", maximum=100, integer=False),
+    )
+}
 
 
 class ScoreCondition(FieldCondition):
@@ -60,12 +77,17 @@ def _catalogue() -> list[dict]:
     return entries
 
 
-register(ConditionType(
-    name="score", label="Scores", model=ScoreCondition,
-    compile=lambda c, ctx: sql_predicate(FIELDS[c.field], ctx, c.op, c.value),
-    evaluate=lambda c, facts, ectx: py_predicate(FIELDS[c.field], facts, c.op, c.value,
-                                                 ectx.now),
-    describe=lambda c: describe_field(FIELDS[c.field], c.op, c.value),
-    activity=False,
-    catalogue=_catalogue,
-))
+register(
+    ConditionType(
+        name="score",
+        label="Scores",
+        model=ScoreCondition,
+        compile=lambda c, ctx: sql_predicate(FIELDS[c.field], ctx, c.op, c.value),
+        evaluate=lambda c, facts, ectx: py_predicate(
+            FIELDS[c.field], facts, c.op, c.value, ectx.now
+        ),
+        describe=lambda c: describe_field(FIELDS[c.field], c.op, c.value),
+        activity=False,
+        catalogue=_catalogue,
+    )
+)

@@ -6,8 +6,16 @@ from sqlalchemy import Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-_SQLITE_KINDS = (("integer", "number"), ("real", "number"), ("text", "string"), ("true", "true"),
-                 ("false", "false"), ("null", "null"), ("object", "object"), ("array", "array"))
+_SQLITE_KINDS = (
+    ("integer", "number"),
+    ("real", "number"),
+    ("text", "string"),
+    ("true", "true"),
+    ("false", "false"),
+    ("null", "null"),
+    ("object", "object"),
+    ("array", "array"),
+)
 
 
 class json_kind(FunctionElement):
@@ -26,8 +34,9 @@ def _json_kind_sqlite(element, compiler, **kw):
     column, key = list(element.clauses)
     path = f"""('$."' || {compiler.process(key, **kw)} || '"')"""
     whens = " ".join(f"WHEN '{a}' THEN '{b}'" for a, b in _SQLITE_KINDS)
-    return (f"coalesce(CASE json_type({compiler.process(column, **kw)}, {path}) {whens} END, "
-            "'missing')")
+    return (
+        f"coalesce(CASE json_type({compiler.process(column, **kw)}, {path}) {whens} END, 'missing')"
+    )
 
 
 @compiles(json_kind, "postgresql")
@@ -35,9 +44,11 @@ def _json_kind_pg(element, compiler, **kw):
     """PostgreSQL: jsonb_typeof(), with booleans split into true and false."""
     column, key = list(element.clauses)
     value = f"({compiler.process(column, **kw)} -> {compiler.process(key, **kw)})"
-    return (f"coalesce(CASE jsonb_typeof({value}) WHEN 'string' THEN 'string' "
-            f"WHEN 'number' THEN 'number' WHEN 'null' THEN 'null' WHEN 'object' THEN 'object' "
-            f"WHEN 'array' THEN 'array' WHEN 'boolean' THEN ({value} #>> '{{}}') END, 'missing')")
+    return (
+        f"coalesce(CASE jsonb_typeof({value}) WHEN 'string' THEN 'string' "
+        f"WHEN 'number' THEN 'number' WHEN 'null' THEN 'null' WHEN 'object' THEN 'object' "
+        f"WHEN 'array' THEN 'array' WHEN 'boolean' THEN ({value} #>> '{{}}') END, 'missing')"
+    )
 
 
 class month_day(FunctionElement):
