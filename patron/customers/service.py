@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -184,7 +184,7 @@ def upsert_product(
     return product
 
 
-def _product_ids(session: Session, skus: set[str]) -> dict[str, tuple[int, str | None]]:
+def product_ids(session: Session, skus: set[str]) -> dict[str, tuple[int, str | None]]:
     """Map SKUs to (product id, category) for the products that exist."""
     if not skus:
         return {}
@@ -196,22 +196,8 @@ def _product_ids(session: Session, skus: set[str]) -> dict[str, tuple[int, str |
 
 def _build_lines(session: Session, lines: tuple[rules.LineInput, ...]) -> list[OrderLine]:
     """Order line rows for the given inputs, linked to known products."""
-    known = _product_ids(session, {line.sku for line in lines if line.sku})
-    built = []
-    for line in lines:
-        product_id, category = known.get(line.sku, (None, None))
-        built.append(
-            OrderLine(
-                product_id=product_id,
-                sku=line.sku,
-                name=line.name,
-                category=line.category or category,
-                quantity=line.quantity,
-                unit_price_cents=line.unit_price_cents,
-                total_cents=line.total_cents,
-            )
-        )
-    return built
+    known = product_ids(session, {line.sku for line in lines if line.sku})
+    return [OrderLine(**line_values(None, line, known)) for line in lines]
 
 
 def record_order(
@@ -401,29 +387,12 @@ def record_consents(
     session.flush()
 
 
-def customers_by_external_id(
-    *, session: Session, external_ids: Collection[str]
-) -> dict[str, Customer]:
-    """The customers with the given external ids, by external id."""
-    if not external_ids:
-        return {}
-    rows = session.scalars(select(Customer).where(Customer.external_id.in_(list(external_ids))))
-    return {row.external_id: row for row in rows}
-
-
 def get_product(*, session: Session, sku: str) -> Product:
     """Gets a product by SKU."""
     product = session.scalar(select(Product).where(Product.sku == sku))
     if product is None:
         raise NotFound(f"product {sku!r} does not exist")
     return product
-
-
-def products_by_sku(*, session: Session, skus: Collection[str]) -> dict[str, Product]:
-    """The products with the given SKUs, by SKU."""
-    if not skus:
-        return {}
-    return {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(list(skus))))}
 
 
 def list_products(
@@ -513,69 +482,8 @@ def customer_ids(*, session: Session, external_ids: Collection[str]) -> dict[str
     )
 
 
-def ensure_customers(
-    *, session: Session, external_ids: Collection[str], now: datetime
-) -> dict[str, int]:
-    """Ids of customers by external id, creating missing ones (empty profiles) in bulk."""
-    wanted = set(external_ids)
-    ids = customer_ids(session=session, external_ids=wanted)
-    missing = sorted(wanted - set(ids))
-    if any(not ext or len(ext) > 255 for ext in missing):
-        raise InvalidInput("customer external id must be 1 to 255 characters")
-    if missing:
-        created = dict(
-            session.execute(
-                insert(Customer).returning(Customer.external_id, Customer.id),
-                [
-                    dict(external_id=ext, attributes={}, created_at=now, updated_at=now)
-                    for ext in missing
-                ],
-            ).all()
-        )
-        session.execute(insert(CustomerStats), [{"customer_id": cid} for cid in created.values()])
-        ids.update(created)
-    return ids
-
-
-def insert_orders(
-    *, session: Session, orders: Collection[tuple[rules.OrderInput, int]], now: datetime
-) -> dict[str, int]:
-    """Inserts new (order, customer id) pairs with their lines in bulk; returns ids by
-    external id. The caller runs refresh_stats once for the customers."""
-    orders = [(order.validated(), customer_id) for order, customer_id in orders]
-    if not orders:
-        return {}
-    ids = dict(
-        session.execute(
-            insert(Order).returning(Order.external_id, Order.id),
-            [
-                dict(
-                    external_id=o.external_id,
-                    customer_id=cid,
-                    placed_at=o.placed_at,
-                    status=o.status,
-                    currency=rules.check_currency(o.currency),
-                    total_cents=o.total_cents,
-                    discount_cents=o.discount_cents,
-                    refunded_cents=o.refunded_cents,
-                    coupon_code=o.coupon_code,
-                    source=o.source,
-                    created_at=now,
-                    updated_at=now,
-                )
-                for o, cid in orders
-            ],
-        ).all()
-    )
-    known = _product_ids(session, {x.sku for o, _ in orders for x in o.lines if x.sku})
-    lines = [_line_values(ids[o.external_id], x, known) for o, _ in orders for x in o.lines]
-    if lines:
-        session.execute(insert(OrderLine), lines)
-    return ids
-
-
-def _line_values(
-    order_id: int, line: rules.LineInput, known: dict[str, tuple[int, str | None]]
+def line_values(
+    order_id: int | None, line: rules.LineInput, known: dict[str, tuple[int, str | None]]
 ) -> dict:
     """Column values of one order line, linked to its product when the SKU is known."""
     product_id, category = known.get(line.sku, (None, None))

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from patron.customers import bulk
 from patron.customers import service as customers
 from patron.customers.rules import OrderInput
 from patron.errors import InvalidInput, PatronError
@@ -197,7 +198,7 @@ class _Chunk:
 
     def customers(self, chunk: list[Record]) -> None:
         """Create or update customers by external id."""
-        known = customers.customers_by_external_id(
+        known = bulk.customers_by_external_id(
             session=self.session, external_ids={r.value.external_id for r in chunk}
         )
         for record in chunk:
@@ -222,7 +223,7 @@ class _Chunk:
 
     def products(self, chunk: list[Record]) -> None:
         """Create or update products by SKU."""
-        known = customers.products_by_sku(session=self.session, skus={r.value.sku for r in chunk})
+        known = bulk.products_by_sku(session=self.session, skus={r.value.sku for r in chunk})
         for record in chunk:
             row: ProductRow = record.value
             current = known.get(row.sku)
@@ -286,12 +287,12 @@ class _Chunk:
             return set()
         try:
             with self.session.begin_nested():
-                ids = customers.ensure_customers(
+                ids = bulk.ensure_customers(
                     session=self.session,
                     now=self.now,
                     external_ids={r.value.customer_external_id for r in fresh},
                 )
-                customers.insert_orders(
+                bulk.insert_orders(
                     session=self.session,
                     now=self.now,
                     orders=[(r.value, ids[r.value.customer_external_id]) for r in fresh],
