@@ -16,7 +16,7 @@ from patron.customers import bulk
 from patron.customers import service as customers
 from patron.customers.rules import OrderInput
 from patron.errors import InvalidInput, PatronError
-from patron.imports import rules
+from patron.imports import cdnow, rules
 from patron.imports.rules import CustomerRow, ProductRow, Record, RowError
 
 FORMATS = ("csv", "cdnow")
@@ -90,7 +90,7 @@ def read_file(
         if kind != "orders" or mapping:
             raise InvalidInput("--format cdnow imports orders and takes no --map")
         with path.open(encoding="ascii", errors="replace") as handle:
-            return _split(list(rules.cdnow_records(handle)))
+            return _split(list(cdnow.cdnow_records(handle)))
     header, rows = _csv_rows(path)
     where = rules.layout(kind, header, mapping or {}, attributes=attributes)
     parsed: list = []

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from patron.errors import InvalidInput
-from patron.imports import rules
+from patron.imports import cdnow, rules
 from patron.imports.rules import Record, RowError
 
 
@@ -171,7 +171,7 @@ def test_cdnow_ids_count_purchases_per_customer_day():
         "\n",
         " 00004 19970102  1   5.5\n",
     ]
-    results = list(rules.cdnow_records(lines))
+    results = list(cdnow.cdnow_records(lines))
     assert [r.value.external_id for r in results] == [
         "cdnow-00004-19970101-0",
         "cdnow-00004-19970101-1",
@@ -196,7 +196,7 @@ def test_cdnow_bad_lines_are_rejected():
         " 00004 19970101  two  1.00\n",
         " 00004 19970101  1  -1.00\n",
     ]
-    assert [(e.row, e.column) for e in rules.cdnow_records(lines)] == [
+    assert [(e.row, e.column) for e in cdnow.cdnow_records(lines)] == [
         (1, ""),
         (2, "date"),
         (3, "customer_id"),
