@@ -25,6 +25,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from patron.customers import service as customers_service
@@ -260,10 +261,17 @@ def _fill(engine, statements: list[str]) -> None:
                 else NOW
             },
         )
+    _analyze(engine)
+
+
+def _analyze(engine) -> None:
+    """Refresh the planner's statistics, as autovacuum (PostgreSQL) or an operator would."""
+    started = time.perf_counter()
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         if engine.dialect.name == "sqlite":
             conn.execute(text("ANALYZE"))
+            print(f"  analysed in {time.perf_counter() - started:.0f} s", flush=True)
             return
         for table in (
             "customers",
@@ -275,6 +283,19 @@ def _fill(engine, statements: list[str]) -> None:
             "customer_scores",
         ):  # steady state: autovacuum has run
             conn.execute(text(f"VACUUM ANALYZE {table}"))
+    print(f"  analysed in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def _upgrade(engine) -> bool:
+    """Migrate the schema; whether a revision was applied (new indexes need statistics)."""
+
+    def heads() -> tuple:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_heads()
+
+    before = heads()
+    upgrade(engine)
+    return heads() != before
 
 
 def _filled(engine, n: int) -> bool:
@@ -290,12 +311,14 @@ def sqlite_engine(n: int, m: int, e: int):
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"segments-{n}-{m}-{e}.db"
     engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
+    migrated = _upgrade(engine)
     if not _filled(engine, n):
         print(f"generating {path} …", flush=True)
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA cache_size=-1500000")
         _fill(engine, _sqlite_script(n, m, e))
+    elif migrated:
+        _analyze(engine)
     return engine
 
 
@@ -314,10 +337,12 @@ def pg_engine(n: int, m: int, e: int):
         print(f"PostgreSQL skipped: {exc.__class__.__name__}: {exc}")
         return None
     engine = make_engine(url, schema=schema)
-    upgrade(engine)
+    migrated = _upgrade(engine)
     if not _filled(engine, n):
         print(f"generating schema {schema} …", flush=True)
         _fill(engine, _pg_script(n, m, e))
+    elif migrated:
+        _analyze(engine)
     return engine
 
 

@@ -37,11 +37,21 @@ class Context:
     joins: dict[str, FromClause] = field(default_factory=dict)
     inlining: list[int] = field(default_factory=list)
 
-    def outer_join(self, key: str, selectable) -> FromClause:
-        """The joined table or subquery under key (joined once; on customer_id = id)."""
+    def outer_join(self, key: str, selectable, *, once: bool = False) -> FromClause:
+        """The joined table or subquery under key (joined once; on customer_id = id).
+
+        once: compute the subquery once, as a materialised CTE on PostgreSQL. Otherwise a
+        parallel plan may hash a grouped subquery in every worker, recounting it each time.
+        The CTE nests in the customers query, so statements built on it still start with
+        INSERT or DELETE (SQLite's driver reports no rowcount for one starting with WITH).
+        """
         if key not in self.joins:
-            if isinstance(selectable, Select):
-                selectable = selectable.subquery(f"j{len(self.joins)}")
+            name = f"j{len(self.joins)}"
+            if once and isinstance(selectable, Select):
+                cte = selectable.cte(name, nesting=True)
+                selectable = cte.prefix_with("MATERIALIZED", dialect="postgresql")
+            elif isinstance(selectable, Select):
+                selectable = selectable.subquery(name)
             self.joins[key] = selectable
         return self.joins[key]
 

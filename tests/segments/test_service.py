@@ -15,7 +15,7 @@ from patron.customers import service as customers
 from patron.customers.tables import Customer, Event, Order
 from patron.db import transaction
 from patron.errors import Conflict, InvalidInput, NotFound
-from patron.segments import service
+from patron.segments import memberships, service
 from patron.segments.builtins import BUILTINS
 from patron.segments.tables import Segment, SegmentChange, SegmentMembership
 from tests import factories
@@ -116,6 +116,23 @@ def test_orders_and_events_update_memberships_at_once(db):
         assert service.get_segment(session=s, segment_id=repeat.id).member_count == 0
         changes = [c["change"] for c in service.changes(session=s, segment_id=repeat.id)]
         assert changes == ["entered", "exited"]
+
+
+def test_set_based_update_of_many_customers_counts_event_segments(db, monkeypatch):
+    # Past FEW customers the restricted update runs INSERT … SELECT over the event CTE; the
+    # member count comes from those statements' row counts.
+    monkeypatch.setattr(memberships, "FEW", 1)
+    with transaction(db.sessions) as s:
+        people = [factories.customer(s, f"c{i}").id for i in range(4)]
+        viewers = service.create_segment(session=s, name="Viewers", rules_json=VIEWERS, now=NOW)
+        for n, cid in enumerate(people[:3] * 2):
+            _event(s, cid, "viewed", n, days=-1 if cid != people[2] else -40)
+        assert _members(s, viewers.id) == set(people[:2]) == _live(s, viewers.id)
+        assert service.get_segment(session=s, segment_id=viewers.id).member_count == 2
+        s.execute(delete(Event).where(Event.customer_id == people[0]))
+        assert service.update_for_customers(session=s, customer_ids=people, now=NOW) == 1
+        assert _members(s, viewers.id) == {people[1]}
+        assert service.get_segment(session=s, segment_id=viewers.id).member_count == 1
 
 
 def test_cycles_are_refused_with_the_path_and_names(db):

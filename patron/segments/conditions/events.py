@@ -67,7 +67,7 @@ def _compile(cond: EventCondition, ctx):
         .where(*where)
         .group_by(customer)
     )
-    n = ctx.outer_join(ctx.key(cond), rows).c.n
+    n = ctx.outer_join(ctx.key(cond), rows, once=True).c.n
     compare = COMPARE[cond.op]
     if not compare(0, cond.count):
         # Zero events fail: compare the raw count so the join can become an inner one.

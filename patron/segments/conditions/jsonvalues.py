@@ -122,13 +122,14 @@ def json_sql(column, flt: JsonFilter):
         if isinstance(value, bool):
             return kind == ("true" if value else "false")
         if isinstance(value, str):
-            return and_(kind == "string", text == value)
+            # The comparison first: it fails for most rows, sparing the kind check's JSON parse.
+            return and_(text == value, kind == "string")
         return and_(kind == "number", number == value)
     if op == "in":
         strings = [v for v in value if isinstance(v, str)]
         numbers = [float(v) for v in value if not isinstance(v, str)]
         return or_(
-            and_(kind == "string", text.in_(strings)) if strings else false(),
+            and_(text.in_(strings), kind == "string") if strings else false(),
             and_(kind == "number", number.in_(numbers)) if numbers else false(),
         )
     if op in ("contains", "starts_with"):
