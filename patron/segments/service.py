@@ -10,7 +10,8 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import BigInteger, Text, any_, bindparam, cast, delete, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,19 +35,18 @@ _PARSED_LOCK = threading.Lock()
 
 def saved_trees(session: Session) -> dict[int, rules.Node]:
     """The parsed rule tree of every saved segment, by id (one query, parse cached)."""
-    stored = {
-        (sid, json.dumps(tree, sort_keys=True)): tree
-        for sid, tree in session.execute(select(Segment.id, Segment.rules))
-    }
+    # The stored JSON text is the cache key: decoding every tree on each order or event
+    # would cost more than the query.
+    query = select(Segment.id, cast(Segment.rules, Text))
+    stored = {(sid, text) for sid, text in session.execute(query)}
     with _PARSED_LOCK:
-        for key in set(_PARSED) - set(stored):
+        for key in set(_PARSED) - stored:
             del _PARSED[key]
-        for key, tree in stored.items():
-            if key not in _PARSED:
-                try:
-                    _PARSED[key] = rules.parse_tree(tree)
-                except InvalidInput as exc:  # never let one broken segment block writes
-                    log.warning("segment %s has invalid rules: %s", key[0], exc.message)
+        for key in stored - set(_PARSED):
+            try:
+                _PARSED[key] = rules.parse_tree(json.loads(key[1]))
+            except InvalidInput as exc:  # never let one broken segment block writes
+                log.warning("segment %s has invalid rules: %s", key[0], exc.message)
         return {sid: _PARSED[(sid, text)] for sid, text in stored if (sid, text) in _PARSED}
 
 
@@ -323,13 +323,24 @@ def recompute_all(*, session: Session, now: datetime) -> list[dict]:
     return [refresh_segment(session=session, segment_id=sid, now=now) for sid in ids]
 
 
+def _existing_customers(session: Session):
+    """SELECT of the customers among :ids that exist (one array on PostgreSQL, cached once)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return select(Customer.id).where(
+            Customer.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))
+        )
+    return select(Customer.id).where(Customer.id.in_(bindparam("ids", expanding=True)))
+
+
 def update_for_customers(*, session: Session, customer_ids: Iterable[int], now: datetime) -> int:
     """Re-evaluates, for these customers only, the segments an order or event can change."""
     ids = sorted(set(customer_ids))
     if not ids:
         return 0
     trees = saved_trees(session)
-    existing = set(session.scalars(select(Customer.id).where(Customer.id.in_(ids))))
+    if not trees:
+        return 0
+    existing = set(session.scalars(_existing_customers(session), {"ids": ids}))
     gone = [i for i in ids if i not in existing]  # deleted customers leave every segment
     updated = 0
     for sid, tree in sorted(trees.items()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from patron.errors import InvalidInput
 
 MAX_ID_LENGTH = 255
+_ID_TYPES = (str, int, float)
 
 
 class BadMessage(InvalidInput):
@@ -22,9 +23,12 @@ def ident(value: object, name: str, *, limit: int = MAX_ID_LENGTH) -> str | None
     """An id given as a string or a number, as a string of at most limit; None when absent."""
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if type(value) is str:  # the common case, checked first: ids come in every message
+        result = value
+    elif isinstance(value, bool) or not isinstance(value, _ID_TYPES):
         raise BadMessage(f"{name} must be a string or a number")
-    result = value if isinstance(value, str) else str(value)
+    else:
+        result = value if isinstance(value, str) else str(value)
     if len(result) > limit:
         raise BadMessage(f"{name} must be at most {limit} characters")
     return result

@@ -85,6 +85,7 @@ def write_messages(*, session: Session, messages: list[Message], now: datetime) 
     alias and order events then take the per-message customer path; anonymous ids are
     linked for the whole batch; and every message becomes an event row in one insert.
     """
+    store.plan_for_values(session)
     stored = store.existing_message_ids(session, [m.message_id for m in messages])
     fresh = [m for m in messages if m.message_id not in stored]
     if not fresh:

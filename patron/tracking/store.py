@@ -8,11 +8,13 @@ database dialect and reused: building them costs more than running them on small
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import any_, bindparam, func, or_, select, update
+import orjson
+from sqlalchemy import any_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -117,6 +119,73 @@ def _statements(dialect: str) -> dict:
     }
 
 
+# PostgreSQL takes a batch as one JSON document, unpacked by json_to_recordset in one
+# statement that is parsed and planned once: executemany would bind and run a statement per
+# row, and a parameter per column would make the driver adapt every value in Python.
+_PG = {
+    "events": text(
+        "INSERT INTO events (message_id, type, name, customer_id, anonymous_id, properties,"
+        " context, occurred_at, received_at)"
+        " SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS r(message_id varchar,"
+        " type varchar, name varchar, customer_id bigint, anonymous_id varchar,"
+        " properties jsonb, context jsonb, occurred_at timestamptz, received_at timestamptz)"
+        " ON CONFLICT (message_id) DO NOTHING"
+    ),
+    "touch": text(
+        "UPDATE customer_stats AS s SET last_event_at = r.at"
+        " FROM json_to_recordset(CAST(:rows AS json)) AS r(cid bigint, at timestamptz)"
+        " WHERE s.customer_id = r.cid AND (s.last_event_at IS NULL OR s.last_event_at < r.at)"
+    ),
+    "links": text(
+        "INSERT INTO anonymous_ids (anonymous_id, customer_id, linked_at)"
+        " SELECT * FROM json_to_recordset(CAST(:rows AS json))"
+        " AS r(anonymous_id varchar, customer_id bigint, linked_at timestamptz)"
+        " ON CONFLICT (anonymous_id) DO UPDATE"
+        " SET customer_id = excluded.customer_id, linked_at = excluded.linked_at"
+    ),
+    "profiles": text(
+        "UPDATE customers AS c SET email = r.email, phone = r.phone,"
+        " first_name = r.first_name, last_name = r.last_name, birthday = r.birthday,"
+        " locale = r.locale, time_zone = r.time_zone, attributes = r.attributes,"
+        " updated_at = r.updated_at"
+        " FROM json_to_recordset(CAST(:rows AS json)) AS r(id bigint, email varchar,"
+        " phone varchar, first_name varchar, last_name varchar, birthday date, locale varchar,"
+        " time_zone varchar, attributes jsonb, updated_at timestamptz)"
+        " WHERE c.id = r.id"
+    ),
+    "new_customers": text(
+        "INSERT INTO customers (external_id, attributes, created_at, updated_at)"
+        " SELECT e, CAST('{}' AS jsonb), :now, :now FROM unnest(CAST(:e AS varchar[])) AS u(e)"
+        " ON CONFLICT (external_id) DO NOTHING RETURNING external_id, id"
+    ),
+    "new_stats": text(
+        "INSERT INTO customer_stats"
+        " (customer_id, order_count, purchase_days, total_spent_cents, first_day_cents)"
+        " SELECT c, 0, 0, 0, 0 FROM unnest(CAST(:c AS bigint[])) AS u(c)"
+        " ON CONFLICT (customer_id) DO NOTHING"
+    ),
+}
+
+
+def plan_for_values(session: Session) -> None:
+    """On PostgreSQL, plan this transaction's statements for their actual arguments.
+
+    A prepared statement's generic plan is made once, often while the tables are still
+    small (a sequential scan), and kept until the tables are analysed again; without
+    autovacuum, `= ANY(:ids)` lookups then scan whole tables for every batch.
+    """
+    if _dialect(session) == "postgresql":
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+def _json(rows: list[dict]) -> str:
+    """JSON text of rows of JSON values, dates and datetimes."""
+    try:
+        return orjson.dumps(rows).decode()
+    except TypeError:  # an integer beyond 64 bits, read back from a JSON column
+        return json.dumps(rows, default=lambda value: value.isoformat())
+
+
 def _sql(session: Session, name: str):
     """The named statement for the session's database."""
     return _statements(_dialect(session))[name]
@@ -143,6 +212,13 @@ def customer_ids(session: Session, external_ids: Iterable[str], *, now: datetime
     found = dict(_lookup(session, "customers", wanted))
     missing = sorted(wanted - found.keys())
     if missing:
+        found.update(_create_customers(session, missing, now))
+    return found
+
+
+def _create_customers(session: Session, missing: list[str], now: datetime) -> dict[str, int]:
+    """Create customers (and their empty aggregates) unless a concurrent writer just did."""
+    if _dialect(session) != "postgresql":
         session.execute(
             _sql(session, "new_customers"),
             [
@@ -154,8 +230,12 @@ def customer_ids(session: Session, external_ids: Iterable[str], *, now: datetime
         session.execute(
             _sql(session, "new_stats"), [{"customer_id": cid} for cid in sorted(created.values())]
         )
-        found.update(created)
-    return found
+        return created
+    created = dict(session.execute(_PG["new_customers"], {"e": missing, "now": now}).all())
+    if len(created) < len(missing):
+        created.update(_lookup(session, "customers", set(missing) - created.keys()))
+    session.execute(_PG["new_stats"], {"c": sorted(created.values())})
+    return created
 
 
 def profiles(session: Session, ids: Iterable[int]) -> dict[int, dict]:
@@ -168,7 +248,10 @@ def profiles(session: Session, ids: Iterable[int]) -> dict[int, dict]:
 
 def save_profiles(session: Session, changed: dict[int, dict], *, now: datetime) -> None:
     """Write the given customers' profile fields and attributes in one statement."""
-    if changed:
+    if changed and _dialect(session) == "postgresql":
+        rows = [{**changed[cid], "id": cid, "updated_at": now} for cid in sorted(changed)]
+        session.execute(_PG["profiles"], {"rows": _json(rows)})
+    elif changed:
         session.execute(
             _sql(session, "save_profiles"),
             [
@@ -198,10 +281,11 @@ def link_anonymous_ids(
     if not links:
         return {}
     ids = sorted(links)
-    session.execute(
-        _sql(session, "upsert_links"),
-        [{"anonymous_id": aid, "customer_id": links[aid], "linked_at": now} for aid in ids],
-    )
+    rows = [{"anonymous_id": aid, "customer_id": links[aid], "linked_at": now} for aid in ids]
+    if _dialect(session) == "postgresql":
+        session.execute(_PG["links"], {"rows": _json(rows)})
+    else:
+        session.execute(_sql(session, "upsert_links"), rows)
     for chunk in _chunks(ids):
         session.execute(_sql(session, "claim"), {"ids": chunk})
     return dict(_lookup(session, "claimed", ids))
@@ -210,13 +294,20 @@ def link_anonymous_ids(
 def insert_events(session: Session, rows: list[dict]) -> None:
     """Insert event rows; a message id stored already (a concurrent replay) is skipped."""
     rows = sorted(rows, key=lambda row: row["message_id"])  # one lock order for all writers
+    if _dialect(session) != "postgresql":
+        for chunk in _chunks(rows):
+            session.execute(_sql(session, "events"), chunk)
+        return
     for chunk in _chunks(rows):
-        session.execute(_sql(session, "events"), chunk)
+        session.execute(_PG["events"], {"rows": _json(chunk)})
 
 
 def touch_last_events(session: Session, latest: dict[int, datetime]) -> None:
     """Move each customer's last event time forward to the given time if it is later."""
-    if latest:
-        session.execute(
-            _sql(session, "touch"), [{"cid": cid, "at": latest[cid]} for cid in sorted(latest)]
-        )
+    if not latest:
+        return
+    cids = sorted(latest)
+    if _dialect(session) == "postgresql":
+        session.execute(_PG["touch"], {"rows": _json([{"cid": c, "at": latest[c]} for c in cids])})
+    else:
+        session.execute(_sql(session, "touch"), [{"cid": cid, "at": latest[cid]} for cid in cids])
