@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 
 from patron.analytics import AnalyticsInputError, summarize
-from patron.analytics.clv import PERIODS_PER_MONTH, clv, fit_gamma_gamma
+from patron.analytics.clv import PERIODS_PER_MONTH, fit_gamma_gamma
 from patron.analytics.lifecycle import lifecycle_stages
+from patron.analytics.predictions import fit_summary, percentile_rank, predict
 from patron.analytics.refresh import MODELS, purchase_cycle_days
 from patron.analytics.rfm import SEGMENTS, rfm_scores
 from patron.analytics.service import KPI_HELP, kpi_rows, period_kpis
-from patron.analytics.summary import unit_days
 
 STEPS = ("read", "kpis", "rfm", "fit", "predict")
 SCORE_COLUMNS = (
@@ -317,18 +317,15 @@ def _fit(result: Analysis, summary, model: str, months: int, discount_rate: floa
     except AnalyticsInputError as exc:
         result.fit_note = f"{model} could not be fitted: {exc}"
         return
-    result.fit = {
-        "params": fitted.params,
-        "std_errors": fitted.std_errors,
-        "log_likelihood": fitted.log_likelihood,
-        "customers": fitted.n_customers,
-    }
+    result.fit = fit_summary(fitted)
     step("predict")
-    alive = fitted.probability_alive(x, tx, T)
+    predicted = predict(
+        fitted, x, tx, T, unit=result.unit, months=months, discount_rate=discount_rate
+    )
     result.scores.update(
-        p_alive=alive,
-        churn_risk=1.0 - alive,
-        expected_purchases_90d=fitted.expected_purchases(90.0 / unit_days(result.unit), x, tx, T),
+        p_alive=predicted.p_alive,
+        churn_risk=1.0 - predicted.p_alive,
+        expected_purchases_90d=predicted.expected_90d,
     )
     try:
         spend_model = fit_gamma_gamma(x, money)
@@ -336,28 +333,9 @@ def _fit(result: Analysis, summary, model: str, months: int, discount_rate: floa
     except AnalyticsInputError as exc:
         result.fit_note = f"spend model could not be fitted: {exc}"
         return
-    result.spend_fit = {
-        "params": spend_model.params,
-        "std_errors": spend_model.std_errors,
-        "log_likelihood": spend_model.log_likelihood,
-        "customers": spend_model.n_customers,
-    }
-    value = clv(
-        fitted,
-        x,
-        tx,
-        T,
-        spend,
-        months=months,
-        discount_rate=discount_rate,
-        periods_per_month=PERIODS_PER_MONTH[result.unit],
-    )
-    ordered = np.sort(value)
-    result.scores.update(
-        expected_spend=spend,
-        clv=value,
-        clv_percentile=100.0 * np.searchsorted(ordered, value, side="right") / ordered.size,
-    )
+    result.spend_fit = fit_summary(spend_model)
+    value = spend * predicted.purchases
+    result.scores.update(expected_spend=spend, clv=value, clv_percentile=percentile_rank(value))
 
 
 def write_scores(result: Analysis, path: Path) -> int:

@@ -2,48 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pygal
 from markupsafe import Markup
 from pygal.style import Style
 
-STYLE = Style(
-    background="transparent",
-    plot_background="transparent",
-    foreground="#1d2330",
-    foreground_strong="#1d2330",
-    foreground_subtle="#e4e7ee",
-    colors=("#3b5bdb", "#9aa6c2"),
-    font_family="system-ui, sans-serif",
-    label_font_size=11,
-    major_label_font_size=11,
-    transition="0s",
-)
-_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
+from patron.dashboard.charts import BASE_STYLE, chart_options, static_svg
+
+STYLE = Style(**BASE_STYLE)
 
 
 def _config(**overrides) -> dict:
-    """Common options: js=[] so the SVG references no script on a CDN; no XML declaration."""
-    base = dict(
-        js=[],
-        disable_xml_declaration=True,
-        style=STYLE,
-        width=960,
-        height=300,
-        show_legend=False,
-        margin=8,
-        explicit_size=False,
-        truncate_label=-1,
-    )
-    base.update(overrides)
-    return base
-
-
-def _static(svg: str) -> Markup:
-    """The SVG without pygal's inline config script (only its tooltips would use it)."""
-    return Markup(_SCRIPT.sub("", svg))
+    """The shared chart options with this module's style and a taller plot."""
+    return chart_options(**{"style": STYLE, "height": 300, **overrides})
 
 
 def _money(cents: float) -> str:
@@ -68,7 +39,7 @@ def histogram_chart(bins: list[dict], *, title: str = "Predicted 12-month CLV") 
         for b in bins
     ]
     chart.add("Customers", [b["customers"] for b in bins])
-    return _static(chart.render(is_unicode=True))
+    return static_svg(chart.render(is_unicode=True))
 
 
 def histogram_bins(
@@ -98,4 +69,4 @@ def segment_chart(segments: list[dict]) -> Markup:
     chart = pygal.HorizontalBar(**_config(height=340, value_formatter=lambda v: f"{v:,.0f}"))
     chart.x_labels = [s["name"] for s in segments]
     chart.add("Customers", [s["customers"] for s in segments])
-    return _static(chart.render(is_unicode=True))
+    return static_svg(chart.render(is_unicode=True))

@@ -38,15 +38,9 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from patron.analytics import AnalyticsInputError, summary_from_aggregates
-from patron.analytics.clv import (
-    PERIODS_PER_MONTH,
-    clv,
-    fit_bgnbd,
-    fit_gamma_gamma,
-    fit_mbgnbd,
-    fit_paretonbd,
-)
+from patron.analytics.clv import fit_bgnbd, fit_gamma_gamma, fit_mbgnbd, fit_paretonbd
 from patron.analytics.lifecycle import LifecycleThresholds, lifecycle_stages
+from patron.analytics.predictions import fit_summary, percentile_rank, predict
 from patron.analytics.queries import Aggregates, load_aggregates
 from patron.analytics.rfm import rfm_scores
 from patron.analytics.store import write_scores
@@ -57,7 +51,6 @@ STEPS = ("load", "rfm", "lifecycle", "fit", "predict", "write", "segments")
 MODELS = {"bgnbd": fit_bgnbd, "paretonbd": fit_paretonbd, "mbgnbd": fit_mbgnbd}
 DEFAULT_CYCLE_DAYS = 30.0
 UNIT = "weeks"
-HORIZON_DAYS = 90.0
 # Parameters are estimated on at most this many customers (a fixed-seed random sample): on a
 # million customers that makes fitting ~4x faster with estimates well inside their errors.
 FIT_SAMPLE = 250_000
@@ -104,6 +97,26 @@ class Scores:
     spend_cents: np.ndarray
     clv_cents: np.ndarray
     percentile: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How to score: the purchase model, the CLV horizon and discount, the stage thresholds."""
+
+    model: str
+    months: int
+    discount_rate: float
+    thresholds: LifecycleThresholds
+
+
+@dataclass(frozen=True)
+class _Buyers:
+    """The customers with a counted order: their index in the aggregates and purchase days."""
+
+    index: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    days: np.ndarray
 
 
 def is_advocate(session: Session, customer_ids: np.ndarray) -> np.ndarray:
@@ -160,29 +173,19 @@ def refresh(
     timer.step("load")
     agg = load_aggregates(session)
     now_days = instant_days(now)
-    buyers = np.flatnonzero((agg.order_count > 0) & np.isfinite(agg.first_day))
-    first = np.minimum(agg.first_day[buyers], now_days)
-    last = np.minimum(agg.last_day[buyers], now_days)
-    days = np.maximum(agg.purchase_days[buyers], 1)
-    report.customers, report.buyers = len(agg), int(buyers.size)
-    report.repeat_buyers = int((days >= 2).sum())
-    scores = _score_buyers(
-        session,
-        agg,
-        buyers,
-        first,
-        last,
-        days,
-        now_days,
-        timer,
-        report,
-        model=model,
-        months=months,
-        discount_rate=discount_rate,
-        thresholds=thresholds,
+    index = np.flatnonzero((agg.order_count > 0) & np.isfinite(agg.first_day))
+    buyers = _Buyers(
+        index,
+        np.minimum(agg.first_day[index], now_days),
+        np.minimum(agg.last_day[index], now_days),
+        np.maximum(agg.purchase_days[index], 1),
     )
+    report.customers, report.buyers = len(agg), int(index.size)
+    report.repeat_buyers = int((buyers.days >= 2).sum())
+    options = _Options(model, months, discount_rate, thresholds)
+    scores = _score_buyers(session, agg, buyers, now_days, timer, report, options)
     timer.step("write")
-    report.stage_changes = write_scores(session, _rows(agg, buyers, scores), now=now)
+    report.stage_changes = write_scores(session, _rows(agg, buyers.index, scores), now=now)
     timer.step("segments")
     report.segments = _recompute_segments(session, now)
     timer.stop()
@@ -192,23 +195,11 @@ def refresh(
 
 
 def _score_buyers(
-    session,
-    agg: Aggregates,
-    buyers,
-    first,
-    last,
-    days,
-    now_days,
-    timer,
-    report,
-    *,
-    model,
-    months,
-    discount_rate,
-    thresholds,
+    session, agg: Aggregates, buyers: _Buyers, now_days, timer, report, options: _Options
 ) -> Scores:
     """RFM, stages and model predictions of the customers who bought."""
-    n = buyers.size
+    n, index = buyers.index.size, buyers.index
+    first, last, days = buyers.first, buyers.last, buyers.days
     blank = np.full(n, np.nan)
     scores = Scores(
         *(np.full(n, -1, np.int8) for _ in range(3)),
@@ -222,19 +213,19 @@ def _score_buyers(
     )
     timer.step("rfm")
     if n:
-        rfm = rfm_scores(now_days - last, agg.order_count[buyers], agg.total_cents[buyers])
+        rfm = rfm_scores(now_days - last, agg.order_count[index], agg.total_cents[index])
         scores.r, scores.f, scores.m, scores.segment = rfm.r, rfm.f, rfm.m, rfm.segment
     timer.step("lifecycle")
     if n:
         report.cycle_days = round(purchase_cycle_days(first, last, days), 3)
         scores.stage = lifecycle_stages(
-            agg.order_count[buyers],
+            agg.order_count[index],
             first,
             last,
             now=now_days,
             cycle=report.cycle_days,
-            is_advocate=is_advocate(session, agg.customer_id[buyers]),
-            thresholds=thresholds,
+            is_advocate=is_advocate(session, agg.customer_id[index]),
+            thresholds=options.thresholds,
         )
     timer.step("fit")
     if report.repeat_buyers < 2:
@@ -246,22 +237,21 @@ def _score_buyers(
         first,
         last,
         days,
-        agg.total_cents[buyers] / 100.0,
+        agg.total_cents[index] / 100.0,
         observation_end=now_days,
         unit=UNIT,
-        first_order_value=agg.first_day_cents[buyers] / 100.0,
+        first_order_value=agg.first_day_cents[index] / 100.0,
     )
-    _fit_and_predict(
-        summary, scores, timer, report, model=model, months=months, discount_rate=discount_rate
-    )
+    _fit_and_predict(summary, scores, timer, report, options)
     return scores
 
 
 def _fit_and_predict(
-    summary, scores: Scores, timer, report: RefreshReport, *, model, months, discount_rate
+    summary, scores: Scores, timer, report: RefreshReport, options: _Options
 ) -> None:
     """Fit the purchase and spend models and fill the predictions (or note why not)."""
     x, tx, T, money = summary.frequency, summary.recency, summary.T, summary.monetary
+    model = options.model
     try:
         sample = fit_sample(x.size)
         fitted = MODELS[model](x[sample], tx[sample], T[sample])
@@ -275,16 +265,12 @@ def _fit_and_predict(
         )
         return
     report.model = model
-    report.fit = {
-        "params": fitted.params,
-        "std_errors": _finite(fitted.std_errors),
-        "log_likelihood": fitted.log_likelihood,
-        "unit": UNIT,
-        "customers": fitted.n_customers,
-    }
+    report.fit = fit_summary(fitted) | {"std_errors": _finite(fitted.std_errors), "unit": UNIT}
     timer.step("predict")
-    scores.p_alive = fitted.probability_alive(x, tx, T)
-    scores.expected_90d = fitted.expected_purchases(HORIZON_DAYS / 7.0, x, tx, T)
+    predicted = predict(
+        fitted, x, tx, T, unit=UNIT, months=options.months, discount_rate=options.discount_rate
+    )
+    scores.p_alive, scores.expected_90d = predicted.p_alive, predicted.expected_90d
     try:
         spend_model = fit_gamma_gamma(x[sample], money[sample])
         spend = spend_model.expected_spend(x, money)
@@ -294,28 +280,10 @@ def _fit_and_predict(
     if _degenerate(spend_model.params):
         report.fit_note = "spend model fit is degenerate (a parameter ran to its bound)"
         return
-    report.fit["spend"] = {
-        "params": spend_model.params,
-        "std_errors": _finite(spend_model.std_errors),
-        "log_likelihood": spend_model.log_likelihood,
-        "customers": spend_model.n_customers,
-    }
-    value = clv(
-        fitted,
-        x,
-        tx,
-        T,
-        spend,
-        months=months,
-        discount_rate=discount_rate,
-        periods_per_month=PERIODS_PER_MONTH[UNIT],
-    )
+    report.fit["spend"] = fit_summary(spend_model) | {"std_errors": _finite(spend_model.std_errors)}
     scores.spend_cents = np.round(spend * 100.0)
-    scores.clv_cents = np.round(value * 100.0)
-    ordered = np.sort(scores.clv_cents)
-    scores.percentile = np.round(
-        100.0 * np.searchsorted(ordered, scores.clv_cents, side="right") / ordered.size, 2
-    )
+    scores.clv_cents = np.round(spend * predicted.purchases * 100.0)
+    scores.percentile = np.round(percentile_rank(scores.clv_cents), 2)
 
 
 def fit_sample(n: int) -> np.ndarray:

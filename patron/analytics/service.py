@@ -25,6 +25,7 @@ from patron.analytics.queries import (
 )
 from patron.analytics.refresh import RefreshReport, refresh
 from patron.analytics.rfm import SEGMENT_RULES, SEGMENTS
+from patron.analytics.store import SCORE_COLUMNS
 from patron.analytics.tables import CustomerScore, LifecycleChange, ScoreRun
 from patron.customers import service as customers_service
 from patron.db import transaction
@@ -265,19 +266,8 @@ def latest_run(*, session: Session) -> ScoreRun | None:
     )
 
 
-_SCORE_FIELDS = (
-    "recency_score",
-    "frequency_score",
-    "monetary_score",
-    "rfm_segment",
-    "lifecycle_stage",
-    "p_alive",
-    "churn_risk",
-    "expected_purchases_90d",
-    "expected_spend_cents",
-    "predicted_clv_cents",
-    "clv_percentile",
-)
+# Every stored score column but the key.
+_SCORE_FIELDS = SCORE_COLUMNS[1:]
 
 
 def customer_insights(*, session: Session, customer_id: int) -> dict:
