@@ -57,7 +57,9 @@ def _fit_table(title: str, fit: dict) -> Table:
 
 
 def refresh_command(
-    model: str = typer.Option("bgnbd", help="Purchase model: bgnbd, paretonbd or mbgnbd."),
+    model: str = typer.Option(
+        refreshing.DEFAULT_MODEL, help="Purchase model: mbgnbd (default), bgnbd or paretonbd."
+    ),
 ) -> None:
     """Recompute every customer's RFM scores, lifecycle stage and CLV predictions."""
     runtime = open_runtime()

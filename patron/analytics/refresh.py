@@ -49,6 +49,9 @@ from patron.analytics.tables import ScoreRun
 
 STEPS = ("load", "rfm", "lifecycle", "fit", "predict", "write", "segments")
 MODELS = {"bgnbd": fit_bgnbd, "paretonbd": fit_paretonbd, "mbgnbd": fit_mbgnbd}
+# Modified BG/NBD by default: under BG/NBD a customer who never bought again is alive with
+# probability 1 however long ago they bought, which reads as "no churn risk" for lapsed buyers.
+DEFAULT_MODEL = "mbgnbd"
 DEFAULT_CYCLE_DAYS = 30.0
 UNIT = "weeks"
 # Parameters are estimated on at most this many customers (a fixed-seed random sample): on a
@@ -159,7 +162,7 @@ def refresh(
     session: Session,
     now: datetime,
     progress: Progress | None = None,
-    model: str = "bgnbd",
+    model: str = DEFAULT_MODEL,
     months: int = 12,
     discount_rate: float = 0.01,
     thresholds: LifecycleThresholds = LifecycleThresholds(),

@@ -23,7 +23,7 @@ from patron.analytics.queries import (
     rfm_cells,
     window_counts,
 )
-from patron.analytics.refresh import RefreshReport, refresh
+from patron.analytics.refresh import DEFAULT_MODEL, RefreshReport, refresh
 from patron.analytics.rfm import SEGMENT_RULES, SEGMENTS
 from patron.analytics.store import SCORE_COLUMNS
 from patron.analytics.tables import CustomerScore, LifecycleChange, ScoreRun
@@ -297,7 +297,7 @@ def refresh_job(
     sessions: sessionmaker[Session] | None = None,
 ) -> dict:
     """Worker entry point: refresh in the worker's session, or in a transaction of its own."""
-    model = (payload or {}).get("model", "bgnbd")
+    model = (payload or {}).get("model", DEFAULT_MODEL)
     if session is not None:
         return refresh(session=session, now=now, model=model).as_dict()
     if sessions is None:

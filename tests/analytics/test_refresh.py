@@ -88,11 +88,11 @@ def test_refresh_fits_models_and_stores_consistent_predictions(db):
     with transaction(db.sessions) as session:
         report = refresh(session=session, now=at(366))
         run = service.latest_run(session=session)
-    assert report.model == "bgnbd" and report.fit_note is None, report.fit_note
+    assert report.model == "mbgnbd" and report.fit_note is None, report.fit_note
     assert set(report.fit["params"]) == {"r", "alpha", "a", "b"}
     assert report.fit["log_likelihood"] < 0
     assert set(report.fit["spend"]["params"]) == {"p", "q", "gamma"}
-    assert run.model == "bgnbd" and run.customers == report.customers
+    assert run.model == "mbgnbd" and run.customers == report.customers
     rows = list(_scores(db).values())
     p_alive = np.array([s.p_alive for s in rows])
     assert ((p_alive > 0) & (p_alive <= 1)).all()
