@@ -17,6 +17,8 @@ from patron.config import Settings
 from patron.db import make_engine, make_sessionmaker
 from patron.migrate import upgrade
 
+pytest_plugins = ["tests.live"]
+
 PG_URL = os.environ.get("PATRON_TEST_DATABASE_URL", "")
 PG_REASON = "PATRON_TEST_DATABASE_URL is not set: PostgreSQL tests need a server"
 BACKENDS = ["sqlite", "postgresql"]
