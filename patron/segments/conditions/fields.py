@@ -15,6 +15,7 @@ from patron.segments.conditions.registry import (
     MAX_DAYS,
     MAX_TEXT,
     ConditionModel,
+    ConditionType,
     check_days,
 )
 from patron.segments.conditions.sqlfuncs import month_day
@@ -341,3 +342,27 @@ def field_catalogue(kind_name: str, group: str, fields: dict[str, Field]) -> lis
 def _input_for(field: Field) -> str:
     """The HTML input type of a field's value."""
     return {"number": "number", "datetime": "date", "date": "date"}.get(field.kind, "text")
+
+
+def field_condition_type(
+    name: str,
+    label: str,
+    model: type,
+    fields: dict[str, Field],
+    *,
+    activity: bool,
+    catalogue: Callable[[], list[dict]] | None = None,
+) -> ConditionType:
+    """The condition type of a family of plain fields: one comparison on one whitelisted field."""
+    return ConditionType(
+        name=name,
+        label=label,
+        model=model,
+        compile=lambda c, ctx: sql_predicate(fields[c.field], ctx, c.op, c.value),
+        evaluate=lambda c, facts, ectx: py_predicate(
+            fields[c.field], facts, c.op, c.value, ectx.now
+        ),
+        describe=lambda c: describe_field(fields[c.field], c.op, c.value),
+        activity=activity,
+        catalogue=catalogue or (lambda: field_catalogue(name, label, fields)),
+    )

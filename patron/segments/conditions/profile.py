@@ -7,12 +7,9 @@ from typing import Literal
 from patron.segments.conditions.fields import (
     Field,
     FieldCondition,
-    describe_field,
-    field_catalogue,
-    py_predicate,
-    sql_predicate,
+    field_condition_type,
 )
-from patron.segments.conditions.registry import ConditionType, register
+from patron.segments.conditions.registry import register
 
 
 def _profile_field(name: str, label: str, kind: str) -> Field:
@@ -49,17 +46,4 @@ class ProfileCondition(FieldCondition):
     type: Literal["profile"]
 
 
-register(
-    ConditionType(
-        name="profile",
-        label="Profile",
-        model=ProfileCondition,
-        compile=lambda c, ctx: sql_predicate(FIELDS[c.field], ctx, c.op, c.value),
-        evaluate=lambda c, facts, ectx: py_predicate(
-            FIELDS[c.field], facts, c.op, c.value, ectx.now
-        ),
-        describe=lambda c: describe_field(FIELDS[c.field], c.op, c.value),
-        activity=False,
-        catalogue=lambda: field_catalogue("profile", "Profile", FIELDS),
-    )
-)
+register(field_condition_type("profile", "Profile", ProfileCondition, FIELDS, activity=False))

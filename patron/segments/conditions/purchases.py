@@ -13,12 +13,9 @@ from patron.customers.tables import CustomerStats
 from patron.segments.conditions.fields import (
     Field,
     FieldCondition,
-    describe_field,
-    field_catalogue,
-    py_predicate,
-    sql_predicate,
+    field_condition_type,
 )
-from patron.segments.conditions.registry import MAX_CENTS, MAX_COUNT, ConditionType, register
+from patron.segments.conditions.registry import MAX_CENTS, MAX_COUNT, register
 
 STATS = CustomerStats.__table__
 
@@ -127,17 +124,4 @@ class PurchaseCondition(FieldCondition):
     type: Literal["purchase"]
 
 
-register(
-    ConditionType(
-        name="purchase",
-        label="Purchases",
-        model=PurchaseCondition,
-        compile=lambda c, ctx: sql_predicate(FIELDS[c.field], ctx, c.op, c.value),
-        evaluate=lambda c, facts, ectx: py_predicate(
-            FIELDS[c.field], facts, c.op, c.value, ectx.now
-        ),
-        describe=lambda c: describe_field(FIELDS[c.field], c.op, c.value),
-        activity=True,
-        catalogue=lambda: field_catalogue("purchase", "Purchases", FIELDS),
-    )
-)
+register(field_condition_type("purchase", "Purchases", PurchaseCondition, FIELDS, activity=True))

@@ -9,12 +9,10 @@ from patron.analytics.tables import CustomerScore
 from patron.segments.conditions.fields import (
     Field,
     FieldCondition,
-    describe_field,
     field_catalogue,
-    py_predicate,
-    sql_predicate,
+    field_condition_type,
 )
-from patron.segments.conditions.registry import MAX_CENTS, ConditionType, register
+from patron.segments.conditions.registry import MAX_CENTS, register
 
 SCORES = CustomerScore.__table__
 LIFECYCLE_STAGES = ("new", "loyal", "occasional", "at_risk", "former", "ambassador")
@@ -78,16 +76,7 @@ def _catalogue() -> list[dict]:
 
 
 register(
-    ConditionType(
-        name="score",
-        label="Scores",
-        model=ScoreCondition,
-        compile=lambda c, ctx: sql_predicate(FIELDS[c.field], ctx, c.op, c.value),
-        evaluate=lambda c, facts, ectx: py_predicate(
-            FIELDS[c.field], facts, c.op, c.value, ectx.now
-        ),
-        describe=lambda c: describe_field(FIELDS[c.field], c.op, c.value),
-        activity=False,
-        catalogue=_catalogue,
+    field_condition_type(
+        "score", "Scores", ScoreCondition, FIELDS, activity=False, catalogue=_catalogue
     )
 )
