@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from fastapi import FastAPI, Request
@@ -11,25 +10,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from patron.capabilities import boot
 from patron.config import Settings
 from patron.db import make_engine, make_sessionmaker
 from patron.errors import PatronError
 
 log = logging.getLogger("patron")
-
-# Each capability contributes an APIRouter named `router` in these modules, in this order.
-ROUTERS = (
-    "patron.dashboard.views",
-    "patron.dashboard.overview",
-    "patron.customers.views",
-    "patron.customers.api",
-    "patron.auth.api",
-    "patron.tracking.api",
-    "patron.analytics.api",
-    "patron.analytics.views",
-    "patron.segments.api",
-    "patron.segments.views",
-)
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, list]:
@@ -72,17 +58,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
-    """Build the app: engine, session factory, every capability's router, error handlers."""
+    """Build the app: engine, session factory, every capability's routers and set-up."""
+    registry = boot()
     app = FastAPI(
         title="Patron", version="0.1.0", description="Self-hosted customer marketing platform."
     )
     app.state.settings = settings
+    app.state.registry = registry
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.sessions = make_sessionmaker(app.state.engine)
     install_error_handlers(app)
-    for module_name in ROUTERS:
-        module = importlib.import_module(module_name)
-        app.include_router(module.router)
-        if hasattr(module, "install"):
-            module.install(app)
+    for router in registry.routers():
+        app.include_router(router)
+    for setup in registry.app_setups():
+        setup(app)
     return app

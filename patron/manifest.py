@@ -99,7 +99,7 @@ class Manifest:
     contributes: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     templates: Path | None = None
     static: Path | None = None
-    install: Callable[[Any], None] | None = None
+    setup_app: Callable[[Any], None] | None = None
 
 
 class Registry:
@@ -151,6 +151,10 @@ class Registry:
         """Template folders of the capabilities that have pages."""
         return [m.templates for m in self.manifests if m.templates]
 
+    def app_setups(self) -> list[Callable[[Any], None]]:
+        """Functions that install middleware, mounts or handlers on the web app."""
+        return [m.setup_app for m in self.manifests if m.setup_app]
+
     def static_dirs(self) -> list[Path]:
         """Static asset folders of the capabilities that have them."""
         return [m.static for m in self.manifests if m.static]
@@ -163,9 +167,6 @@ def install(registry: Registry) -> None:
     """Make this registry the process's own (done once by the composition root)."""
     global _installed
     _installed = registry
-    for manifest in registry.manifests:
-        if manifest.install:
-            manifest.install(registry)
 
 
 def installed() -> Registry:

@@ -1,19 +1,9 @@
-"""Every capability's tables, imported together so the metadata (and Alembic) sees them all."""
+"""The metadata of every table: the kernel's and each capability's (as their manifests list)."""
 
-from patron.analytics import tables as analytics_tables
-from patron.auth import tables as auth_tables
-from patron.customers import tables as customers_tables
+from patron.capabilities import boot
 from patron.db import Base
-from patron.jobs import tables as jobs_tables
-from patron.segments import tables as segments_tables
 
+boot()  # importing the manifests imports every tables module they list
 metadata = Base.metadata
 
-__all__ = [
-    "analytics_tables",
-    "auth_tables",
-    "customers_tables",
-    "jobs_tables",
-    "metadata",
-    "segments_tables",
-]
+__all__ = ["metadata"]

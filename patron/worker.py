@@ -16,24 +16,28 @@ from patron.config import Settings
 from patron.db import transaction, utcnow
 from patron.jobs import rules
 from patron.jobs import service as jobs
+from patron.manifest import installed
 
 log = logging.getLogger("patron.worker")
 
-# kind -> "module:function"; the function takes (*, session, now, payload) and returns a dict.
-HANDLERS: dict[str, str] = {
-    "analytics.refresh": "patron.analytics.service:refresh_job",
-}
+
+def registered_handlers() -> dict[str, Callable]:
+    """kind -> function(*, session, now, payload), from the capabilities' manifests."""
+    return {kind: h.run for kind, h in installed().job_handlers().items()}
 
 
 class LeaseLost(Exception):
     """Another worker took the job over: this attempt's effects must roll back."""
 
 
-def resolve(kind: str, handlers: dict[str, str]) -> Callable:
-    """Import the function that runs jobs of this kind."""
+def resolve(kind: str, handlers: dict[str, str | Callable]) -> Callable:
+    """The function that runs jobs of this kind (a "module:function" string is imported)."""
     if kind not in handlers:
         raise LookupError(f"no handler for job kind {kind!r}")
-    module_name, func_name = handlers[kind].split(":")
+    target = handlers[kind]
+    if callable(target):
+        return target
+    module_name, func_name = target.split(":")
     return getattr(importlib.import_module(module_name), func_name)
 
 
@@ -74,7 +78,7 @@ def run_once(
     handlers: dict[str, str] | None = None,
 ) -> int:
     """Claim one batch of due jobs and run them; returns how many were claimed."""
-    handlers = handlers or HANDLERS
+    handlers = handlers or registered_handlers()
     with transaction(sessions) as session:
         claimed = jobs.claim(
             session=session,
@@ -89,20 +93,21 @@ def run_once(
 
 
 def schedule_periodic(sessions: sessionmaker[Session], settings: Settings) -> None:
-    """Enqueue the periodic score refresh once per interval, whatever the number of workers."""
-    every = settings.refresh_interval_minutes
-    if every <= 0:
-        return
+    """Enqueue each scheduled job once per period, whatever the number of workers."""
     now = utcnow()
-    with transaction(sessions) as session:
-        jobs.enqueue(
-            session=session,
-            kind="analytics.refresh",
-            run_at=now,
-            now=now,
-            dedupe_key=f"analytics.refresh:{rules.schedule_slot(now, every)}",
-            max_attempts=2,
-        )
+    for schedule in installed().schedules():
+        every = schedule.every_minutes(settings)
+        if every <= 0:
+            continue
+        with transaction(sessions) as session:
+            jobs.enqueue(
+                session=session,
+                kind=schedule.kind,
+                run_at=now,
+                now=now,
+                dedupe_key=f"{schedule.kind}:{rules.schedule_slot(now, every)}",
+                max_attempts=schedule.max_attempts,
+            )
 
 
 def run_forever(

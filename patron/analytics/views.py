@@ -108,3 +108,8 @@ def churn_page(request: Request, _user=Depends(current_user), session: Session =
     """Customers most worth winning back: churn risk weighted by what they spent."""
     rows = service.churn_risk_list(session=session, limit=50)
     return _page(request, "churn", session, {"rows": rows})
+
+
+def insights_panel(*, session: Session, customer_id: int) -> dict:
+    """Context of the insights panel on a customer's page."""
+    return {"insights": service.customer_insights(session=session, customer_id=customer_id)}

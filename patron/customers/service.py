@@ -9,8 +9,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from patron import hooks
-from patron.customers import rules
+from patron.customers import activity, rules
 from patron.customers.stats import rebuild_stats, refresh_stats, touch_last_event
 from patron.customers.tables import (
     AnonymousId,
@@ -109,7 +108,7 @@ def delete_customer(*, session: Session, customer_id: int, now: datetime) -> Non
     """Deletes a customer with their orders, events and scores; listeners drop the rest."""
     session.delete(get_customer(session=session, customer_id=customer_id))
     session.flush()
-    hooks.customer_activity(session, [customer_id], now)
+    activity.notify(session, [customer_id], now)
 
 
 def set_consent(
@@ -229,7 +228,7 @@ def record_order(
 def customers_changed(*, session: Session, customer_ids: set[int], now: datetime) -> None:
     """Brings these customers' aggregates up to date and tells the listeners they changed."""
     refresh_stats(session, customer_ids=customer_ids)
-    hooks.customer_activity(session, customer_ids, now)
+    activity.notify(session, customer_ids, now)
 
 
 def refund_order(
@@ -298,7 +297,7 @@ def record_event(
         return False
     if customer_id is not None:
         touch_last_event(session, customer_id=customer_id, occurred_at=occurred_at)
-        hooks.customer_activity(session, [customer_id], received_at)
+        activity.notify(session, [customer_id], received_at)
     return True
 
 

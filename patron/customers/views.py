@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 from fastapi import APIRouter, Depends, Request
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from patron.customers import queries, service
-from patron.dashboard.web import current_user, render
+from patron.dashboard.web import current_user, render, templates
 from patron.deps import SESSION
 from patron.errors import NotFound
+from patron.manifest import installed
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,14 +28,14 @@ def customer_list(
     return render(request, "customers/list.html", {"page": page, "q": q, "before": before})
 
 
-def _insights(session: Session, customer_id: int) -> dict | None:
-    """Scores from the analytics capability, when it offers `customer_insights`."""
-    if importlib.util.find_spec("patron.analytics.service") is None:
-        return None
-    provider = getattr(
-        importlib.import_module("patron.analytics.service"), "customer_insights", None
-    )
-    return provider(session=session, customer_id=customer_id) if provider else None
+def _panels(session: Session, customer_id: int) -> list[Markup]:
+    """The customer-page panels other capabilities contribute, rendered in order."""
+    rendered = []
+    for panel in installed().panels():
+        context = panel.context(session=session, customer_id=customer_id)
+        if context is not None:
+            rendered.append(Markup(templates.get_template(panel.template).render(**context)))
+    return rendered
 
 
 @router.get("/customers/{customer_id}")
@@ -64,6 +63,6 @@ def customer_detail(
             "orders": queries.customer_orders(session=session, customer_id=customer_id),
             "events": queries.customer_events(session=session, customer_id=customer_id),
             "anonymous_ids": queries.anonymous_ids(session=session, customer_id=customer_id),
-            "insights": _insights(session, customer_id),
+            "panels": _panels(session, customer_id),
         },
     )

@@ -14,6 +14,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 from patron.customers.rules import minor_digits
 from patron.errors import Forbidden
+from patron.manifest import installed
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 CSRF_FIELD = "csrf_token"
@@ -111,6 +112,7 @@ def render(request: Request, name: str, context: dict | None = None, status_code
         "csrf_token": csrf_token(request),
         "flashes": flashes,
         "path": request.url.path,
+        "nav": installed().nav(),
     }
     return templates.TemplateResponse(
         request, name, {**base, **(context or {})}, status_code=status_code

@@ -14,7 +14,7 @@ from patron.runtime import fail, open_runtime
 
 def _parse_handlers(pairs: list[str]) -> dict[str, str]:
     """Parse kind=module:function pairs given on the command line."""
-    handlers = dict(worker.HANDLERS)
+    handlers: dict = dict(worker.registered_handlers())
     for pair in pairs:
         kind, sep, target = pair.partition("=")
         if not sep or ":" not in target:

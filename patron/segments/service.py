@@ -15,7 +15,6 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from patron import hooks
 from patron.customers.tables import Customer
 from patron.errors import Conflict, InvalidInput, NotFound
 from patron.segments import memberships, rules
@@ -350,12 +349,6 @@ def update_for_customers(*, session: Session, customer_ids: Iterable[int], now: 
             memberships.apply(session, segment_id=sid, compiled=compiled, now=now)
             updated += 1
     return updated
-
-
-@hooks.on_customer_activity
-def _on_customer_activity(session: Session, customer_ids: set[int], now: datetime) -> None:
-    """Keep memberships current inside the transaction that recorded an order or event."""
-    update_for_customers(session=session, customer_ids=customer_ids, now=now)
 
 
 def ensure_builtin_segments(*, session: Session, now: datetime) -> list[str]:

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from patron import hooks
 from patron.auth import service as auth_service
+from patron.customers import activity
 from patron.customers import rules as customer_rules
 from patron.customers import service as customers
 from patron.db import transaction
@@ -107,7 +107,7 @@ def write_messages(*, session: Session, messages: list[Message], now: datetime) 
     # Listeners (segment memberships) hear once per batch of every customer with new events.
     if buyers:
         customers.customers_changed(session=session, customer_ids=buyers, now=now)
-    hooks.customer_activity(session, set(latest) - buyers, now)
+    activity.notify(session, set(latest) - buyers, now)
     return len(fresh)
 
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import orjson
 import pytest
 
-from patron import hooks
 from patron.auth import service as auth_service
+from patron.customers import activity
 from patron.customers import service as customers
 from patron.customers.tables import AnonymousId, Customer, CustomerStats, Event, Order
 from patron.db import transaction, utcnow
@@ -380,8 +380,11 @@ def test_text_the_database_cannot_store_gets_400_not_500(tracking):
 
 def test_listeners_hear_once_per_batch_of_customers_with_new_events(tracking, monkeypatch):
     heard: list[set[int]] = []
-    monkeypatch.setattr(hooks, "_loaded", True)
-    monkeypatch.setattr(hooks, "_activity_listeners", [lambda _s, ids, _now: heard.append(ids)])
+    monkeypatch.setattr(
+        activity,
+        "contributions",
+        lambda _point: [lambda *, session, customer_ids, now: heard.append(customer_ids)],
+    )
     tracking.post(
         "batch",
         {

@@ -1,0 +1,22 @@
+"""Manifest of customer intelligence: scores, KPIs, cohorts, CLV, the scheduled refresh."""
+
+from pathlib import Path
+
+from patron.analytics import api, cli, service, tables, views
+from patron.manifest import JobHandler, Manifest, NavItem, Panel, Schedule
+
+REFRESH_JOB = "analytics.refresh"
+
+manifest = Manifest(
+    name="analytics",
+    routers=(api.router, views.router),
+    commands=cli.register,
+    tables=(tables,),
+    jobs=(JobHandler(REFRESH_JOB, service.refresh_job, queue="bulk", max_attempts=2),),
+    schedules=(
+        Schedule(REFRESH_JOB, lambda settings: settings.refresh_interval_minutes, queue="bulk"),
+    ),
+    nav=(NavItem("/analytics", "Analytics", order=30),),
+    panels=(Panel("insights", "analytics/_insights.html", views.insights_panel, order=10),),
+    templates=Path(__file__).parent / "templates",
+)

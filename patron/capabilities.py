@@ -1,0 +1,34 @@
+"""The composition root's one list of capabilities: the kernel iterates over these manifests."""
+
+from __future__ import annotations
+
+from patron import manifest as kernel_manifest
+from patron.analytics.manifest import manifest as analytics
+from patron.auth.manifest import manifest as auth
+from patron.customers.manifest import manifest as customers
+from patron.dashboard.manifest import manifest as dashboard
+from patron.demo.manifest import manifest as demo
+from patron.imports.manifest import manifest as imports
+from patron.jobs.manifest import manifest as jobs
+from patron.segments.manifest import manifest as segments
+from patron.tracking.manifest import manifest as tracking
+
+CAPABILITIES = (
+    jobs,
+    auth,
+    dashboard,
+    customers,
+    tracking,
+    imports,
+    analytics,
+    segments,
+    demo,
+)
+
+REGISTRY = kernel_manifest.Registry(CAPABILITIES)
+
+
+def boot() -> kernel_manifest.Registry:
+    """Install the registry for this process and return it."""
+    kernel_manifest.install(REGISTRY)
+    return REGISTRY
