@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+import os
+
 from patron import manifest as kernel_manifest
 from patron.analytics.manifest import manifest as analytics
 from patron.auth.manifest import manifest as auth
 from patron.customers.manifest import manifest as customers
 from patron.dashboard.manifest import manifest as dashboard
 from patron.demo.manifest import manifest as demo
+from patron.events.manifest import manifest as events
 from patron.imports.manifest import manifest as imports
 from patron.jobs.manifest import manifest as jobs
 from patron.segments.manifest import manifest as segments
@@ -15,6 +19,7 @@ from patron.tracking.manifest import manifest as tracking
 
 CAPABILITIES = (
     jobs,
+    events,
     auth,
     dashboard,
     customers,
@@ -25,7 +30,20 @@ CAPABILITIES = (
     demo,
 )
 
-REGISTRY = kernel_manifest.Registry(CAPABILITIES)
+
+
+def _plugins(spec: str) -> tuple[kernel_manifest.Manifest, ...]:
+    """Extra manifests named in PATRON_PLUGINS as module:attribute pairs."""
+    found = []
+    for item in filter(None, (p.strip() for p in spec.split(","))):
+        module_name, _, attribute = item.partition(":")
+        found.append(getattr(importlib.import_module(module_name), attribute or "manifest"))
+    return tuple(found)
+
+
+REGISTRY = kernel_manifest.Registry(
+    CAPABILITIES + _plugins(os.environ.get("PATRON_PLUGINS", ""))
+)
 
 
 def boot() -> kernel_manifest.Registry:

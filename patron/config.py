@@ -51,6 +51,28 @@ SETTINGS: tuple[Setting, ...] = (
         "1440",
         "Minutes between scheduled score refreshes run by the worker; 0 disables.",
     ),
+    Setting(
+        "PATRON_WORKER_QUEUES",
+        "transactional,default,bulk,events",
+        "Queues a worker runs, each in its own lane so that one never waits behind another; "
+        "`events` feeds the event consumers.",
+    ),
+    Setting(
+        "PATRON_JOB_RETENTION_HOURS",
+        "168",
+        "Hours finished jobs (and their recorded outside effects) are kept before pruning.",
+    ),
+    Setting(
+        "PATRON_EVENT_RETENTION_DAYS",
+        "30",
+        "Days domain events are kept once every consumer has read them.",
+    ),
+    Setting(
+        "PATRON_PLUGINS",
+        "",
+        "Extra capabilities to load beside the built-in ones, as comma-separated "
+        "`module:manifest` pairs (read once at start-up).",
+    ),
     Setting("PATRON_SESSION_HOURS", "12", "Hours a dashboard login lasts."),
     Setting(
         "PATRON_COOKIE_SECURE",
@@ -89,6 +111,9 @@ class Settings:
     worker_batch: int = 50
     worker_lease_seconds: int = 300
     refresh_interval_minutes: int = 1440
+    worker_queues: tuple[str, ...] = ("transactional", "default", "bulk", "events")
+    job_retention_hours: int = 168
+    event_retention_days: int = 30
     session_hours: int = 12
     cookie_secure: bool = False
 
@@ -105,6 +130,14 @@ def _int(env: dict[str, str], name: str) -> int:
         return int(value)
     except ValueError:
         raise InvalidInput(f"{name} must be a whole number, got {value!r}")
+
+
+def _names(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Parse a comma-separated list of names, refusing an empty one."""
+    names = tuple(n.strip() for n in _raw(env, name).split(",") if n.strip())
+    if not names:
+        raise InvalidInput(f"{name} must name at least one queue")
+    return names
 
 
 def _flag(value: str) -> bool:
@@ -125,6 +158,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         worker_batch=_int(env, "PATRON_WORKER_BATCH"),
         worker_lease_seconds=_int(env, "PATRON_WORKER_LEASE_SECONDS"),
         refresh_interval_minutes=_int(env, "PATRON_REFRESH_INTERVAL_MINUTES"),
+        worker_queues=_names(env, "PATRON_WORKER_QUEUES"),
+        job_retention_hours=_int(env, "PATRON_JOB_RETENTION_HOURS"),
+        event_retention_days=_int(env, "PATRON_EVENT_RETENTION_DAYS"),
         session_hours=_int(env, "PATRON_SESSION_HOURS"),
         cookie_secure=_flag(_raw(env, "PATRON_COOKIE_SECURE")),
     )

@@ -79,6 +79,7 @@ class Schedule:
     every_minutes: Callable[[Any], int]
     queue: str = "default"
     max_attempts: int = 2
+    payload: Callable[[Any], dict] | None = None
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,14 @@ def db(request, tmp_path) -> Database:
 
 
 @pytest.fixture
+def pg_db(request) -> Database:
+    """A migrated empty PostgreSQL database (for concurrency tests SQLite's one writer voids)."""
+    database = _pg_database(request.getfixturevalue("pg_schema"))
+    yield database
+    database.engine.dispose()
+
+
+@pytest.fixture
 def sqlite_db(tmp_path, sqlite_template) -> Database:
     """A migrated empty SQLite database (for tests that need only one backend)."""
     path = tmp_path / "patron.db"

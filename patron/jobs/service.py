@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from patron.jobs import rules
-from patron.jobs.tables import Job
+from patron.jobs.tables import Job, JobEffect
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,14 @@ def enqueue(
     now: datetime,
     dedupe_key: str | None = None,
     max_attempts: int = 5,
+    queue: str = "default",
+    priority: int = 0,
 ) -> int | None:
-    """Adds a job; with a dedupe key already used, adds nothing and returns None."""
+    """Adds a job; with the dedupe key of an active job, adds nothing and returns None."""
     job = Job(
         kind=kind,
+        queue=queue,
+        priority=priority,
         payload=payload or {},
         run_at=run_at,
         created_at=now,
@@ -63,17 +67,25 @@ def enqueue(
 
 
 def claim(
-    *, session: Session, worker_id: str, now: datetime, limit: int, lease_seconds: int
+    *,
+    session: Session,
+    worker_id: str,
+    now: datetime,
+    limit: int,
+    lease_seconds: int,
+    queues: tuple[str, ...] | None = None,
 ) -> list[ClaimedJob]:
-    """Takes up to `limit` due jobs (or jobs whose lease ran out) for this worker."""
+    """Takes up to `limit` due jobs (or jobs whose lease ran out), highest priority first."""
     due = or_(
         and_(Job.state == "pending", Job.run_at <= now),
         and_(Job.state == "running", Job.locked_until < now),
     )
+    if queues is not None:
+        due = and_(Job.queue.in_(queues), due)
     candidates = (
         select(Job.id)
         .where(due)
-        .order_by(Job.run_at, Job.id)
+        .order_by(Job.priority.desc(), Job.run_at, Job.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -135,9 +147,70 @@ def fail(*, session: Session, job: ClaimedJob, now: datetime, error: str) -> str
     return "failed" if final else "retry"
 
 
+def renew(
+    *, session: Session, worker_id: str, job_ids: list[int], now: datetime, lease_seconds: int
+) -> int:
+    """Extends the lease of the jobs this worker still holds; returns how many."""
+    if not job_ids:
+        return 0
+    result = session.execute(
+        update(Job)
+        .where(Job.id.in_(job_ids), Job.state == "running", Job.locked_by == worker_id)
+        .values(locked_until=now + timedelta(seconds=lease_seconds))
+    )
+    return result.rowcount or 0
+
+
+def holds(*, session: Session, job: ClaimedJob) -> bool:
+    """Whether this claim still holds its job's lease."""
+    return session.scalar(select(func.count()).select_from(Job).where(_fenced(job))) == 1
+
+
 def counts(*, session: Session) -> dict[str, int]:
     """Number of jobs in each state."""
-    from sqlalchemy import func
-
     rows = session.execute(select(Job.state, func.count()).group_by(Job.state))
     return dict(rows.all())
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    """Jobs of one queue by state, and how long the oldest due job has waited."""
+
+    queue: str
+    states: dict[str, int]
+    oldest_pending_seconds: float | None
+
+
+def queue_status(*, session: Session, now: datetime) -> list[QueueStatus]:
+    """Per queue: jobs in each state and the age of the oldest due pending job."""
+    by_queue: dict[str, dict[str, int]] = {}
+    for queue, state, count in session.execute(
+        select(Job.queue, Job.state, func.count()).group_by(Job.queue, Job.state)
+    ):
+        by_queue.setdefault(queue, {})[state] = count
+    oldest = dict(
+        session.execute(
+            select(Job.queue, func.min(Job.run_at))
+            .where(Job.state == "pending", Job.run_at <= now)
+            .group_by(Job.queue)
+        ).all()
+    )
+    return [
+        QueueStatus(
+            queue,
+            states,
+            (now - oldest[queue]).total_seconds() if oldest.get(queue) else None,
+        )
+        for queue, states in sorted(by_queue.items())
+    ]
+
+
+def prune(*, session: Session, now: datetime, keep_hours: int) -> int:
+    """Deletes finished jobs (and their recorded effects) older than keep_hours."""
+    cutoff = now - timedelta(hours=keep_hours)
+    old = select(Job.id).where(Job.state.in_(("done", "failed")), Job.finished_at < cutoff)
+    session.execute(delete(JobEffect).where(JobEffect.job_id.in_(old.scalar_subquery())))
+    result = session.execute(
+        delete(Job).where(Job.state.in_(("done", "failed")), Job.finished_at < cutoff)
+    )
+    return result.rowcount or 0

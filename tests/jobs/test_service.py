@@ -9,7 +9,7 @@ from sqlalchemy import select
 from patron.db import transaction
 from patron.jobs import service as jobs
 from patron.jobs.tables import Job
-from patron.worker import run_job
+from patron.jobs.worker import run_job
 from tests.factories import T0
 
 HANDLERS = {

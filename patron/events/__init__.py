@@ -1,0 +1,1 @@
+"""The durable domain event log and its consumers' cursors (kernel)."""

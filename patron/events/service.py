@@ -1,0 +1,271 @@
+"""Use cases of the event log: append in the writer's transaction, consume with a cursor.
+
+Ordering scheme. On PostgreSQL ids come from a sequence and are not assigned in commit order:
+a transaction can take id 10, commit after the one that took id 11, and a cursor that had
+passed 11 would skip 10. So every event also stores its transaction id (`pg_current_xact_id`),
+and a consumer reads in (tx, id) order only events whose tx is below the oldest transaction
+still running (`pg_snapshot_xmin(pg_current_snapshot())`). Every transaction below that
+horizon has ended, so nothing can later appear behind the cursor. On SQLite one writer at a
+time assigns ids (AUTOINCREMENT, never reused) in commit order, and tx is 0.
+
+A consumer's batch and its advanced cursor commit in one transaction, under a lock on the
+cursor row (SKIP LOCKED on PostgreSQL; SQLite's single writer), so each event is handled
+exactly once per consumer whatever the number of workers, and a worker killed mid-batch
+leaves the cursor where it was. A handler that raises is rolled back to a savepoint; the
+failure, its time and a back-off are recorded on the cursor and the consumer retries later.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, insert, literal_column, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from patron.db import transaction
+from patron.events.tables import ConsumerCursor, LoggedEvent
+from patron.events.types import DomainEvent, StoredEvent
+from patron.jobs.rules import retry_delay
+from patron.manifest import Consumer
+
+log = logging.getLogger("patron.events")
+EVENTS = LoggedEvent.__table__
+NO_HORIZON = 2**62
+
+
+def _is_postgres(session: Session) -> bool:
+    """Whether the session talks to PostgreSQL."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _tx_expression(session: Session):
+    """The id of the writing transaction (PostgreSQL) or 0 (SQLite)."""
+    if _is_postgres(session):
+        return literal_column("pg_current_xact_id()::text::bigint")
+    return literal_column("0")
+
+
+def append(session: Session, events: Iterable[DomainEvent], *, now: datetime) -> int:
+    """Appends events to the log in the caller's transaction; returns how many."""
+    rows = [
+        {
+            "type": e.type,
+            "customer_id": e.customer_id,
+            "data": e.data(),
+            "occurred_at": now,
+        }
+        for e in events
+    ]
+    if rows:
+        session.execute(insert(EVENTS).values(tx=_tx_expression(session)), rows)
+    return len(rows)
+
+
+def _horizon(session: Session) -> int:
+    """Transactions below this id have all ended (PostgreSQL); everything on SQLite."""
+    if not _is_postgres(session):
+        return NO_HORIZON
+    query = select(literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
+    return int(session.execute(query).scalar_one())
+
+
+def _last_position(session: Session, horizon: int) -> tuple[int, int] | None:
+    """The newest final position in the log."""
+    row = session.execute(
+        select(EVENTS.c.tx, EVENTS.c.id)
+        .where(EVENTS.c.tx < horizon)
+        .order_by(EVENTS.c.tx.desc(), EVENTS.c.id.desc())
+        .limit(1)
+    ).first()
+    return (row.tx, row.id) if row else None
+
+
+def read_after(
+    session: Session,
+    position: tuple[int, int],
+    *,
+    types: Iterable[str] | None,
+    limit: int,
+    horizon: int,
+) -> list[StoredEvent]:
+    """Final events after a position, in log order, of the given types."""
+    query = (
+        select(EVENTS)
+        .where(tuple_(EVENTS.c.tx, EVENTS.c.id) > tuple_(*position), EVENTS.c.tx < horizon)
+        .order_by(EVENTS.c.tx, EVENTS.c.id)
+        .limit(limit)
+    )
+    if types is not None:
+        query = query.where(EVENTS.c.type.in_(sorted(types)))
+    return [
+        StoredEvent(r.id, (r.tx, r.id), r.type, r.customer_id, r.data or {}, r.occurred_at)
+        for r in session.execute(query)
+    ]
+
+
+def ensure_cursors(session: Session, names: Iterable[str], *, now: datetime) -> None:
+    """Creates the cursor row of each consumer not seen before (reading from the start)."""
+    known = set(session.scalars(select(ConsumerCursor.name)))
+    for name in sorted(set(names) - known):
+        try:
+            with session.begin_nested():
+                session.add(ConsumerCursor(name=name, updated_at=now))
+        except IntegrityError:
+            pass  # another worker created it at the same time
+
+
+def _lock_cursor(session: Session, name: str, now: datetime) -> ConsumerCursor | None:
+    """The consumer's cursor, locked for this transaction; None if busy or backing off."""
+    query = (
+        select(ConsumerCursor)
+        .where(ConsumerCursor.name == name)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    cursor = session.scalar(query)
+    if cursor is None or (cursor.retry_at is not None and cursor.retry_at > now):
+        return None
+    return cursor
+
+
+@dataclass(frozen=True)
+class ConsumeResult:
+    """What one consume step did."""
+
+    handled: int
+    failed: bool = False
+
+
+def consume_once(
+    sessions: sessionmaker[Session], consumer: Consumer, *, now: datetime
+) -> ConsumeResult:
+    """Hands the consumer its next batch and advances its cursor, in one transaction."""
+    with transaction(sessions) as session:
+        cursor = _lock_cursor(session, consumer.name, now)
+        if cursor is None:
+            return ConsumeResult(0)
+        horizon = _horizon(session)
+        position = (cursor.position_tx, cursor.position_id)
+        batch = read_after(
+            session, position, types=consumer.event_types, limit=consumer.batch, horizon=horizon
+        )
+        try:
+            with session.begin_nested():
+                if batch:
+                    consumer.handle(session=session, events=batch, now=now)
+        except Exception as exc:  # recorded on the cursor; the writer is never affected
+            log.exception("consumer %s failed on events after %s", consumer.name, position)
+            _record_failure(cursor, exc, now)
+            return ConsumeResult(0, failed=True)
+        if len(batch) < consumer.batch:
+            newest = _last_position(session, horizon)
+            end = max(newest, batch[-1].position) if newest and batch else newest or position
+        else:
+            end = batch[-1].position
+        _advance(cursor, max(end, position), len(batch), now)
+        return ConsumeResult(len(batch))
+
+
+def _advance(cursor: ConsumerCursor, position: tuple[int, int], handled: int, now: datetime):
+    """Move the cursor past a handled batch and clear any failure."""
+    cursor.position_tx, cursor.position_id = position
+    cursor.handled += handled
+    cursor.failures, cursor.failing_since, cursor.retry_at, cursor.last_error = 0, None, None, None
+    cursor.updated_at = now
+
+
+def _record_failure(cursor: ConsumerCursor, exc: Exception, now: datetime) -> None:
+    """Note a failed batch on the cursor and when to try again."""
+    cursor.failures += 1
+    cursor.failing_since = cursor.failing_since or now
+    cursor.retry_at = now + retry_delay(cursor.failures)
+    cursor.last_error = f"{type(exc).__name__}: {exc}"[:4000]
+    cursor.updated_at = now
+
+
+def pump(
+    sessions: sessionmaker[Session],
+    consumers: dict[str, Consumer],
+    *,
+    now: datetime,
+    rounds: int = 20,
+) -> int:
+    """Runs every consumer until it has caught up (or `rounds` batches); returns events."""
+    if not consumers:
+        return 0
+    with transaction(sessions) as session:
+        ensure_cursors(session, consumers, now=now)
+    total = 0
+    for consumer in consumers.values():
+        for _ in range(rounds):
+            result = consume_once(sessions, consumer, now=now)
+            total += result.handled
+            if result.handled < consumer.batch:
+                break
+    return total
+
+
+def reset_backoff(*, session: Session, name: str) -> None:
+    """Lets a failing consumer retry at once."""
+    session.execute(update(ConsumerCursor).where(ConsumerCursor.name == name).values(retry_at=None))
+
+
+@dataclass(frozen=True)
+class ConsumerStatus:
+    """A consumer's progress as the status command and pages show it."""
+
+    name: str
+    handled: int
+    pending: int
+    failures: int
+    failing_since: datetime | None
+    retry_at: datetime | None
+    last_error: str | None
+
+
+def status(*, session: Session, consumers: dict[str, Consumer]) -> list[ConsumerStatus]:
+    """Each consumer's handled count, events waiting for it, and failure."""
+    cursors = {c.name: c for c in session.scalars(select(ConsumerCursor))}
+    out = []
+    for name, consumer in sorted(consumers.items()):
+        cursor = cursors.get(name)
+        position = (cursor.position_tx, cursor.position_id) if cursor else (-1, 0)
+        pending = session.scalar(
+            select(func.count())
+            .select_from(EVENTS)
+            .where(
+                tuple_(EVENTS.c.tx, EVENTS.c.id) > tuple_(*position),
+                EVENTS.c.type.in_(sorted(consumer.event_types)),
+            )
+        )
+        out.append(
+            ConsumerStatus(
+                name,
+                cursor.handled if cursor else 0,
+                int(pending or 0),
+                cursor.failures if cursor else 0,
+                cursor.failing_since if cursor else None,
+                cursor.retry_at if cursor else None,
+                cursor.last_error if cursor else None,
+            )
+        )
+    return out
+
+
+def prune(*, session: Session, now: datetime, keep_days: int) -> int:
+    """Deletes events older than keep_days that every consumer has read; returns how many."""
+    cutoff = now - timedelta(days=keep_days)
+    slowest = session.execute(
+        select(ConsumerCursor.position_tx, ConsumerCursor.position_id).order_by(
+            ConsumerCursor.position_tx, ConsumerCursor.position_id
+        )
+    ).first()
+    condition = [EVENTS.c.occurred_at < cutoff]
+    if slowest is not None:
+        condition.append(tuple_(EVENTS.c.tx, EVENTS.c.id) <= tuple_(*slowest))
+    result = session.execute(delete(EVENTS).where(*condition))
+    return result.rowcount or 0
