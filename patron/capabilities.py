@@ -31,7 +31,6 @@ CAPABILITIES = (
 )
 
 
-
 def _plugins(spec: str) -> tuple[kernel_manifest.Manifest, ...]:
     """Extra manifests named in PATRON_PLUGINS as module:attribute pairs."""
     found = []
@@ -41,9 +40,7 @@ def _plugins(spec: str) -> tuple[kernel_manifest.Manifest, ...]:
     return tuple(found)
 
 
-REGISTRY = kernel_manifest.Registry(
-    CAPABILITIES + _plugins(os.environ.get("PATRON_PLUGINS", ""))
-)
+REGISTRY = kernel_manifest.Registry(CAPABILITIES + _plugins(os.environ.get("PATRON_PLUGINS", "")))
 
 
 def boot() -> kernel_manifest.Registry:
