@@ -1,7 +1,8 @@
 """Benchmark patron.analytics (summary, BG/NBD, Pareto/NBD, CLV) beside lifetimes 0.11.3.
 
 Usage: ``.venv/bin/python bench/clv.py [--customers 1000000] [--transactions 10000000]
-[--peer-sample 100000] [--skip-peer]``.
+[--peer-sample 100000] [--skip-peer] [--only threads] [--threads-customers 100000]
+[--threads-repeats 7]``.
 
 Data are synthetic and deterministic (seed 2024): a BG/NBD customer base (r=0.5, alpha=3 weeks,
 a=0.8, b=2.5; first purchases spread over 52 weeks, times in weeks on whole days) and a transaction
@@ -9,18 +10,26 @@ log for the summary task. Both are written to /tmp as .npz; lifetimes runs on th
 own venv (``bench/.venv-peer``, created on first use with pinned versions), in the same run, via
 subprocess. Ours: best of 3 runs; peer: one run. Peer tasks too slow at full size run on the first
 ``--peer-sample`` customers and the time is scaled linearly (stated in the output).
+
+The threads table times the BG/NBD fit on ``--threads-customers`` customers with the BLAS
+libraries' default threading beside BLAS pinned to one thread (``PATRON_BLAS_THREADS=1``),
+alternating the two ``--threads-repeats`` times in the same run; median and max wall time.
+``--only threads`` runs just that table.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -121,6 +130,39 @@ def run_ours(d: dict) -> dict:
     return out
 
 
+def blas_threads() -> str:
+    """The thread counts of the loaded BLAS libraries, e.g. '2, 2'."""
+    return ", ".join(str(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas")
+
+
+def run_threads(n: int, repeats: int) -> list[tuple[str, str, list[float]]]:
+    """BG/NBD fit times with default BLAS threading and pinned to 1, alternating runs."""
+    x, tx, T, _ = simulate_customers(n, np.random.default_rng(2024))
+    fit_bgnbd(x, tx, T)  # warm-up: imports, caches
+    settings = {"default": nullcontext, "1 thread": lambda: threadpool_limits(1, user_api="blas")}
+    times: dict[str, list[float]] = {name: [] for name in settings}
+    threads: dict[str, str] = {}
+    for _ in range(repeats):
+        for name, limit in settings.items():
+            with limit():
+                threads[name] = blas_threads()
+                start = time.perf_counter()
+                fit_bgnbd(x, tx, T)
+                times[name].append(time.perf_counter() - start)
+    return [(name, threads[name], times[name]) for name in settings]
+
+
+def report_threads(n: int, rows: list[tuple[str, str, list[float]]]) -> None:
+    """Print the threading table."""
+    print(f"\nBG/NBD fit, {n:,} customers, BLAS threading (alternating runs, same process)")
+    print(f"{'BLAS threads':<14} {'per library':>12} {'runs':>5} {'median s':>9} {'max s':>7}")
+    for name, threads, times in rows:
+        print(
+            f"{name:<14} {threads:>12} {len(times):>5} "
+            f"{statistics.median(times):>9.3f} {max(times):>7.3f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -132,7 +174,14 @@ def main() -> None:
         help="customers for the lifetimes Pareto/NBD fit (time scaled linearly)",
     )
     parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--only", choices=["threads"], help="run only this table")
+    parser.add_argument("--threads-customers", type=int, default=100_000)
+    parser.add_argument("--threads-repeats", type=int, default=7)
     args = parser.parse_args()
+    threads = run_threads(args.threads_customers, args.threads_repeats)
+    if args.only == "threads":
+        report_threads(args.threads_customers, threads)
+        return
     rng = np.random.default_rng(2024)
     x, tx, T, m = simulate_customers(args.customers, rng)
     ids, dates, values, end = simulate_transactions(args.transactions, args.customers // 10, rng)
@@ -157,6 +206,7 @@ def main() -> None:
             .splitlines()[-1]
         )
     report(args, ours, peer, len(np.unique(np.stack([x, tx, T]), axis=1)[0]))
+    report_threads(args.threads_customers, threads)
 
 
 def report(args, ours: dict, peer: dict, distinct: int) -> None:

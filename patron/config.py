@@ -79,6 +79,14 @@ SETTINGS: tuple[Setting, ...] = (
         "false",
         "Send the dashboard session cookie over HTTPS only (set true behind TLS).",
     ),
+    Setting(
+        "PATRON_BLAS_THREADS",
+        "1",
+        "Threads each BLAS library (NumPy/SciPy) may use in the CLI, server and worker; 0 keeps "
+        "the library default. One by default: on a shared 2-core machine BLAS threads fight, a "
+        "BG/NBD fit on 100k customers took 0.9-4.8 s with default threading and 0.10-0.13 s "
+        "with one thread.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -116,6 +124,7 @@ class Settings:
     event_retention_days: int = 30
     session_hours: int = 12
     cookie_secure: bool = False
+    blas_threads: int = 1
 
     @property
     def is_sqlite(self) -> bool:
@@ -163,6 +172,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         event_retention_days=_int(env, "PATRON_EVENT_RETENTION_DAYS"),
         session_hours=_int(env, "PATRON_SESSION_HOURS"),
         cookie_secure=_flag(_raw(env, "PATRON_COOKIE_SECURE")),
+        blas_threads=_int(env, "PATRON_BLAS_THREADS"),
     )
+    if values["blas_threads"] < 0:
+        raise InvalidInput("PATRON_BLAS_THREADS must be 0 (library default) or more")
     values.update(overrides)
     return Settings(**values)

@@ -12,6 +12,7 @@ from patron.config import Settings, load_settings
 from patron.db import make_engine, make_sessionmaker
 from patron.errors import PatronError
 from patron.migrate import upgrade
+from patron.threads import pin_blas_threads
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Runtime:
 def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
     """Load settings, connect, and (by default) bring the schema up to date."""
     settings = settings or load_settings()
+    pin_blas_threads(settings.blas_threads)
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)

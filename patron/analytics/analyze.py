@@ -12,9 +12,14 @@ Handling of awkward values, documented:
 * negative amounts (refunds), unparseable dates or amounts, dates after today, unknown columns and
   files without any order are refused with a one-line error naming the first offending line.
 
+Amounts are money in currency units and are rounded to cents (1/100), as the database stores
+them. The observation ends with the last day of the data (00:00 UTC of the day after it).
+
 Output: KPIs of the last ``period_days`` before the end of the data beside the period before,
-RFM segment sizes, lifecycle stages, the purchase model fit (BG/NBD by default) with standard
-errors and log-likelihood, Gamma-Gamma spend, and per-customer scores and predictions.
+RFM segment sizes, lifecycle stages, the purchase model fit with standard errors and
+log-likelihood, Gamma-Gamma spend, and per-customer scores and predictions. Scores come from the
+pipeline `patron refresh` uses (``patron.analytics.scoring``, modified BG/NBD by default), so
+the same orders give the same scores either way.
 """
 
 from __future__ import annotations
@@ -27,15 +32,20 @@ from pathlib import Path
 
 import numpy as np
 
-from patron.analytics import AnalyticsInputError, summarize
-from patron.analytics.clv import PERIODS_PER_MONTH, fit_gamma_gamma
-from patron.analytics.lifecycle import lifecycle_stages
-from patron.analytics.predictions import fit_summary, percentile_rank, predict
-from patron.analytics.refresh import MODELS, purchase_cycle_days
-from patron.analytics.rfm import SEGMENTS, rfm_scores
+from patron.analytics import AnalyticsInputError, scoring
+from patron.analytics.clv import PERIODS_PER_MONTH
+from patron.analytics.rfm import SEGMENTS
+from patron.analytics.scoring import (
+    DEFAULT_MODEL,
+    BuyerAggregates,
+    Scores,
+    ScoringOptions,
+    check_model,
+    score,
+)
 from patron.analytics.service import KPI_HELP, kpi_rows, period_kpis
 
-STEPS = ("read", "kpis", "rfm", "fit", "predict")
+STEPS = ("read", "kpis", *scoring.STEPS)
 SCORE_COLUMNS = (
     "customer",
     "orders",
@@ -84,7 +94,7 @@ class Analysis:
     segments: list[dict] = field(default_factory=list)
     stages: dict[str, int] = field(default_factory=dict)
     cycle_days: float | None = None
-    model: str = "bgnbd"
+    model: str = DEFAULT_MODEL
     fit: dict | None = None
     spend_fit: dict | None = None
     fit_note: str | None = None
@@ -225,13 +235,35 @@ def window_counts(
     return out
 
 
+def customer_aggregates(codes: np.ndarray, days: np.ndarray, cents: np.ndarray) -> BuyerAggregates:
+    """Per-customer aggregates like customer_stats, over (customer code, day, cents) rows."""
+    n = int(codes.max()) + 1
+    first = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(first, codes, days)
+    last = np.full(n, np.iinfo(np.int64).min)
+    np.maximum.at(last, codes, days)
+    span = int(days.max() - days.min()) + 1
+    pairs = np.unique(codes.astype(np.int64) * span + (days - days.min()))
+    on_first = days == first[codes]
+    return BuyerAggregates(
+        order_count=np.bincount(codes, minlength=n),
+        first_day=first.astype(float),
+        last_day=last.astype(float),
+        purchase_days=np.bincount(pairs // span, minlength=n),
+        total_cents=np.bincount(codes, weights=cents, minlength=n).round().astype(np.int64),
+        first_day_cents=np.bincount(codes[on_first], weights=cents[on_first], minlength=n)
+        .round()
+        .astype(np.int64),
+    )
+
+
 def analyze(
     path: Path,
     spec: CsvSpec,
     *,
     now: datetime,
     unit: str = "weeks",
-    model: str = "bgnbd",
+    model: str = DEFAULT_MODEL,
     period_days: int = 90,
     months: int = 12,
     discount_rate: float = 0.01,
@@ -239,17 +271,14 @@ def analyze(
 ) -> Analysis:
     """Read a transactions file and compute KPIs, RFM, stages, model fit and scores."""
     step = progress or (lambda _name: None)
-    if model not in MODELS:
-        raise AnalyticsInputError(f"model must be one of {', '.join(MODELS)}")
+    check_model(model)
     if unit not in PERIODS_PER_MONTH or period_days < 1:
         raise AnalyticsInputError("unit must be days, weeks or months; period_days >= 1")
     step("read")
     ids, times, amounts = read_transactions(path, spec, now=now)
     days = times.astype("datetime64[D]").astype(np.int64)
+    cents = np.round(amounts * 100.0).astype(np.int64)
     end = int(days.max())
-    summary = summarize(
-        ids, times, amounts, observation_end=times.max().astype("datetime64[D]"), unit=unit
-    )
     customers, codes = np.unique(ids, return_inverse=True)
     result = Analysis(
         source=str(path),
@@ -262,80 +291,54 @@ def analyze(
     )
     step("kpis")
     edges = [end + 1 - period_days * i for i in (3, 2, 1, 0)]
-    w0, w1, w2 = window_counts(codes, days, amounts * 100.0, edges)
+    w0, w1, w2 = window_counts(codes, days, cents.astype(float), edges)
     result.kpis = {
         "period_days": period_days,
         "rows": kpi_rows(period_kpis(w1, w2), period_kpis(w0, w1)),
         "counts": [w1, w2],
     }
-    step("rfm")
-    _rfm_and_stages(result, summary, codes, days, amounts, end)
-    step("fit")
-    _fit(result, summary, model, months, discount_rate, step)
+    buyers = customer_aggregates(codes, days, cents)
+    options = ScoringOptions(model, unit, months, discount_rate)
+    scores = score(buyers, now_days=float(end + 1), options=options, step=step)
+    _fill(result, customers, buyers, scores)
     return result
 
 
-def _rfm_and_stages(result: Analysis, summary, codes, days, amounts, end: int) -> None:
-    """RFM scores and segment sizes, lifecycle stages and their counts."""
-    orders = np.bincount(codes)
-    total = np.bincount(codes, weights=amounts)
-    last = np.full(orders.size, np.iinfo(np.int64).min)
-    np.maximum.at(last, codes, days)
-    first = np.full(orders.size, np.iinfo(np.int64).max)
-    np.minimum.at(first, codes, days)
-    rfm = rfm_scores(end - last, orders, total)
-    sizes = dict(zip(*np.unique(rfm.segment.astype(str), return_counts=True), strict=True))
+def _fill(result: Analysis, customers, buyers: BuyerAggregates, scores: Scores) -> None:
+    """Segment sizes, stage counts, fit summaries and per-customer columns of the scores."""
+    sizes = dict(zip(*np.unique(scores.segment.astype(str), return_counts=True), strict=True))
     result.segments = [{"name": s, "customers": int(sizes.get(s, 0))} for s in SEGMENTS]
-    cycle = purchase_cycle_days(first.astype(float), last.astype(float), summary.frequency + 1)
-    result.cycle_days = round(cycle, 2)
-    stages = lifecycle_stages(
-        orders, first.astype(float), last.astype(float), now=float(end + 1), cycle=cycle
-    )
-    names, counts = np.unique(stages.astype(str), return_counts=True)
+    names, counts = np.unique(scores.stage.astype(str), return_counts=True)
     result.stages = {str(k): int(v) for k, v in zip(names, counts, strict=True)}
+    result.cycle_days = scores.cycle_days
+    result.fit, result.spend_fit, result.fit_note = scores.fit, scores.spend_fit, scores.fit_note
+    summary = scores.summary
     result.scores = {
-        "customer": summary.customer_ids,
-        "orders": orders,
-        "total": total,
+        "customer": customers,
+        "orders": buyers.order_count,
+        "total": buyers.total_cents / 100.0,
         "frequency": summary.frequency,
         "recency": summary.recency,
         "T": summary.T,
         "monetary": summary.monetary,
-        "recency_score": rfm.r,
-        "frequency_score": rfm.f,
-        "monetary_score": rfm.m,
-        "segment": rfm.segment,
-        "stage": stages,
+        "recency_score": scores.r,
+        "frequency_score": scores.f,
+        "monetary_score": scores.m,
+        "segment": scores.segment,
+        "stage": scores.stage,
     }
-
-
-def _fit(result: Analysis, summary, model: str, months: int, discount_rate: float, step) -> None:
-    """Fit the purchase and spend models and predict per customer (or note why not)."""
-    x, tx, T, money = summary.frequency, summary.recency, summary.T, summary.monetary
-    try:
-        fitted = MODELS[model](x, tx, T)
-    except AnalyticsInputError as exc:
-        result.fit_note = f"{model} could not be fitted: {exc}"
-        return
-    result.fit = fit_summary(fitted)
-    step("predict")
-    predicted = predict(
-        fitted, x, tx, T, unit=result.unit, months=months, discount_rate=discount_rate
-    )
-    result.scores.update(
-        p_alive=predicted.p_alive,
-        churn_risk=1.0 - predicted.p_alive,
-        expected_purchases_90d=predicted.expected_90d,
-    )
-    try:
-        spend_model = fit_gamma_gamma(x, money)
-        spend = spend_model.expected_spend(x, money)
-    except AnalyticsInputError as exc:
-        result.fit_note = f"spend model could not be fitted: {exc}"
-        return
-    result.spend_fit = fit_summary(spend_model)
-    value = spend * predicted.purchases
-    result.scores.update(expected_spend=spend, clv=value, clv_percentile=percentile_rank(value))
+    if scores.fit:
+        result.scores.update(
+            p_alive=scores.p_alive,
+            churn_risk=scores.churn_risk,
+            expected_purchases_90d=scores.expected_90d,
+        )
+    if scores.spend_fit:
+        result.scores.update(
+            expected_spend=scores.spend_cents / 100.0,
+            clv=scores.clv_cents / 100.0,
+            clv_percentile=scores.percentile,
+        )
 
 
 def write_scores(result: Analysis, path: Path) -> int:

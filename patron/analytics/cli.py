@@ -115,7 +115,9 @@ def analyze_command(
     delimiter: str = typer.Option(",", help="Field separator of a csv file."),
     date_format: str = typer.Option(None, help="strptime format of dates; default ISO 8601."),
     unit: str = typer.Option("weeks", help="Time unit of the models: days, weeks or months."),
-    model: str = typer.Option("bgnbd", help="Purchase model: bgnbd, paretonbd or mbgnbd."),
+    model: str = typer.Option(
+        analysis.DEFAULT_MODEL, help="Purchase model: mbgnbd (default), bgnbd or paretonbd."
+    ),
     period_days: int = typer.Option(90, help="KPI period length, ending at the last order."),
     scores: Path = typer.Option(None, help="Write per-customer scores to this CSV."),
     report: Path = typer.Option(None, help="Write a self-contained HTML report here."),

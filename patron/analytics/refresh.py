@@ -1,22 +1,14 @@
 """The refresh use case: recompute every customer's scores from the stored aggregates.
 
 Steps (each timed in the report): load the per-customer aggregates of customer_stats in one
-query into NumPy; RFM scores and segment names; lifecycle stages relative to the shop's purchase
-cycle; fit BG/NBD (Fader, Hardie & Lee 2005) and Gamma-Gamma (Fader, Hardie & Lee 2005b) on the
-aggregates, time unit weeks; predict P(alive), churn risk (1 - P(alive)), expected purchases in 90
-days, expected spend per purchase and the 12-month CLV (monthly discount rate 1%) with its
-percentile; write everything set-based (``store.write_scores``), record stage changes; let the
-segments capability recompute memberships.
+query into NumPy; score the buyers with the pipeline shared with `patron analyze`
+(``patron.analytics.scoring``: RFM, lifecycle stages, the purchase and spend models, P(alive),
+churn risk, expected purchases in 90 days, expected spend and 12-month CLV with its percentile;
+time unit weeks); write everything set-based (``store.write_scores``), record stage changes; let
+the segments capability recompute memberships.
 
-Choices, documented:
+Choices, documented (the scoring ones in ``patron.analytics.scoring``):
 
-* Purchase cycle: the median over repeat buyers of their mean gap between purchase days,
-  ``(last_order_at - first_order_at) / (purchase_days - 1)``, at least one day; 30 days when
-  nobody has bought twice. Stages and their thresholds: ``patron.analytics.lifecycle``.
-* Model: BG/NBD by default (fast to fit, and its P(alive) is well behaved); ``model="paretonbd"``
-  or ``"mbgnbd"`` may be chosen instead. Parameters are estimated on every buyer up to
-  FIT_SAMPLE (250,000), beyond that on a fixed-seed random sample of that size; predictions are
-  made for every buyer.
 * Customers without a counted order ("prospects") get no RFM scores, no model fields and stage
   NULL; no stage change is recorded for them. When they first buy, the change from NULL is.
 * Ambassadors: ``is_advocate`` says who refers others or is a promoter; until referrals and
@@ -37,28 +29,27 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy.orm import Session
 
-from patron.analytics import AnalyticsInputError, summary_from_aggregates
-from patron.analytics.clv import fit_bgnbd, fit_gamma_gamma, fit_mbgnbd, fit_paretonbd
-from patron.analytics.lifecycle import LifecycleThresholds, lifecycle_stages
-from patron.analytics.predictions import fit_summary, percentile_rank, predict
+from patron.analytics.lifecycle import LifecycleThresholds
 from patron.analytics.queries import Aggregates, load_aggregates
-from patron.analytics.rfm import rfm_scores
+from patron.analytics.scoring import (
+    DEFAULT_MODEL,
+    MODELS,
+    UNIT,
+    BuyerAggregates,
+    Scores,
+    ScoringOptions,
+    check_model,
+    purchase_cycle_days,
+    score,
+)
 from patron.analytics.store import write_scores
 from patron.analytics.summary import instant_days
 from patron.analytics.tables import ScoreRun
 
+# DEFAULT_MODEL, MODELS and purchase_cycle_days are re-exported for existing callers.
+__all__ = ["DEFAULT_MODEL", "MODELS", "STEPS", "RefreshReport", "purchase_cycle_days", "refresh"]
+
 STEPS = ("load", "rfm", "lifecycle", "fit", "predict", "write", "segments")
-MODELS = {"bgnbd": fit_bgnbd, "paretonbd": fit_paretonbd, "mbgnbd": fit_mbgnbd}
-# Modified BG/NBD by default: under BG/NBD a customer who never bought again is alive with
-# probability 1 however long ago they bought, which reads as "no churn risk" for lapsed buyers.
-DEFAULT_MODEL = "mbgnbd"
-DEFAULT_CYCLE_DAYS = 30.0
-UNIT = "weeks"
-# Parameters are estimated on at most this many customers (a fixed-seed random sample): on a
-# million customers that makes fitting ~4x faster with estimates well inside their errors.
-FIT_SAMPLE = 250_000
-# The fitters optimise log-parameters within +-12; an estimate this close to it is not identified.
-_BOUND_LOG = 11.5
 Progress = Callable[[str], None]
 
 
@@ -86,54 +77,9 @@ class RefreshReport:
         return data
 
 
-@dataclass
-class Scores:
-    """Per-buyer computed values (NaN / -1 where unknown), aligned with the buyer index."""
-
-    r: np.ndarray
-    f: np.ndarray
-    m: np.ndarray
-    segment: np.ndarray
-    stage: np.ndarray
-    p_alive: np.ndarray
-    expected_90d: np.ndarray
-    spend_cents: np.ndarray
-    clv_cents: np.ndarray
-    percentile: np.ndarray
-
-
-@dataclass(frozen=True)
-class _Options:
-    """How to score: the purchase model, the CLV horizon and discount, the stage thresholds."""
-
-    model: str
-    months: int
-    discount_rate: float
-    thresholds: LifecycleThresholds
-
-
-@dataclass(frozen=True)
-class _Buyers:
-    """The customers with a counted order: their index in the aggregates and purchase days."""
-
-    index: np.ndarray
-    first: np.ndarray
-    last: np.ndarray
-    days: np.ndarray
-
-
 def is_advocate(session: Session, customer_ids: np.ndarray) -> np.ndarray:
     """Ambassador hook: who refers others or is a promoter (False for all until that exists)."""
     return np.zeros(customer_ids.size, dtype=bool)
-
-
-def purchase_cycle_days(first: np.ndarray, last: np.ndarray, purchase_days: np.ndarray) -> float:
-    """Median over repeat buyers of (last - first) / (purchase_days - 1), at least one day."""
-    repeat = purchase_days >= 2
-    if not repeat.any():
-        return DEFAULT_CYCLE_DAYS
-    gaps = (last[repeat] - first[repeat]) / (purchase_days[repeat] - 1)
-    return max(float(np.median(gaps)), 1.0)
 
 
 class _Timer:
@@ -168,27 +114,18 @@ def refresh(
     thresholds: LifecycleThresholds = LifecycleThresholds(),
 ) -> RefreshReport:
     """Recompute and store every customer's scores, stage and predictions as of now."""
-    if model not in MODELS:
-        raise AnalyticsInputError(f"model must be one of {', '.join(MODELS)}")
+    check_model(model)
     started = time.perf_counter()
     report = RefreshReport(computed_at=now)
     timer = _Timer(report, progress)
     timer.step("load")
     agg = load_aggregates(session)
-    now_days = instant_days(now)
     index = np.flatnonzero((agg.order_count > 0) & np.isfinite(agg.first_day))
-    buyers = _Buyers(
-        index,
-        np.minimum(agg.first_day[index], now_days),
-        np.minimum(agg.last_day[index], now_days),
-        np.maximum(agg.purchase_days[index], 1),
-    )
     report.customers, report.buyers = len(agg), int(index.size)
-    report.repeat_buyers = int((buyers.days >= 2).sum())
-    options = _Options(model, months, discount_rate, thresholds)
-    scores = _score_buyers(session, agg, buyers, now_days, timer, report, options)
+    options = ScoringOptions(model, UNIT, months, discount_rate, thresholds)
+    scores = _score_buyers(session, agg, index, now, timer, report, options)
     timer.step("write")
-    report.stage_changes = write_scores(session, _rows(agg, buyers.index, scores), now=now)
+    report.stage_changes = write_scores(session, _rows(agg, index, scores), now=now)
     timer.step("segments")
     report.segments = _recompute_segments(session, now)
     timer.stop()
@@ -198,108 +135,31 @@ def refresh(
 
 
 def _score_buyers(
-    session, agg: Aggregates, buyers: _Buyers, now_days, timer, report, options: _Options
+    session, agg: Aggregates, index: np.ndarray, now: datetime, timer, report, options
 ) -> Scores:
-    """RFM, stages and model predictions of the customers who bought."""
-    n, index = buyers.index.size, buyers.index
-    first, last, days = buyers.first, buyers.last, buyers.days
-    blank = np.full(n, np.nan)
-    scores = Scores(
-        *(np.full(n, -1, np.int8) for _ in range(3)),
-        np.full(n, None, object),
-        np.full(n, None, object),
-        blank,
-        blank.copy(),
-        blank.copy(),
-        blank.copy(),
-        blank.copy(),
+    """Score the customers who bought with the shared pipeline; fill the report's fit fields."""
+    buyers = BuyerAggregates(
+        order_count=agg.order_count[index],
+        first_day=agg.first_day[index],
+        last_day=agg.last_day[index],
+        purchase_days=agg.purchase_days[index],
+        total_cents=agg.total_cents[index],
+        first_day_cents=agg.first_day_cents[index],
+        is_advocate=is_advocate(session, agg.customer_id[index]),
     )
-    timer.step("rfm")
-    if n:
-        rfm = rfm_scores(now_days - last, agg.order_count[index], agg.total_cents[index])
-        scores.r, scores.f, scores.m, scores.segment = rfm.r, rfm.f, rfm.m, rfm.segment
-    timer.step("lifecycle")
-    if n:
-        report.cycle_days = round(purchase_cycle_days(first, last, days), 3)
-        scores.stage = lifecycle_stages(
-            agg.order_count[index],
-            first,
-            last,
-            now=now_days,
-            cycle=report.cycle_days,
-            is_advocate=is_advocate(session, agg.customer_id[index]),
-            thresholds=options.thresholds,
-        )
-    timer.step("fit")
-    if report.repeat_buyers < 2:
-        report.fit_note = (
-            f"{report.repeat_buyers} repeat buyer(s): at least 2 are needed to fit a model"
-        )
-        return scores
-    summary = summary_from_aggregates(
-        first,
-        last,
-        days,
-        agg.total_cents[index] / 100.0,
-        observation_end=now_days,
-        unit=UNIT,
-        first_order_value=agg.first_day_cents[index] / 100.0,
-    )
-    _fit_and_predict(summary, scores, timer, report, options)
+    scores = score(buyers, now_days=instant_days(now), options=options, step=timer.step)
+    report.repeat_buyers, report.cycle_days = scores.repeat_buyers, scores.cycle_days
+    report.model, report.fit_note = scores.model, scores.fit_note
+    if scores.fit:
+        report.fit = _fit_json(scores.fit) | {"unit": options.unit}
+    if scores.spend_fit:
+        report.fit["spend"] = _fit_json(scores.spend_fit)
     return scores
 
 
-def _fit_and_predict(
-    summary, scores: Scores, timer, report: RefreshReport, options: _Options
-) -> None:
-    """Fit the purchase and spend models and fill the predictions (or note why not)."""
-    x, tx, T, money = summary.frequency, summary.recency, summary.T, summary.monetary
-    model = options.model
-    try:
-        sample = fit_sample(x.size)
-        fitted = MODELS[model](x[sample], tx[sample], T[sample])
-    except AnalyticsInputError as exc:
-        report.fit_note = f"{model} could not be fitted: {exc}"
-        return
-    if _degenerate(fitted.params):
-        report.fit_note = (
-            f"{model} fit is degenerate (a parameter ran to its bound): "
-            "the data do not identify the model; predictions left empty"
-        )
-        return
-    report.model = model
-    report.fit = fit_summary(fitted) | {"std_errors": _finite(fitted.std_errors), "unit": UNIT}
-    timer.step("predict")
-    predicted = predict(
-        fitted, x, tx, T, unit=UNIT, months=options.months, discount_rate=options.discount_rate
-    )
-    scores.p_alive, scores.expected_90d = predicted.p_alive, predicted.expected_90d
-    try:
-        spend_model = fit_gamma_gamma(x[sample], money[sample])
-        spend = spend_model.expected_spend(x, money)
-    except AnalyticsInputError as exc:
-        report.fit_note = f"spend model could not be fitted: {exc}"
-        return
-    if _degenerate(spend_model.params):
-        report.fit_note = "spend model fit is degenerate (a parameter ran to its bound)"
-        return
-    report.fit["spend"] = fit_summary(spend_model) | {"std_errors": _finite(spend_model.std_errors)}
-    scores.spend_cents = np.round(spend * 100.0)
-    scores.clv_cents = np.round(spend * predicted.purchases * 100.0)
-    scores.percentile = np.round(percentile_rank(scores.clv_cents), 2)
-
-
-def fit_sample(n: int) -> np.ndarray:
-    """Indices of the customers the models are fitted on: all, or a seeded sample of FIT_SAMPLE."""
-    if n <= FIT_SAMPLE:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(0).choice(n, FIT_SAMPLE, replace=False))
-
-
-def _degenerate(params: dict[str, float]) -> bool:
-    """Whether a fitted parameter sits at the optimiser's bound (exp(+-12)) or is not finite."""
-    logs = np.log(np.asarray(list(params.values()), dtype=float))
-    return bool((~np.isfinite(logs)).any() or (np.abs(logs) > _BOUND_LOG).any())
+def _fit_json(fit: dict) -> dict:
+    """A model fit summary with undefined standard errors as None."""
+    return fit | {"std_errors": _finite(fit["std_errors"])}
 
 
 def _finite(values: dict[str, float]) -> dict[str, float | None]:
@@ -323,7 +183,6 @@ def _column(size: int, buyers: np.ndarray, values: np.ndarray, *, integer: bool 
 def _rows(agg: Aggregates, buyers: np.ndarray, s: Scores):
     """Score rows of every customer in store.SCORE_COLUMNS order."""
     n = len(agg)
-    churn = 1.0 - s.p_alive
     columns = [
         agg.customer_id.tolist(),
         _column(n, buyers, s.r, integer=True),
@@ -332,7 +191,7 @@ def _rows(agg: Aggregates, buyers: np.ndarray, s: Scores):
         _column(n, buyers, s.segment),
         _column(n, buyers, s.stage),
         _column(n, buyers, s.p_alive),
-        _column(n, buyers, churn),
+        _column(n, buyers, s.churn_risk),
         _column(n, buyers, s.expected_90d),
         _column(n, buyers, np.where(np.isfinite(s.spend_cents), s.spend_cents, -1), integer=True),
         _column(n, buyers, np.where(np.isfinite(s.clv_cents), s.clv_cents, -1), integer=True),

@@ -42,7 +42,7 @@ def test_analyze_cdnow_writes_scores_and_a_self_contained_report(tmp_path):
     assert sum(int(r["orders"]) for r in rows) == 6919
     html = report.read_text()
     assert html.count("<svg") == 2 and "<script" not in html and "<link" not in html
-    assert "<style>" in html and "bgnbd" in html
+    assert "<style>" in html and "mbgnbd" in html
 
 
 def _csv(tmp_path, text: str) -> Path:
