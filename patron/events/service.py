@@ -1,12 +1,15 @@
 """Use cases of the event log: append in the writer's transaction, consume with a cursor.
 
-Ordering scheme. On PostgreSQL ids come from a sequence and are not assigned in commit order:
-a transaction can take id 10, commit after the one that took id 11, and a cursor that had
-passed 11 would skip 10. So every event also stores its transaction id (`pg_current_xact_id`),
-and a consumer reads in (tx, id) order only events whose tx is below the oldest transaction
-still running (`pg_snapshot_xmin(pg_current_snapshot())`). Every transaction below that
-horizon has ended, so nothing can later appear behind the cursor. On SQLite one writer at a
-time assigns ids (AUTOINCREMENT, never reused) in commit order, and tx is 0.
+Ordering scheme. Ids from a PostgreSQL sequence are not assigned in commit order: a
+transaction can take id 10 and commit after the one that took id 11, and a cursor that had
+passed 11 would skip 10. So an event's log position (`seq`) is not given at insert but just
+before its transaction commits (a `before_commit` hook), under a transaction-level advisory
+lock held until the commit is visible. Event-writing transactions therefore commit their
+positions one at a time, in increasing order, and a consumer may read every committed
+position in order without gaps appearing behind its cursor. The lock is taken as the very
+last statement, when the writer holds all its other row locks, so it adds no deadlock and is
+held only for the commit itself. Unrelated long transactions never delay consumers. SQLite has
+one writer at a time, so there the position is the AUTOINCREMENT id (never reused).
 
 A consumer's batch and its advanced cursor commit in one transaction, under a lock on the
 cursor row (SKIP LOCKED on PostgreSQL; SQLite's single writer), so each event is handled
@@ -22,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, literal_column, select, tuple_, update
+from sqlalchemy import delete, event, func, insert, literal_column, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,7 +37,9 @@ from patron.manifest import Consumer
 
 log = logging.getLogger("patron.events")
 EVENTS = LoggedEvent.__table__
-NO_HORIZON = 2**62
+PENDING = "patron.events.pending"
+# Any fixed 64-bit key; it names the lock that orders event positions.
+POSITION_LOCK = 0x7061_7472_6F6E_01
 
 
 def _is_postgres(session: Session) -> bool:
@@ -62,49 +67,54 @@ def append(session: Session, events: Iterable[DomainEvent], *, now: datetime) ->
     ]
     if rows:
         session.execute(insert(EVENTS).values(tx=_tx_expression(session)), rows)
+        session.info[PENDING] = True
     return len(rows)
 
 
-def _horizon(session: Session) -> int:
-    """Transactions below this id have all ended (PostgreSQL); everything on SQLite."""
-    if not _is_postgres(session):
-        return NO_HORIZON
-    query = select(literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
-    return int(session.execute(query).scalar_one())
+def mark_appended(session: Session) -> None:
+    """Tell the commit hook that rows were inserted into the log by set-based SQL."""
+    session.info[PENDING] = True
 
 
-def _last_position(session: Session, horizon: int) -> tuple[int, int] | None:
-    """The newest final position in the log."""
-    row = session.execute(
-        select(EVENTS.c.tx, EVENTS.c.id)
-        .where(EVENTS.c.tx < horizon)
-        .order_by(EVENTS.c.tx.desc(), EVENTS.c.id.desc())
-        .limit(1)
-    ).first()
-    return (row.tx, row.id) if row else None
+@event.listens_for(Session, "before_commit")
+def _assign_positions(session: Session) -> None:
+    """Give this transaction's events their positions, last thing before the commit."""
+    if not session.info.pop(PENDING, False):
+        return
+    if _is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": POSITION_LOCK})
+        session.execute(
+            text(
+                "UPDATE domain_events SET seq = nextval('domain_events_seq') "
+                "WHERE tx = pg_current_xact_id()::text::bigint AND seq IS NULL"
+            )
+        )
+    else:
+        session.execute(update(LoggedEvent).where(EVENTS.c.seq.is_(None)).values(seq=EVENTS.c.id))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    """A rolled-back transaction's events are gone; nothing is left to position."""
+    session.info.pop(PENDING, None)
 
 
 def read_after(
-    session: Session,
-    position: tuple[int, int],
-    *,
-    types: Iterable[str] | None,
-    limit: int,
-    horizon: int,
+    session: Session, position: int, *, types: Iterable[str] | None, limit: int
 ) -> list[StoredEvent]:
-    """Final events after a position, in log order, of the given types."""
-    query = (
-        select(EVENTS)
-        .where(tuple_(EVENTS.c.tx, EVENTS.c.id) > tuple_(*position), EVENTS.c.tx < horizon)
-        .order_by(EVENTS.c.tx, EVENTS.c.id)
-        .limit(limit)
-    )
+    """Committed events after a position, in log order, of the given types."""
+    query = select(EVENTS).where(EVENTS.c.seq > position).order_by(EVENTS.c.seq).limit(limit)
     if types is not None:
         query = query.where(EVENTS.c.type.in_(sorted(types)))
     return [
-        StoredEvent(r.id, (r.tx, r.id), r.type, r.customer_id, r.data or {}, r.occurred_at)
+        StoredEvent(r.id, r.seq, r.type, r.customer_id, r.data or {}, r.occurred_at)
         for r in session.execute(query)
     ]
+
+
+def _last_position(session: Session) -> int | None:
+    """The newest committed position in the log."""
+    return session.scalar(select(func.max(EVENTS.c.seq)))
 
 
 def ensure_cursors(session: Session, names: Iterable[str], *, now: datetime) -> None:
@@ -148,11 +158,9 @@ def consume_once(
         cursor = _lock_cursor(session, consumer.name, now)
         if cursor is None:
             return ConsumeResult(0)
-        horizon = _horizon(session)
-        position = (cursor.position_tx, cursor.position_id)
-        batch = read_after(
-            session, position, types=consumer.event_types, limit=consumer.batch, horizon=horizon
-        )
+        position = cursor.position
+        newest = _last_position(session) or 0  # read first: the batch can only be older
+        batch = read_after(session, position, types=consumer.event_types, limit=consumer.batch)
         try:
             with session.begin_nested():
                 if batch:
@@ -161,18 +169,15 @@ def consume_once(
             log.exception("consumer %s failed on events after %s", consumer.name, position)
             _record_failure(cursor, exc, now)
             return ConsumeResult(0, failed=True)
-        if len(batch) < consumer.batch:
-            newest = _last_position(session, horizon)
-            end = max(newest, batch[-1].position) if newest and batch else newest or position
-        else:
-            end = batch[-1].position
-        _advance(cursor, max(end, position), len(batch), now)
+        full = len(batch) == consumer.batch
+        end = batch[-1].position if full else max([newest, position, *(e.position for e in batch)])
+        _advance(cursor, end, len(batch), now)
         return ConsumeResult(len(batch))
 
 
-def _advance(cursor: ConsumerCursor, position: tuple[int, int], handled: int, now: datetime):
+def _advance(cursor: ConsumerCursor, position: int, handled: int, now: datetime):
     """Move the cursor past a handled batch and clear any failure."""
-    cursor.position_tx, cursor.position_id = position
+    cursor.position = position
     cursor.handled += handled
     cursor.failures, cursor.failing_since, cursor.retry_at, cursor.last_error = 0, None, None, None
     cursor.updated_at = now
@@ -233,14 +238,11 @@ def status(*, session: Session, consumers: dict[str, Consumer]) -> list[Consumer
     out = []
     for name, consumer in sorted(consumers.items()):
         cursor = cursors.get(name)
-        position = (cursor.position_tx, cursor.position_id) if cursor else (-1, 0)
+        position = cursor.position if cursor else 0
         pending = session.scalar(
             select(func.count())
             .select_from(EVENTS)
-            .where(
-                tuple_(EVENTS.c.tx, EVENTS.c.id) > tuple_(*position),
-                EVENTS.c.type.in_(sorted(consumer.event_types)),
-            )
+            .where(EVENTS.c.seq > position, EVENTS.c.type.in_(sorted(consumer.event_types)))
         )
         out.append(
             ConsumerStatus(
@@ -259,13 +261,9 @@ def status(*, session: Session, consumers: dict[str, Consumer]) -> list[Consumer
 def prune(*, session: Session, now: datetime, keep_days: int) -> int:
     """Deletes events older than keep_days that every consumer has read; returns how many."""
     cutoff = now - timedelta(days=keep_days)
-    slowest = session.execute(
-        select(ConsumerCursor.position_tx, ConsumerCursor.position_id).order_by(
-            ConsumerCursor.position_tx, ConsumerCursor.position_id
-        )
-    ).first()
-    condition = [EVENTS.c.occurred_at < cutoff]
+    slowest = session.scalar(select(func.min(ConsumerCursor.position)))
+    condition = [EVENTS.c.occurred_at < cutoff, EVENTS.c.seq.isnot(None)]
     if slowest is not None:
-        condition.append(tuple_(EVENTS.c.tx, EVENTS.c.id) <= tuple_(*slowest))
+        condition.append(EVENTS.c.seq <= slowest)
     result = session.execute(delete(EVENTS).where(*condition))
     return result.rowcount or 0

@@ -13,19 +13,21 @@ from patron.db import Base, JSONType, UTCDateTime
 class LoggedEvent(Base):
     """One domain event, appended in the transaction of the change it records.
 
-    `tx` is the writing transaction's id on PostgreSQL (0 on SQLite, whose single writer
-    assigns ids in commit order); consumers read in (tx, id) order below the oldest
-    transaction still running, so an event that commits late is never skipped.
+    `seq` is the log position, given at commit time under a lock so that positions are
+    committed in order (see patron.events.service); it is NULL only while uncommitted.
+    `tx` is the writing transaction's id on PostgreSQL (0 on SQLite).
     """
 
     __tablename__ = "domain_events"
     __table_args__ = (
-        Index("ix_domain_events_position", "tx", "id"),
+        Index("ix_domain_events_seq", "seq", unique=True),
+        Index("ix_domain_events_tx", "tx"),
         Index("ix_domain_events_occurred_at", "occurred_at"),
         {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger)
     tx: Mapped[int] = mapped_column(BigInteger)
     type: Mapped[str] = mapped_column(String(64))
     customer_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -39,8 +41,7 @@ class ConsumerCursor(Base):
     __tablename__ = "event_consumers"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    position_tx: Mapped[int] = mapped_column(BigInteger, default=-1)
-    position_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
     handled: Mapped[int] = mapped_column(BigInteger, default=0)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)

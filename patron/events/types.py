@@ -29,7 +29,7 @@ class StoredEvent:
     """An event as a consumer reads it back from the log."""
 
     id: int
-    position: tuple[int, int]
+    position: int
     type: str
     customer_id: int | None
     data: dict[str, Any]

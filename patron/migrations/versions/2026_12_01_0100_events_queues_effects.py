@@ -29,6 +29,7 @@ def upgrade() -> None:
     op.create_table(
         "domain_events",
         sa.Column("id", _id_type(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=True),
         sa.Column("tx", sa.BigInteger(), nullable=False),
         sa.Column("type", sa.String(length=64), nullable=False),
         sa.Column("customer_id", sa.BigInteger(), nullable=True),
@@ -37,13 +38,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_domain_events")),
         sqlite_autoincrement=True,
     )
-    op.create_index("ix_domain_events_position", "domain_events", ["tx", "id"])
+    op.create_index("ix_domain_events_seq", "domain_events", ["seq"], unique=True)
+    op.create_index("ix_domain_events_tx", "domain_events", ["tx"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE SEQUENCE domain_events_seq")
     op.create_index("ix_domain_events_occurred_at", "domain_events", ["occurred_at"])
     op.create_table(
         "event_consumers",
         sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("position_tx", sa.BigInteger(), nullable=False),
-        sa.Column("position_id", sa.BigInteger(), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
         sa.Column("handled", sa.BigInteger(), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("failing_since", sa.DateTime(timezone=True), nullable=True),
@@ -99,3 +102,5 @@ def downgrade() -> None:
     op.drop_table("job_effects")
     op.drop_table("event_consumers")
     op.drop_table("domain_events")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP SEQUENCE domain_events_seq")
