@@ -338,11 +338,14 @@ def _lock_customers(session: Session):
 
     One array on PostgreSQL (the statement is cached once). Holding the customers' rows makes
     two transactions that touched one customer re-evaluate its segments one after the other,
-    each seeing the other's orders and events. SQLite has one writer and ignores FOR UPDATE.
+    each seeing the other's orders and events. NO KEY UPDATE: the writers already hold KEY
+    SHARE locks from their rows' foreign keys, which a plain FOR UPDATE would deadlock on.
+    SQLite has one writer and ignores the lock.
     """
     if session.get_bind().dialect.name == "postgresql":
         ids = Customer.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))
-        return select(Customer.id).where(ids).order_by(Customer.id).with_for_update()
+        locked = select(Customer.id).where(ids).order_by(Customer.id)
+        return locked.with_for_update(key_share=True)
     return select(Customer.id).where(Customer.id.in_(bindparam("ids", expanding=True)))
 
 
