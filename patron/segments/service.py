@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from patron import hooks
-from patron.customers.tables import Customer
+from patron.customers.read import Customer
 from patron.errors import Conflict, InvalidInput, NotFound
 from patron.segments import memberships, rules
 from patron.segments.builtins import BUILTINS
