@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -10,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from patron.db import transaction, utcnow
 from patron.deps import SESSION, require_scope
+from patron.errors import InvalidInput
 from patron.segments import catalogue, service
 from patron.segments.schemas import (
-    ChangeRead,
+    ChangePage,
     CountRead,
     MemberPage,
     PreviewRead,
@@ -136,18 +139,50 @@ def members(
 
 @router.get(
     "/{segment_id}/changes",
-    response_model=list[ChangeRead],
+    response_model=ChangePage,
     dependencies=READ,
-    summary="Entries and exits, oldest first",
+    summary="Entries and exits in the order they happened (cursor pagination)",
 )
 def changes(
     segment_id: int,
     since: datetime | None = None,
-    limit: int = Query(1000, ge=1, le=10000),
+    limit: int = Query(1000, ge=1, le=10000, description="Items per page (1-10000)."),
+    cursor: str | None = Query(
+        None, max_length=64, description="`next_cursor` of the previous page."
+    ),
     session: Session = SESSION,
 ):
-    """Returns entries and exits since a time."""
-    return service.changes(session=session, segment_id=segment_id, since=since, limit=limit)
+    """Returns a page of entries and exits (optionally since a time), oldest first."""
+    items = service.changes(
+        session=session,
+        segment_id=segment_id,
+        since=since,
+        after_id=decode_cursor(cursor),
+        limit=limit + 1,
+    )
+    page = items[:limit]
+    return {
+        "items": page,
+        "next_cursor": encode_cursor(page[-1]["id"]) if len(items) > limit else None,
+    }
+
+
+def encode_cursor(last_id: int) -> str:
+    """An opaque cursor for the page after the item with last_id (as the customer lists)."""
+    return base64.urlsafe_b64encode(str(last_id).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    """The id a cursor stands for, or InvalidInput when it was not made by encode_cursor."""
+    if cursor is None:
+        return None
+    try:
+        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if value.isdigit():
+            return int(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise InvalidInput("cursor is not valid: pass the next_cursor of a previous page")
 
 
 @router.post(

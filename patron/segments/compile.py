@@ -17,10 +17,10 @@ from datetime import datetime
 from sqlalchemy import Select, and_, case, false, func, not_, or_, select
 from sqlalchemy.sql import ColumnElement, FromClause
 
-from patron.customers.tables import Customer
+from patron.customers.read import Customer
 from patron.errors import InvalidInput
-from patron.segments.conditions import REGISTRY
 from patron.segments.rules import Group, Node
+from patron.segments.sql import COMPILERS
 
 CUSTOMERS = Customer.__table__
 MAX_INLINE_DEPTH = 10
@@ -156,7 +156,7 @@ def _compile(node: Node, ctx: Context, leaves: list | None, path: str):
         if node.type == "not" and leaves is not None:
             leaves.append((path, node, expr))
         return expr
-    expr = REGISTRY[node.type].compile(node, ctx)
+    expr = COMPILERS[node.type](node, ctx)
     if leaves is not None:
         leaves.append((path, node, expr))
     return expr

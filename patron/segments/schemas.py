@@ -109,6 +109,13 @@ class ChangeRead(BaseModel):
     changed_at: datetime
 
 
+class ChangePage(BaseModel):
+    """One page of changes; pass `next_cursor` as `cursor` for the next (null at the end)."""
+
+    items: list[ChangeRead]
+    next_cursor: str | None
+
+
 class RefreshRead(BaseModel):
     """The outcome of recomputing a segment's members."""
 

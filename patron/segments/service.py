@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from patron.customers.tables import Customer
+from patron.customers.read import Customer
 from patron.errors import Conflict, InvalidInput, NotFound
 from patron.segments import memberships, rules
 from patron.segments.builtins import BUILTINS
@@ -284,9 +284,17 @@ def _csv_cell(value) -> str:
 
 
 def changes(
-    *, session: Session, segment_id: int, since: datetime | None = None, limit: int = 1000
+    *,
+    session: Session,
+    segment_id: int,
+    since: datetime | None = None,
+    after_id: int | None = None,
+    limit: int = 1000,
 ) -> list[dict]:
-    """Entries and exits of a segment, oldest first."""
+    """Entries and exits of a segment with change id above after_id, in id order (keyset).
+
+    Paged by id, not time: a full refresh stamps every change it records with one time.
+    """
     get_segment(session=session, segment_id=segment_id)
     ch = SegmentChange
     query = select(ch.id, ch.customer_id, ch.change, ch.changed_at).where(
@@ -294,7 +302,9 @@ def changes(
     )
     if since is not None:
         query = query.where(ch.changed_at >= since)
-    query = query.order_by(ch.id).limit(max(1, min(limit, 10000)))
+    if after_id is not None:
+        query = query.where(ch.id > after_id)
+    query = query.order_by(ch.id).limit(max(1, min(limit, 10001)))
     return [dict(row._mapping) for row in session.execute(query)]
 
 
@@ -304,13 +314,13 @@ def refresh_segment(
     """Recomputes a segment's stored members (all, or only the given customers)."""
     row = get_segment(session=session, segment_id=segment_id)
     compiled = _compile(session, rules.parse_tree(row.rules), now, customer_ids)
-    entered, exited = memberships.apply(session, segment_id=segment_id, compiled=compiled, now=now)
+    moves = memberships.apply(session, segment_id=segment_id, compiled=compiled, now=now)
     session.refresh(row)
     return {
         "id": segment_id,
         "name": row.name,
-        "entered": entered,
-        "exited": exited,
+        "entered": len(moves.entered),
+        "exited": len(moves.exited),
         "members": row.member_count,
     }
 
@@ -322,12 +332,19 @@ def recompute_all(*, session: Session, now: datetime) -> list[dict]:
     return [refresh_segment(session=session, segment_id=sid, now=now) for sid in ids]
 
 
-def _existing_customers(session: Session):
-    """SELECT of the customers among :ids that exist (one array on PostgreSQL, cached once)."""
+def _lock_customers(session: Session):
+    """SELECT ... FOR UPDATE of the customers among :ids that exist, in id order.
+
+    One array on PostgreSQL (the statement is cached once). Holding the customers' rows makes
+    two transactions that touched one customer re-evaluate its segments one after the other,
+    each seeing the other's orders and events. NO KEY UPDATE: the writers already hold KEY
+    SHARE locks from their rows' foreign keys, which a plain FOR UPDATE would deadlock on.
+    SQLite has one writer and ignores the lock.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        return select(Customer.id).where(
-            Customer.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))
-        )
+        ids = Customer.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))
+        locked = select(Customer.id).where(ids).order_by(Customer.id)
+        return locked.with_for_update(key_share=True)
     return select(Customer.id).where(Customer.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -339,7 +356,7 @@ def update_for_customers(*, session: Session, customer_ids: Iterable[int], now: 
     trees = saved_trees(session)
     if not trees:
         return 0
-    existing = set(session.scalars(_existing_customers(session), {"ids": ids}))
+    existing = set(session.scalars(_lock_customers(session), {"ids": ids}))
     gone = [i for i in ids if i not in existing]  # deleted customers leave every segment
     updated = 0
     for sid, tree in sorted(trees.items()):

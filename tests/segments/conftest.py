@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
-from patron.analytics.tables import CustomerScore
-from patron.customers.tables import (
+from patron.analytics.read import CustomerScore
+from patron.customers.read import (
     Consent,
     Customer,
     CustomerStats,

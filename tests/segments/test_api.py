@@ -66,7 +66,7 @@ def test_crud_count_members_and_export(api):
         f"/api/segments/{sid}", json={"rules": {"type": "not", "children": GOLD["children"]}}
     )
     assert changed.json()["member_count"] == 2
-    kinds = [c["change"] for c in api.get(f"/api/segments/{sid}/changes").json()]
+    kinds = [c["change"] for c in api.get(f"/api/segments/{sid}/changes").json()["items"]]
     assert kinds.count("entered") == 5 and kinds.count("exited") == 3
     assert api.post(f"/api/segments/{sid}/refresh").json()["members"] == 2
     assert any(s["id"] == sid for s in api.get("/api/segments").json())

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from patron.customers import service as customers
-from patron.customers.tables import Customer, Event, Order
+from patron.customers.read import Customer, Event, Order
 from patron.db import transaction
 from patron.errors import Conflict, InvalidInput, NotFound
 from patron.segments import memberships, service
@@ -200,7 +200,7 @@ def test_builtins_are_created_once_and_not_deletable(db):
 
 
 def test_builtins_follow_scores_and_birthdays(db):
-    from patron.analytics.tables import CustomerScore
+    from patron.analytics.read import CustomerScore
 
     with transaction(db.sessions) as s:
         a = factories.customer(s, "a", birthday="1990-01-20")

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from patron.segments.conditions.jsonvalues import (
-    JSON_OPS,
-    JsonFilter,
-    describe_json,
-    json_py,
-    json_sql,
-)
+from patron.segments.conditions.jsonvalues import JSON_OPS, JsonFilter, describe_json, json_py
 from patron.segments.conditions.registry import ConditionType, register
 
 
@@ -53,7 +47,6 @@ register(
         name="attribute",
         label="Attribute",
         model=AttributeCondition,
-        compile=lambda c, ctx: json_sql(ctx.customers.c.attributes, c),
         evaluate=lambda c, facts, ectx: json_py(facts.attributes, c),
         describe=lambda c: describe_json("attribute", c),
         activity=False,

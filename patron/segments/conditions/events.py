@@ -7,11 +7,8 @@ from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, field_validator
-from sqlalchemy import and_, func, select
 
-# Reading another capability's table is unavoidable here: events are counted in SQL.
-from patron.customers.tables import Event
-from patron.segments.conditions.jsonvalues import JsonFilter, describe_json, json_py, json_sql
+from patron.segments.conditions.jsonvalues import JsonFilter, describe_json, json_py
 from patron.segments.conditions.registry import (
     ConditionModel,
     ConditionType,
@@ -21,7 +18,6 @@ from patron.segments.conditions.registry import (
     register,
 )
 
-EVENTS = Event.__table__
 COMPARE = {"at_least": operator.ge, "at_most": operator.le, "exactly": operator.eq}
 COUNT_OPS = {"at_least": "at least", "at_most": "at most", "exactly": "exactly"}
 
@@ -48,31 +44,6 @@ class EventCondition(ConditionModel):
         if len(where) > 10:
             raise ValueError("at most 10 property filters")
         return where
-
-
-def _compile(cond: EventCondition, ctx):
-    """Outer-join the per-customer count of matching events; no events count as zero."""
-    where = [
-        EVENTS.c.name == cond.name,
-        *ctx.restrict(EVENTS.c.customer_id),
-        *[json_sql(EVENTS.c.properties, flt) for flt in cond.where],
-    ]
-    if cond.within_days is not None:
-        where.append(EVENTS.c.occurred_at >= ctx.now - timedelta(days=cond.within_days))
-    # Grouping on an expression keeps SQLite on the (name, occurred_at) index instead of
-    # walking every event in customer order; events of no customer form a group joining no one.
-    customer = EVENTS.c.customer_id + 0
-    rows = (
-        select(customer.label("customer_id"), func.count().label("n"))
-        .where(*where)
-        .group_by(customer)
-    )
-    n = ctx.outer_join(ctx.key(cond), rows, once=True).c.n
-    compare = COMPARE[cond.op]
-    if not compare(0, cond.count):
-        # Zero events fail: compare the raw count so the join can become an inner one.
-        return and_(n.isnot(None), compare(n, cond.count))
-    return compare(func.coalesce(n, 0), cond.count)
 
 
 def _evaluate(cond: EventCondition, facts, ectx) -> bool:
@@ -144,7 +115,6 @@ register(
         name="event",
         label="Performed event",
         model=EventCondition,
-        compile=_compile,
         evaluate=_evaluate,
         describe=_describe,
         activity=True,

@@ -1,4 +1,4 @@
-"""Field conditions: a whitelisted column, an operator allowed for its kind, and a checked value."""
+"""Field conditions: a whitelisted field, an operator allowed for its kind, and a checked value."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import ValidationInfo, field_validator
-from sqlalchemy import and_, func, not_, or_
 
 from patron.segments.conditions.registry import (
     MAX_DAYS,
@@ -18,7 +17,6 @@ from patron.segments.conditions.registry import (
     ConditionType,
     check_days,
 )
-from patron.segments.conditions.sqlfuncs import month_day
 
 OPS: dict[str, dict[str, str]] = {
     "string": {
@@ -72,17 +70,15 @@ def ascii_lower(text: str) -> str:
 
 @dataclass(frozen=True)
 class Field:
-    """A filterable value: its SQL expression (given the compile context) and Python getter."""
+    """A filterable value: its name, kind, bounds and Python getter (SQL: sql/fields.py)."""
 
     name: str
     label: str
     kind: str
-    column: Callable[[Any], Any]
     get: Callable[[Any], Any]
     minimum: float = -(10**13)
     maximum: float = 10**13
     integer: bool = True
-    compare: Callable[[Any, str, Any], Any] | None = None
 
 
 def parse_moment(value: Any) -> datetime:
@@ -202,55 +198,6 @@ def birthday_window(now: datetime, days: int) -> tuple[int, int, bool] | None:
     return first, last, end.year != start.year
 
 
-def sql_predicate(field: Field, ctx: Any, op: str, value: Any) -> Any:
-    """Two-valued SQL boolean for `field op value` (NULL values never match a positive op)."""
-    if op in NEGATED:
-        return not_(sql_predicate(field, ctx, NEGATED[op], value))
-    if field.compare is not None:
-        return field.compare(ctx, op, value)
-    col = field.column(ctx)
-    present = col.isnot(None)
-    if op == "is_set":
-        return and_(present, col != "") if field.kind == "string" else present
-    return and_(present, _sql_positive(field.kind, col, op, value, ctx.now))
-
-
-def _sql_positive(kind: str, col: Any, op: str, value: Any, now: datetime) -> Any:
-    """The comparison itself, for a non-NULL column."""
-    simple = {
-        "eq": col.__eq__,
-        "gt": col.__gt__,
-        "gte": col.__ge__,
-        "lt": col.__lt__,
-        "lte": col.__le__,
-    }
-    if op in simple:
-        return simple[op](value)
-    if op == "in":
-        return col.in_(value)
-    if op == "contains":
-        return func.lower(col).contains(ascii_lower(value), autoescape=True)
-    if op == "starts_with":
-        return func.lower(col).startswith(ascii_lower(value), autoescape=True)
-    if op == "within_days":
-        return col >= now - timedelta(days=value)
-    if op == "before_days":
-        return col < now - timedelta(days=value)
-    if op in ("after", "before"):
-        bound = date.fromisoformat(value) if kind == "date" else _dt(value)
-        return col >= bound if op == "after" else col < bound
-    if op == "this_month":
-        return month_day(col).between(now.month * 100 + 1, now.month * 100 + 31)
-    if op == "next_days":
-        window = birthday_window(now, value)
-        if window is None:
-            return col.isnot(None)
-        first, last, wraps = window
-        md = month_day(col)
-        return or_(md >= first, md <= last) if wraps else md.between(first, last)
-    raise ValueError(f"unsupported operator {op}")
-
-
 def py_predicate(field: Field, facts: Any, op: str, value: Any, now: datetime) -> bool:
     """The same predicate in plain Python."""
     if op in NEGATED:
@@ -358,7 +305,6 @@ def field_condition_type(
         name=name,
         label=label,
         model=model,
-        compile=lambda c, ctx: sql_predicate(fields[c.field], ctx, c.op, c.value),
         evaluate=lambda c, facts, ectx: py_predicate(
             fields[c.field], facts, c.op, c.value, ectx.now
         ),

@@ -1,4 +1,7 @@
-"""Filters on a key of a JSON object (customer attributes, event properties), SQL and Python."""
+"""Filters on a key of a JSON object (customer attributes, event properties), in Python.
+
+Pure rules; their SQL is patron/segments/sql/jsonvalues.py.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,9 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
-from sqlalchemy import and_, case, false, func, literal, not_, or_
 
 from patron.segments.conditions.fields import NEGATED, ascii_lower, parse_moment
 from patron.segments.conditions.registry import MAX_CENTS, MAX_TEXT, check_text
-from patron.segments.conditions.sqlfuncs import json_kind
 
 KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 JSON_OPS = {
@@ -104,52 +105,6 @@ class JsonFilter(BaseModel):
         """A value of the type the operator needs."""
         op = info.data.get("op")
         return value if op is None else check_json_value(op, value)
-
-
-def json_sql(column, flt: JsonFilter):
-    """Two-valued SQL boolean for a filter on column[key]."""
-    if flt.op in NEGATED:
-        return not_(json_sql(column, JsonFilter(key=flt.key, op=NEGATED[flt.op], value=flt.value)))
-    kind = json_kind(column, literal(flt.key))
-    text = column[flt.key].as_string()
-    number = case((kind == "number", column[flt.key].as_float()), else_=None)
-    op, value = flt.op, flt.value
-    if op in NUMBER_OPS or (op == "eq" and not isinstance(value, str | bool)):
-        value = float(value)  # an int bound first would type the parameter as an integer
-    if op == "is_set":
-        return kind.not_in(["missing", "null"])
-    if op == "eq":
-        if isinstance(value, bool):
-            return kind == ("true" if value else "false")
-        if isinstance(value, str):
-            # The comparison first: it fails for most rows, sparing the kind check's JSON parse.
-            return and_(text == value, kind == "string")
-        return and_(kind == "number", number == value)
-    if op == "in":
-        strings = [v for v in value if isinstance(v, str)]
-        numbers = [float(v) for v in value if not isinstance(v, str)]
-        return or_(
-            and_(text.in_(strings), kind == "string") if strings else false(),
-            and_(kind == "number", number.in_(numbers)) if numbers else false(),
-        )
-    if op in ("contains", "starts_with"):
-        lowered, needle = func.lower(text), ascii_lower(value)
-        like = (
-            lowered.contains(needle, autoescape=True)
-            if op == "contains"
-            else lowered.startswith(needle, autoescape=True)
-        )
-        return and_(kind == "string", like)
-    if op in ("after", "before"):
-        day = func.substr(text, 1, 10)
-        return and_(kind == "string", day >= value if op == "after" else day < value)
-    cmp = {
-        "gt": number > value,
-        "gte": number >= value,
-        "lt": number < value,
-        "lte": number <= value,
-    }[op]
-    return and_(kind == "number", cmp)
 
 
 def _kind(obj: dict, key: str) -> str:

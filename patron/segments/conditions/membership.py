@@ -29,9 +29,6 @@ register(
         name="segment",
         label="In segment",
         model=SegmentCondition,
-        # The referenced segment's rule tree is compiled inline (not its stored memberships), so
-        # the result is always current and one query still answers the whole tree.
-        compile=lambda c, ctx: ctx.inline_segment(c.segment_id),
         evaluate=lambda c, facts, ectx: ectx.evaluate_segment(c.segment_id, facts),
         describe=lambda c: f"in segment #{c.segment_id}",
         activity=False,  # decided by the referenced tree: see rules.activity_driven

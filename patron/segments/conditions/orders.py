@@ -6,11 +6,8 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import ValidationInfo, field_validator
-from sqlalchemy import select
 
-# Reading another capability's tables is unavoidable here: orders are joined in SQL.
 from patron.customers.rules import COUNTED_EXCLUDED
-from patron.customers.tables import Order, OrderLine
 from patron.segments.conditions.registry import (
     ConditionModel,
     ConditionType,
@@ -19,7 +16,6 @@ from patron.segments.conditions.registry import (
     register,
 )
 
-ORDERS, LINES = Order.__table__, OrderLine.__table__
 BY = {"sku": "product SKU", "category": "product category", "product_id": "product id"}
 
 
@@ -58,47 +54,6 @@ class CouponCondition(ConditionModel):
 
     _code = field_validator("code")(classmethod(lambda cls, v: v if v is None else check_text(v)))
     _days = field_validator("within_days")(classmethod(lambda cls, v: check_days(v)))
-
-
-def _counted(ctx, within_days: int | None) -> list:
-    """Filters of counted orders, placed in the window, of the restricted customers."""
-    where = [ORDERS.c.status.not_in(COUNTED_EXCLUDED), *ctx.restrict(ORDERS.c.customer_id)]
-    if within_days is not None:
-        where.append(ORDERS.c.placed_at >= ctx.now - timedelta(days=within_days))
-    return where
-
-
-def _customer_key():
-    """orders.customer_id as an expression, so SQLite does not scan orders in customer order
-    just to get DISTINCT for free (the selective filters should drive the plan)."""
-    return (ORDERS.c.customer_id + 0).label("customer_id")
-
-
-def _compile_bought(cond: BoughtCondition, ctx):
-    """Customers with a counted order having a matching line."""
-    matching = LINES.c[cond.by].in_(cond.value)
-    if ctx.customer_ids is None:
-        # Whole base: start from the matching lines (index on category / sku), then orders.
-        rows = select(_customer_key()).where(
-            ORDERS.c.id.in_(select(LINES.c.order_id).where(matching)),
-            *_counted(ctx, cond.within_days),
-        )
-    else:
-        # A few customers: start from their orders, then their lines.
-        rows = (
-            select(_customer_key())
-            .select_from(ORDERS.join(LINES, LINES.c.order_id == ORDERS.c.id))
-            .where(matching, *_counted(ctx, cond.within_days))
-        )
-    return ctx.outer_join(ctx.key(cond), rows.distinct()).c.customer_id.isnot(None)
-
-
-def _compile_coupon(cond: CouponCondition, ctx):
-    """Customers with a counted order carrying the coupon (any non-empty code when none)."""
-    code = ORDERS.c.coupon_code
-    match = code == cond.code if cond.code else code > ""
-    rows = select(_customer_key()).where(match, *_counted(ctx, cond.within_days)).distinct()
-    return ctx.outer_join(ctx.key(cond), rows).c.customer_id.isnot(None)
 
 
 def _orders(facts, ectx, within_days):
@@ -148,7 +103,6 @@ register(
         name="bought",
         label="Bought",
         model=BoughtCondition,
-        compile=_compile_bought,
         evaluate=_evaluate_bought,
         describe=lambda c: (
             f"bought {BY[c.by]} {', '.join(map(str, c.value))}{_window(c.within_days)}"
@@ -179,7 +133,6 @@ register(
         name="coupon",
         label="Used a coupon",
         model=CouponCondition,
-        compile=_compile_coupon,
         evaluate=_evaluate_coupon,
         describe=lambda c: f"used coupon {c.code or '(any)'}{_window(c.within_days)}",
         activity=True,

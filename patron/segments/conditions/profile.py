@@ -13,14 +13,8 @@ from patron.segments.conditions.registry import register
 
 
 def _profile_field(name: str, label: str, kind: str) -> Field:
-    """A field read from the customers table and the facts' profile."""
-    return Field(
-        name,
-        label,
-        kind,
-        column=lambda ctx: ctx.customers.c[name],
-        get=lambda facts: facts.profile.get(name),
-    )
+    """A field of the customer's own profile."""
+    return Field(name, label, kind, get=lambda facts: facts.profile.get(name))
 
 
 FIELDS = {

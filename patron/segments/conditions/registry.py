@@ -1,4 +1,7 @@
-"""The registry of condition types: each one validates, compiles, evaluates and describes itself."""
+"""The registry of condition types: each one validates, evaluates and describes itself.
+
+Pure rules (stdlib and Pydantic only): compiling a condition to SQL lives in patron.segments.sql.
+"""
 
 from __future__ import annotations
 
@@ -26,15 +29,14 @@ class ConditionModel(BaseModel):
 class ConditionType:
     """One kind of condition a rule tree may contain.
 
-    `compile(cond, ctx)` returns a two-valued SQL boolean (never NULL) over the customers table
-    and the context's joins; `evaluate(cond, facts, ectx)` is the same predicate in plain Python;
-    `activity` says whether recording an order or event can change its truth for a customer.
+    `evaluate(cond, facts, ectx)` is the predicate in plain Python (the reference its SQL
+    compiler in patron.segments.sql must match); `activity` says whether recording an order
+    or event can change its truth for a customer.
     """
 
     name: str
     label: str
     model: type[ConditionModel]
-    compile: Callable[[Any, Any], Any]
     evaluate: Callable[[Any, Any, Any], bool]
     describe: Callable[[Any], str]
     activity: bool

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-# Reading another capability's table is unavoidable here: the scores are joined in SQL.
-from patron.analytics.tables import CustomerScore
 from patron.segments.conditions.fields import (
     Field,
     FieldCondition,
@@ -14,7 +12,6 @@ from patron.segments.conditions.fields import (
 )
 from patron.segments.conditions.registry import MAX_CENTS, register
 
-SCORES = CustomerScore.__table__
 LIFECYCLE_STAGES = ("new", "loyal", "occasional", "at_risk", "former", "ambassador")
 
 
@@ -26,7 +23,7 @@ def _score(
     maximum: float = MAX_CENTS,
     integer: bool = True,
 ) -> Field:
-    """A nullable column of customer_scores (customers never scored match no positive op)."""
+    """A nullable score (customers never scored match no positive op)."""
     return Field(
         name,
         label,
@@ -34,7 +31,6 @@ def _score(
         minimum=minimum,
         maximum=maximum,
         integer=integer,
-        column=lambda ctx: ctx.outer_join("scores", SCORES).c[name],
         get=lambda facts: facts.scores.get(name),
     )
 
