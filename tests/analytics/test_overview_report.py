@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
+from patron.analytics import service
 from patron.customers import service as customers_service
 from patron.customers.rules import COUNTED_EXCLUDED
-from patron.analytics import service
 from patron.dashboard.periods import Period
 from patron.db import transaction
 from tests import factories
