@@ -14,6 +14,7 @@ from patron.capabilities import boot
 from patron.config import Settings
 from patron.db import make_engine, make_sessionmaker
 from patron.errors import PatronError
+from patron.web import setup as web
 
 log = logging.getLogger("patron")
 
@@ -72,4 +73,5 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         app.include_router(router)
     for setup in registry.app_setups():
         setup(app)
+    web.install(app)
     return app

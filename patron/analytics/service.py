@@ -304,3 +304,35 @@ def refresh_job(
         raise ValueError("refresh_job needs a session or a session factory")
     with transaction(sessions) as own:
         return refresh(session=own, now=now, model=model).as_dict()
+
+
+def overview_report(*, session: Session, start: date, end: date) -> dict:
+    """The overview page's figures: the KPI report of [start, end] (the same vocabulary as
+    /analytics), each period's count of customer profiles, and the daily net revenue."""
+    from sqlalchemy import func
+
+    from patron.analytics.queries import counted, net_cents
+    from patron.customers.read import Customer, Order
+    from patron.customers.stats import utc_day
+
+    report = kpi_report(session=session, start=start, end=end)
+    for period in (report["period"], report["previous_period"]):
+        until = _midnight(date.fromisoformat(period["end"]) + timedelta(days=1))
+        period["customers_total"] = session.scalar(
+            select(func.count()).select_from(Customer).where(Customer.created_at < until)
+        )
+    day = utc_day(Order.placed_at)
+    rows = session.execute(
+        select(day, func.sum(net_cents()))
+        .where(counted(), Order.placed_at >= _midnight(start))
+        .where(Order.placed_at < _midnight(end + timedelta(days=1)))
+        .group_by(day)
+    )
+    # SQLite answers with ISO text, PostgreSQL with a date.
+    by_day = {d if isinstance(d, date) else date.fromisoformat(d): int(c) for d, c in rows}
+    days = (end - start).days + 1
+    report["daily_revenue"] = [
+        (start + timedelta(days=k), by_day.get(start + timedelta(days=k), 0)) for k in range(days)
+    ]
+    report["kpis"] = {row["name"]: row for row in report["kpis"]}
+    return report

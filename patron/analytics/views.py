@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from patron.analytics import charts, service
-from patron.dashboard.web import current_user, render
 from patron.db import utcnow
 from patron.deps import SESSION
 from patron.errors import InvalidInput
+from patron.web.render import render
+from patron.web.session import current_user
 
 router = APIRouter(include_in_schema=False)
 

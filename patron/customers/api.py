@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
-from fastapi import APIRouter, Body, Depends, FastAPI, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Depends, Query
 from sqlalchemy.orm import Session
 
 from patron.customers import service
@@ -27,38 +23,24 @@ from patron.customers.schemas import (
 )
 from patron.db import utcnow
 from patron.deps import SESSION, require_scope
-from patron.errors import InvalidInput, PayloadTooLarge
+from patron.errors import InvalidInput
+from patron.web import pagination
 
 router = APIRouter(prefix="/api")
 READ = [Depends(require_scope("read"))]
 WRITE = [Depends(require_scope("write"))]
-MAX_BODY_BYTES = 1_048_576  # 1 MiB: far above any single customer or order, bounds memory
-LIMIT = Query(50, ge=1, le=500, description="Items per page (1-500).")
-CURSOR = Query(None, max_length=64, description="`next_cursor` of the previous page.")
+LIMIT, CURSOR = pagination.LIMIT, pagination.CURSOR
 
 
-def encode_cursor(last_id: int) -> str:
-    """An opaque cursor for the page after the item with last_id."""
-    return base64.urlsafe_b64encode(str(last_id).encode()).decode().rstrip("=")
+def _by_id(item) -> tuple[int, int]:
+    """The (sort key, id) of an item of an id-ordered list."""
+    return item.id, item.id
 
 
-def decode_cursor(cursor: str | None) -> int | None:
-    """The id a cursor stands for, or InvalidInput when it was not made by encode_cursor."""
-    if cursor is None:
-        return None
-    try:
-        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if value.isdigit():
-            return int(value)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise InvalidInput("cursor is not valid: pass the next_cursor of a previous page")
-
-
-def _page(items: list, limit: int) -> tuple[list, str | None]:
-    """Split limit + 1 fetched items into a page and the cursor after it (None at the end)."""
-    page = items[:limit]
-    return page, encode_cursor(page[-1].id) if len(items) > limit else None
+def _after_id(cursor: str | None) -> int | None:
+    """The id the list resumes after (422 on a cursor that is not ours)."""
+    position = pagination.decode(cursor)
+    return None if position is None else position.id
 
 
 def _customer_reads(session: Session, customers: list) -> list[CustomerRead]:
@@ -154,11 +136,13 @@ def list_customers(
         q=q,
         email_consent=email_consent,
         min_orders=min_orders,
-        after_id=decode_cursor(cursor),
+        after_id=_after_id(cursor),
         limit=limit + 1,
     )
-    page, next_cursor = _page(items, limit)
-    return CustomerPage(items=_customer_reads(session, page), next_cursor=next_cursor)
+    page = pagination.page(items, limit, key=_by_id)
+    return CustomerPage(
+        items=_customer_reads(session, page["items"]), next_cursor=page["next_cursor"]
+    )
 
 
 @router.delete(
@@ -223,10 +207,9 @@ def list_products(
 ):
     """Returns products in id order, one page at a time."""
     items = service.list_products(
-        session=session, category=category, after_id=decode_cursor(cursor), limit=limit + 1
+        session=session, category=category, after_id=_after_id(cursor), limit=limit + 1
     )
-    page, next_cursor = _page(items, limit)
-    return ProductPage(items=page, next_cursor=next_cursor)
+    return pagination.page(items, limit, key=_by_id)
 
 
 @router.post(
@@ -274,10 +257,9 @@ def list_orders(
 ):
     """Returns orders in id order, one page at a time."""
     items = service.list_orders(
-        session=session, customer_id=customer_id, after_id=decode_cursor(cursor), limit=limit + 1
+        session=session, customer_id=customer_id, after_id=_after_id(cursor), limit=limit + 1
     )
-    page, next_cursor = _page(items, limit)
-    return OrderPage(items=page, next_cursor=next_cursor)
+    return pagination.page(items, limit, key=_by_id)
 
 
 @router.post(
@@ -307,51 +289,3 @@ def refund_order(
 def cancel_order(external_id: str, session: Session = SESSION):
     """Cancels an order so it no longer counts in aggregates."""
     return service.cancel_order(session=session, external_id=external_id, now=utcnow())
-
-
-class BodyLimit:
-    """ASGI middleware refusing /api/ request bodies over a size limit before parsing them."""
-
-    def __init__(self, app, limit: int = MAX_BODY_BYTES, prefix: str = "/api/"):
-        self.app, self.limit, self.prefix = app, limit, prefix
-
-    async def __call__(self, scope, receive, send):
-        """Check Content-Length, or buffer up to the limit when the body is streamed."""
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
-            return await self.app(scope, receive, send)
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            return await self._refuse(scope, receive, send)
-        if length is not None:
-            return await self.app(scope, receive, send)
-        body, more = b"", True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                return await self.app(scope, _replay([message], receive), send)
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > self.limit:
-                return await self._refuse(scope, receive, send)
-        replayed = _replay([{"type": "http.request", "body": body}], receive)
-        return await self.app(scope, replayed, send)
-
-    async def _refuse(self, scope, receive, send):
-        """Answer with the payload-too-large error."""
-        error = PayloadTooLarge(f"request body is larger than {self.limit} bytes")
-        await JSONResponse(error.to_dict(), status_code=error.status)(scope, receive, send)
-
-
-def _replay(messages: list[dict], then):
-    """An ASGI receive callable that hands out already-read messages, then defers to `then`."""
-    pending = list(messages)
-
-    async def receive():
-        return pending.pop(0) if pending else await then()
-
-    return receive
-
-
-def install(app: FastAPI) -> None:
-    """Limit the body size of every /api/ request."""
-    app.add_middleware(BodyLimit)

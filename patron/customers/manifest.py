@@ -12,5 +12,4 @@ manifest = Manifest(
     tables=(tables,),
     nav=(NavItem("/customers", "Customers", order=20),),
     templates=Path(__file__).parent / "templates",
-    setup_app=api.install,
 )

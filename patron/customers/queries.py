@@ -27,14 +27,6 @@ class CustomerRow:
     last_order_at: datetime | None
 
 
-@dataclass(frozen=True)
-class CustomerPage:
-    """A page of the customer list and the cursor of the next page, if any."""
-
-    rows: list[CustomerRow]
-    next_before: int | None
-
-
 def _matches(text: str):
     """Condition: the customer's email, name, external id or id contains text."""
     needle = text.strip().lower()
@@ -50,20 +42,20 @@ def _matches(text: str):
 
 def search_customers(
     *, session: Session, text: str | None = None, before: int | None = None, limit: int = PAGE_SIZE
-) -> CustomerPage:
-    """Lists customers newest first, filtered by text, from the cursor `before` (an id)."""
+) -> list[CustomerRow]:
+    """Lists up to `limit` customers newest first (by id), filtered by text, ids below `before`."""
     query = (
         select(Customer, CustomerStats)
         .outerjoin(CustomerStats, CustomerStats.customer_id == Customer.id)
         .order_by(Customer.id.desc())
-        .limit(limit + 1)
+        .limit(limit)
     )
     if text and text.strip():
         query = query.where(_matches(text))
     if before is not None:
         query = query.where(Customer.id < before)
     found = session.execute(query).all()
-    rows = [
+    return [
         CustomerRow(
             id=c.id,
             external_id=c.external_id,
@@ -74,9 +66,8 @@ def search_customers(
             total_spent_cents=s.total_spent_cents if s else 0,
             last_order_at=s.last_order_at if s else None,
         )
-        for c, s in found[:limit]
+        for c, s in found
     ]
-    return CustomerPage(rows, rows[-1].id if len(found) > limit else None)
 
 
 def display_name(customer: Customer) -> str:

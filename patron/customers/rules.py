@@ -9,30 +9,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from patron.customers.tables import CONSENT_CHANNELS, CONSENT_STATUSES, ORDER_STATUSES
 from patron.errors import InvalidInput
+from patron.money import minor_digits
 
-# Currencies whose minor unit is not 1/100 (ISO 4217).
-_MINOR_DIGITS = {
-    "JPY": 0,
-    "KRW": 0,
-    "VND": 0,
-    "CLP": 0,
-    "ISK": 0,
-    "HUF": 2,
-    "BHD": 3,
-    "KWD": 3,
-    "JOD": 3,
-    "OMR": 3,
-    "TND": 3,
-}
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTED_EXCLUDED = ("cancelled", "refunded")
 PROFILE_FIELDS = ("email", "phone", "first_name", "last_name", "birthday", "locale", "time_zone")
-
-
-def minor_digits(currency: str) -> int:
-    """Number of decimal digits of a currency's minor unit."""
-    return _MINOR_DIGITS.get(currency, 2)
 
 
 def to_minor_units(amount: object, currency: str, *, name: str = "amount") -> int:

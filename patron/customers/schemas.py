@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from patron.customers.rules import LineInput, OrderInput
 from patron.errors import InvalidInput
+from patron.web.pagination import Page
 
 Channel = Literal["email", "sms", "push"]
 ConsentStatus = Literal["granted", "denied", "unsubscribed", "unknown"]
@@ -116,11 +117,8 @@ class CustomerRead(_Out):
     updated_at: datetime
 
 
-class CustomerPage(BaseModel):
+class CustomerPage(Page[CustomerRead]):
     """One page of customers; pass `next_cursor` as `cursor` for the next (null at the end)."""
-
-    items: list[CustomerRead]
-    next_cursor: str | None
 
 
 class ProductCreate(_In):
@@ -145,11 +143,8 @@ class ProductRead(_Out):
     updated_at: datetime
 
 
-class ProductPage(BaseModel):
+class ProductPage(Page[ProductRead]):
     """One page of products; pass `next_cursor` as `cursor` for the next (null at the end)."""
-
-    items: list[ProductRead]
-    next_cursor: str | None
 
 
 class OrderLineCreate(_In):
@@ -232,11 +227,8 @@ class OrderRead(_Out):
     updated_at: datetime
 
 
-class OrderPage(BaseModel):
+class OrderPage(Page[OrderRead]):
     """One page of orders; pass `next_cursor` as `cursor` for the next (null at the end)."""
-
-    items: list[OrderRead]
-    next_cursor: str | None
 
 
 class RefundCreate(_In):

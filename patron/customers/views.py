@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from patron.customers import queries, service
-from patron.dashboard.web import current_user, render, templates
 from patron.deps import SESSION
 from patron.errors import NotFound
-from patron.manifest import installed
+from patron.web import pagination
+from patron.web.render import panels, render
+from patron.web.session import current_user
 
 router = APIRouter(include_in_schema=False)
 
@@ -19,23 +19,20 @@ router = APIRouter(include_in_schema=False)
 def customer_list(
     request: Request,
     q: str = "",
-    before: int | None = None,
+    cursor: str | None = None,
     _user=Depends(current_user),
     session: Session = SESSION,
 ):
     """List customers newest first, with a search box and a next-page link."""
-    page = queries.search_customers(session=session, text=q[:200], before=before)
-    return render(request, "customers/list.html", {"page": page, "q": q, "before": before})
-
-
-def _panels(session: Session, customer_id: int) -> list[Markup]:
-    """The customer-page panels other capabilities contribute, rendered in order."""
-    rendered = []
-    for panel in installed().panels():
-        context = panel.context(session=session, customer_id=customer_id)
-        if context is not None:
-            rendered.append(Markup(templates.get_template(panel.template).render(**context)))
-    return rendered
+    after = pagination.decode(cursor)
+    rows = queries.search_customers(
+        session=session,
+        text=q[:200],
+        before=after.id if after else None,
+        limit=queries.PAGE_SIZE + 1,
+    )
+    page = pagination.page(rows, queries.PAGE_SIZE, key=lambda row: (row.id, row.id))
+    return render(request, "customers/list.html", {"page": page, "q": q, "paged": bool(after)})
 
 
 @router.get("/customers/{customer_id}")
@@ -48,7 +45,7 @@ def customer_detail(
     except NotFound as exc:
         return render(
             request,
-            "dashboard/not_found.html",
+            "web/not_found.html",
             {"message": exc.message, "back_href": "/customers", "back_label": "Customers"},
             status_code=404,
         )
@@ -63,6 +60,6 @@ def customer_detail(
             "orders": queries.customer_orders(session=session, customer_id=customer_id),
             "events": queries.customer_events(session=session, customer_id=customer_id),
             "anonymous_ids": queries.anonymous_ids(session=session, customer_id=customer_id),
-            "panels": _panels(session, customer_id),
+            "panels": panels(session=session, customer_id=customer_id),
         },
     )

@@ -1,1 +1,1 @@
-"""The dashboard shell: login, sessions, CSRF, page layout, static assets."""
+"""The dashboard shell: login, logout and the overview page (plumbing: `patron.web`)."""

@@ -10,6 +10,4 @@ manifest = Manifest(
     routers=(views.router, overview.router),
     nav=(NavItem("/", "Overview", order=0),),
     templates=Path(__file__).parent / "templates",
-    static=Path(__file__).parent / "static",
-    setup_app=views.install,
 )

@@ -1,21 +1,17 @@
-"""Dashboard shell routes: login, logout, static files, and the redirect for guarded pages."""
+"""Dashboard shell routes: login and logout."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
-from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 
 from patron.auth import service as auth_service
-from patron.dashboard.web import LoginRequired, check_csrf, current_user, render
 from patron.db import transaction, utcnow
 from patron.errors import Unauthorized
+from patron.web.render import render
+from patron.web.session import check_csrf, current_user
 
 router = APIRouter(include_in_schema=False)
-STATIC = Path(__file__).parent / "static"
 
 
 def _safe_next(target: str | None) -> str:
@@ -65,21 +61,3 @@ def logout(request: Request, csrf_token: str = Form(""), _user=Depends(current_u
     check_csrf(request, csrf_token)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
-
-
-def install(app: FastAPI) -> None:
-    """Add sessions, static assets and the login redirect to the app."""
-    settings = app.state.settings
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret_key,
-        session_cookie="patron_session",
-        max_age=settings.session_hours * 3600,
-        same_site="lax",
-        https_only=settings.cookie_secure,
-    )
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-    @app.exception_handler(LoginRequired)
-    async def to_login(_request: Request, exc: LoginRequired):
-        return RedirectResponse(f"/login?next={exc.next_path}", status_code=303)

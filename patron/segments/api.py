@@ -25,6 +25,7 @@ from patron.segments.schemas import (
     SegmentRead,
     SegmentUpdate,
 )
+from patron.web import pagination
 
 router = APIRouter(prefix="/api/segments", tags=["segments"])
 READ = [Depends(require_scope("read"))]
@@ -127,14 +128,15 @@ def delete_segment(segment_id: int, session: Session = SESSION) -> None:
 )
 def members(
     segment_id: int,
-    limit: int = Query(100, ge=1, le=1000),
-    after: int = Query(0, ge=0, description="`next_after` of the previous page."),
+    limit: int = pagination.LIMIT,
+    cursor: str | None = pagination.CURSOR,
     session: Session = SESSION,
 ):
     """Returns a page of members."""
+    position = pagination.decode(cursor)
+    after = position.id if position else 0
     items = service.members(session=session, segment_id=segment_id, limit=limit + 1, after=after)
-    page = items[:limit]
-    return {"items": page, "next_after": page[-1]["id"] if len(items) > limit else None}
+    return pagination.page(items, limit, key=lambda m: (m["id"], m["id"]))
 
 
 @router.get(

@@ -12,6 +12,7 @@ manifest = Manifest(
     tables=(tables,),
     nav=(NavItem("/segments", "Segments", order=40),),
     templates=Path(__file__).parent / "templates",
+    static=Path(__file__).parent / "static",
     setup_app=api.install,
     contributes={"customers.activity": (service.update_for_customers,)},
 )

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from patron.web.pagination import Page
+
 RULES_HELP = (
     'Rule tree: a group `{"type": "and"|"or"|"not", "children": [...]}` '
     'or a condition such as `{"type": "purchase", "field": "order_count", '
@@ -93,11 +95,8 @@ class MemberRead(BaseModel):
     entered_at: datetime
 
 
-class MemberPage(BaseModel):
-    """A page of members; pass next_after as `after` for the next page."""
-
-    items: list[MemberRead]
-    next_after: int | None
+class MemberPage(Page[MemberRead]):
+    """A page of members; pass `next_cursor` as `cursor` for the next (null at the end)."""
 
 
 class ChangeRead(BaseModel):

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Body, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from patron.dashboard.web import check_csrf, current_user, flash, render
 from patron.db import utcnow
 from patron.deps import SESSION
 from patron.errors import InvalidInput, NotFound, PatronError
 from patron.segments import catalogue, rules, service
 from patron.segments.api import csv_response
+from patron.web.render import render
+from patron.web.session import check_csrf, current_user, flash
 
 router = APIRouter(include_in_schema=False)
 EMPTY = {"type": "and", "children": []}
@@ -88,7 +89,7 @@ def segment_edit(
     except NotFound as exc:
         return render(
             request,
-            "dashboard/not_found.html",
+            "web/not_found.html",
             {"message": exc.message, "back_href": "/segments", "back_label": "Segments"},
             status_code=404,
         )

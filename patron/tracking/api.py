@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from patron.db import utcnow
 from patron.errors import Unauthorized
 from patron.tracking import rules, service
+from patron.web.limits import own_limits
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
 _OK = b'{"success":true}'
@@ -34,7 +35,12 @@ _DOC = {
 
 
 def install(app: FastAPI) -> None:
-    """Give the app its cache of checked write keys and its writer gate."""
+    """Give the app its cache of checked write keys and its writer gate.
+
+    Tracking enforces its own, lower body limits (32 KB a message, 500 KB a batch) in
+    Segment's error format while streaming, so the kernel's 1 MiB limit leaves /v1/ to it.
+    """
+    own_limits(app, "/v1/")
     app.state.write_keys = service.WriteKeys()
     app.state.tracking_gate = service.writer_gate(app.state.engine)
 

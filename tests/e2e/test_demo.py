@@ -39,5 +39,5 @@ def test_demo_shop_shows_on_the_dashboard(tmp_path, start_server, page):
     page.click("nav a[href='/customers']")
     assert page.locator("table[data-testid=customers] tbody tr").count() == 50
     page.click("a[rel=next]")
-    page.wait_for_url("**before=*")
+    page.wait_for_url("**cursor=*")
     assert page.locator("table[data-testid=customers] tbody tr").count() == 50

@@ -54,9 +54,9 @@ def test_crud_count_members_and_export(api):
     page = api.get(f"/api/segments/{sid}/members", params={"limit": 2}).json()
     assert [m["external_id"] for m in page["items"]] == ["c0", "c2"]
     rest = api.get(
-        f"/api/segments/{sid}/members", params={"limit": 2, "after": page["next_after"]}
+        f"/api/segments/{sid}/members", params={"limit": 2, "cursor": page["next_cursor"]}
     ).json()
-    assert [m["external_id"] for m in rest["items"]] == ["c4"] and rest["next_after"] is None
+    assert [m["external_id"] for m in rest["items"]] == ["c4"] and rest["next_cursor"] is None
     export = api.get(f"/api/segments/{sid}/export")
     assert export.headers["content-type"].startswith("text/csv")
     assert 'filename="Gold.csv"' in export.headers["content-disposition"]

@@ -283,6 +283,12 @@
   form.addEventListener("submit", function () {
     document.getElementById("segment-rules").value = JSON.stringify(toRules(state));
   });
+  // Confirmation of destructive forms (no inline handlers: the CSP forbids inline script).
+  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
+    f.addEventListener("submit", function (event) {
+      if (!window.confirm(f.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
   render();
   changed();
 }());

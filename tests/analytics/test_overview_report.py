@@ -1,4 +1,4 @@
-"""Overview figures from SQL equal the same figures computed here in Python from the data."""
+"""The overview's figures (analytics.service.overview_report) equal a computation in Python."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
+from patron.analytics import service
 from patron.customers import service as customers_service
 from patron.customers.rules import COUNTED_EXCLUDED
-from patron.dashboard import service
 from patron.dashboard.periods import Period
 from patron.db import transaction
 from tests import factories
@@ -60,15 +60,22 @@ def _expected(orders: list[dict], created: dict[str, float], start: float, end: 
     for o in counted:
         first[o["customer"]] = min(first.get(o["customer"], o["days"]), o["days"])
     inside = [o for o in counted if start <= o["days"] < end]
-    buyers = {o["customer"] for o in inside}
+    per_buyer = {}
+    for o in inside:
+        per_buyer[o["customer"]] = per_buyer.get(o["customer"], 0) + 1
     return {
         "orders": len(inside),
         "revenue_cents": sum(o["total"] - o["refunded"] for o in inside),
-        "buyers": len(buyers),
-        "new_buyers": sum(1 for day in first.values() if start <= day < end),
-        "repeat_buyers": len({o["customer"] for o in inside if o["days"] > first[o["customer"]]}),
+        "customers": len(per_buyer),
+        "first_time_customers": sum(1 for day in first.values() if start <= day < end),
+        "repeat": sum(1 for n in per_buyer.values() if n >= 2),
         "customers_total": sum(1 for day in created.values() if day < end),
     }
+
+
+def _bounds(period: Period) -> tuple[float, float]:
+    """A period as days after T0."""
+    return tuple((b - factories.T0).total_seconds() / 86400 for b in period.bounds)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -83,11 +90,19 @@ def test_overview_figures_match_an_independent_computation(db, seed):
             )
         }
         period = Period(date(2025, 1, 31), date(2025, 2, 19))
-        result = service.overview(session=s, period=period)
-    for figures, span in ((result.current, period), (result.before, result.previous)):
-        start, end = ((b - factories.T0).total_seconds() / 86400 for b in span.bounds)
-        assert figures.__dict__ == _expected(orders, created, start, end)
-    assert result.current.orders > 0 and result.before.orders > 0
+        report = service.overview_report(session=s, start=period.start, end=period.end)
+    repeat = report["kpis"]["repeat_purchase_rate"]
+    for key, span, rate in (
+        ("period", period, repeat["value"]),
+        ("previous_period", period.previous(), repeat["previous"]),
+    ):
+        figures = report[key]
+        expected = _expected(orders, created, *_bounds(span))
+        for name in ("orders", "revenue_cents", "customers", "first_time_customers"):
+            assert figures[name] == expected[name], name
+        assert figures["customers_total"] == expected["customers_total"]
+        assert rate == pytest.approx(expected["repeat"] / expected["customers"])
+    assert report["period"]["orders"] > 0 and report["previous_period"]["orders"] > 0
 
 
 def test_daily_revenue_covers_every_day_and_sums_to_revenue(db):
@@ -95,10 +110,10 @@ def test_daily_revenue_covers_every_day_and_sums_to_revenue(db):
         orders = _shop(s, 3)
     period = Period(date(2025, 1, 1), date(2025, 3, 1))
     with transaction(db.sessions) as s:
-        daily = service.daily_revenue(session=s, period=period)
-        figures = service.figures(session=s, start=period.bounds[0], end=period.bounds[1])
+        report = service.overview_report(session=s, start=period.start, end=period.end)
+    daily = report["daily_revenue"]
     assert [d for d, _ in daily] == period.dates()
-    assert sum(c for _, c in daily) == figures.revenue_cents
+    assert sum(c for _, c in daily) == report["period"]["revenue_cents"]
     by_day = {}
     for o in orders:
         if o["status"] not in COUNTED_EXCLUDED:
@@ -111,8 +126,9 @@ def test_rates_and_averages_of_an_empty_period_are_absent(db):
     with transaction(db.sessions) as s:
         factories.customer(s, "c1")
         factories.order(s, "o1", days=0, total=1000)
-        figures = service.figures(
-            session=s, start=factories.at(10), end=factories.at(10) + timedelta(days=5)
-        )
-    assert figures.orders == 0 and figures.repeat_rate is None
-    assert figures.average_order_cents is None and figures.customers_total == 1
+        start = factories.at(10).date()
+        report = service.overview_report(session=s, start=start, end=start + timedelta(days=4))
+    kpis = report["kpis"]
+    assert report["period"]["orders"] == 0 and kpis["repeat_purchase_rate"]["value"] is None
+    assert kpis["average_order_value"]["value"] is None
+    assert report["period"]["customers_total"] == 1

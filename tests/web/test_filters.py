@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from patron.dashboard.web import money, number, percent, when
+from patron.web.filters import money, number, percent, when
 
 
 def test_money_formats_minor_units_by_currency():
