@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from patron.customers import activity, rules
+from patron.customers import events as ev
 from patron.customers.stats import rebuild_stats, refresh_stats, touch_last_event
 from patron.customers.tables import (
     AnonymousId,
@@ -22,6 +23,7 @@ from patron.customers.tables import (
     Product,
 )
 from patron.errors import Conflict, InvalidInput, NotFound
+from patron.events.service import append
 
 __all__ = ["rebuild_stats", "refresh_stats"]
 
@@ -56,6 +58,13 @@ def _apply_profile(customer: Customer, profile: dict) -> None:
         customer.attributes = {**(customer.attributes or {}), **profile["attributes"]}
 
 
+def _profile_values(customer: Customer) -> dict:
+    """The profile fields and attributes of a customer, to see what an update changed."""
+    values = {name: getattr(customer, name) for name in rules.PROFILE_FIELDS}
+    values["attributes"] = dict(customer.attributes or {})
+    return values
+
+
 def create_customer(
     *, session: Session, external_id: str, profile: dict, now: datetime
 ) -> Customer:
@@ -78,9 +87,14 @@ def upsert_customer(
         session.add(customer)
         session.flush()
         session.add(CustomerStats(customer_id=customer.id))
+        append(session, [ev.CustomerCreated(customer.id, external_id, customer.email)], now=now)
     else:
+        before = _profile_values(customer)
         _apply_profile(customer, profile)
         customer.updated_at = now
+        changed = sorted(k for k, v in _profile_values(customer).items() if before[k] != v)
+        if changed:
+            append(session, [ev.CustomerUpdated(customer.id, external_id, changed)], now=now)
     for channel, status in (profile.get("consent") or {}).items():
         set_consent(
             session=session,
@@ -106,7 +120,9 @@ def update_customer(
 
 def delete_customer(*, session: Session, customer_id: int, now: datetime) -> None:
     """Deletes a customer with their orders, events and scores; listeners drop the rest."""
-    session.delete(get_customer(session=session, customer_id=customer_id))
+    customer = get_customer(session=session, customer_id=customer_id)
+    append(session, [ev.CustomerDeleted(customer_id, customer.external_id)], now=now)
+    session.delete(customer)
     session.flush()
     activity.notify(session, [customer_id], now)
 
@@ -117,12 +133,16 @@ def set_consent(
     """Records a customer's consent status on one channel."""
     rules.check_consent(channel, status)
     current = next((c for c in customer.consents if c.channel == channel), None)
+    previous = current.status if current else "unknown"
     if current is None:
         customer.consents.append(
             Consent(channel=channel, status=status, updated_at=now, source=source)
         )
     elif current.status != status:
         current.status, current.updated_at, current.source = status, now, source
+    if previous != status:
+        change = ev.ConsentChanged(customer.id, channel, status, previous, source)
+        append(session, [change], now=now)
 
 
 def consent_status(customer: Customer, channel: str) -> str:
@@ -139,8 +159,11 @@ def link_anonymous_id(
     link = session.get(AnonymousId, anonymous_id)
     if link is None:
         session.add(AnonymousId(anonymous_id=anonymous_id, customer_id=customer_id, linked_at=now))
+        append(session, [ev.CustomerMerged(customer_id, anonymous_id, None)], now=now)
     elif link.customer_id != customer_id:
+        merged = ev.CustomerMerged(customer_id, anonymous_id, link.customer_id)
         link.customer_id, link.linked_at = customer_id, now
+        append(session, [merged], now=now)
     # coalesce() keeps SQLite on the anonymous_id index instead of the customer_id one.
     session.execute(
         update(Event)
@@ -215,14 +238,26 @@ def record_order(
         customer = upsert_customer(
             session=session, external_id=order.customer_external_id, profile={}, now=now
         )
-    row = session.scalar(select(Order).where(Order.external_id == order.external_id))
+    row = _locked_order(session, order.external_id)
     created = row is None
     old_customer = None if created else row.customer_id
     row = write_order(session=session, order=order, customer_id=customer.id, existing=row, now=now)
+    append(session, [ev.order_completed(row, replaced=not created)], now=now)
     customers_changed(
         session=session, customer_ids={customer.id, old_customer or customer.id}, now=now
     )
     return row, created
+
+
+def _locked_order(session: Session, external_id: str) -> Order | None:
+    """The order with this external id, locked until the transaction ends (PostgreSQL)."""
+    query = (
+        select(Order)
+        .where(Order.external_id == external_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalar(query)
 
 
 def customers_changed(*, session: Session, customer_ids: set[int], now: datetime) -> None:
@@ -235,7 +270,7 @@ def refund_order(
     *, session: Session, external_id: str, amount_cents: int | None, now: datetime
 ) -> Order:
     """Refunds an order in full (amount None) or by a further amount."""
-    row = session.scalar(select(Order).where(Order.external_id == external_id))
+    row = _locked_order(session, external_id)
     if row is None:
         raise NotFound(f"order {external_id!r} does not exist")
     if amount_cents is not None and amount_cents <= 0:
@@ -243,19 +278,30 @@ def refund_order(
     refunded = row.total_cents if amount_cents is None else row.refunded_cents + amount_cents
     if refunded > row.total_cents:
         raise InvalidInput(f"refund of {refunded} exceeds the order total {row.total_cents}")
+    delta = refunded - row.refunded_cents
     row.refunded_cents = refunded
     row.status = rules.refund_status(row.total_cents, refunded, row.status)
     row.updated_at = now
     session.flush()
+    if delta:
+        refund = ev.OrderRefunded(
+            row.customer_id, row.id, row.external_id, row.currency, delta, refunded, row.total_cents
+        )
+        append(session, [refund], now=now)
     customers_changed(session=session, customer_ids={row.customer_id}, now=now)
     return row
 
 
 def cancel_order(*, session: Session, external_id: str, now: datetime) -> Order:
     """Cancels an order so it no longer counts as a purchase."""
-    row = session.scalar(select(Order).where(Order.external_id == external_id))
+    row = _locked_order(session, external_id)
     if row is None:
         raise NotFound(f"order {external_id!r} does not exist")
+    if row.status != "cancelled":
+        cancel = ev.OrderCancelled(
+            row.customer_id, row.id, row.external_id, row.currency, row.total_cents
+        )
+        append(session, [cancel], now=now)
     row.status, row.updated_at = "cancelled", now
     session.flush()
     customers_changed(session=session, customer_ids={row.customer_id}, now=now)
@@ -296,6 +342,8 @@ def record_event(
     except IntegrityError:
         return False
     if customer_id is not None:
+        tracked = ev.EventTracked(customer_id, type_, name, message_id, occurred_at.isoformat())
+        append(session, [tracked], now=received_at)
         touch_last_event(session, customer_id=customer_id, occurred_at=occurred_at)
         activity.notify(session, [customer_id], received_at)
     return True
