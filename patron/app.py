@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from patron.config import Settings
-from patron.db import make_engine, make_sessionmaker
+from patron.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from patron.errors import PatronError
 
 log = logging.getLogger("patron")
@@ -79,6 +79,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.sessions = make_sessionmaker(app.state.engine)
+    app.state.read_sessions = make_read_sessionmaker(app.state.engine)
     install_error_handlers(app)
     for module_name in ROUTERS:
         module = importlib.import_module(module_name)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from patron.customers import queries, service
 from patron.dashboard.web import current_user, render
-from patron.deps import SESSION
+from patron.deps import READ_SESSION
 from patron.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
@@ -22,7 +22,7 @@ def customer_list(
     q: str = "",
     before: int | None = None,
     _user=Depends(current_user),
-    session: Session = SESSION,
+    session: Session = READ_SESSION,
 ):
     """List customers newest first, with a search box and a next-page link."""
     page = queries.search_customers(session=session, text=q[:200], before=before)
@@ -41,7 +41,7 @@ def _insights(session: Session, customer_id: int) -> dict | None:
 
 @router.get("/customers/{customer_id}")
 def customer_detail(
-    request: Request, customer_id: int, _user=Depends(current_user), session: Session = SESSION
+    request: Request, customer_id: int, _user=Depends(current_user), session: Session = READ_SESSION
 ):
     """Show a customer's profile, consent, aggregates, orders and recent events."""
     try:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from patron.dashboard import charts, periods, service
 from patron.dashboard.web import current_user, render
 from patron.db import utcnow
-from patron.deps import SESSION
+from patron.deps import READ_SESSION
 from patron.errors import InvalidInput
 
 router = APIRouter(include_in_schema=False)
@@ -21,7 +21,7 @@ def overview_page(
     end: str | None = Query(None, alias="to"),
     preset: int | None = None,
     _user=Depends(current_user),
-    session: Session = SESSION,
+    session: Session = READ_SESSION,
 ):
     """Show customers, orders, revenue, repeat rate and order value for a date range."""
     today, error = utcnow().date(), None
