@@ -5,8 +5,15 @@ query into NumPy; RFM scores and segment names; lifecycle stages relative to the
 cycle; fit BG/NBD (Fader, Hardie & Lee 2005) and Gamma-Gamma (Fader, Hardie & Lee 2005b) on the
 aggregates, time unit weeks; predict P(alive), churn risk (1 - P(alive)), expected purchases in 90
 days, expected spend per purchase and the 12-month CLV (monthly discount rate 1%) with its
-percentile; write everything set-based (``store.write_scores``), record stage changes; let the
-segments capability recompute memberships.
+percentile; write everything set-based (``store.write_scores``) in chunks of WRITE_CHUNK customers,
+one transaction each, recording stage changes; record the run; let the segments capability
+recompute memberships in a transaction of its own.
+
+Locking: the aggregates are loaded in one short read-only transaction and NumPy computes with no
+transaction open, so SQLite's write lock is held one chunk at a time (readers never wait in WAL
+mode, writers at most one chunk). A reader may see some customers' new scores beside others' old
+ones while the chunks are written, and a failed refresh leaves the chunks written so far (the next
+refresh rewrites every row). One refresh runs at a time (``patron.analytics.lease``).
 
 Choices, documented:
 
@@ -33,12 +40,14 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from itertools import islice
 
 import numpy as np
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from patron.analytics import AnalyticsInputError, summary_from_aggregates
 from patron.analytics.clv import fit_bgnbd, fit_gamma_gamma, fit_mbgnbd, fit_paretonbd
+from patron.analytics.lease import refresh_lease
 from patron.analytics.lifecycle import LifecycleThresholds, lifecycle_stages
 from patron.analytics.predictions import fit_summary, percentile_rank, predict
 from patron.analytics.queries import Aggregates, load_aggregates
@@ -46,6 +55,7 @@ from patron.analytics.rfm import rfm_scores
 from patron.analytics.store import write_scores
 from patron.analytics.summary import instant_days
 from patron.analytics.tables import ScoreRun
+from patron.db import read_transaction, transaction
 
 STEPS = ("load", "rfm", "lifecycle", "fit", "predict", "write", "segments")
 MODELS = {"bgnbd": fit_bgnbd, "paretonbd": fit_paretonbd, "mbgnbd": fit_mbgnbd}
@@ -59,6 +69,8 @@ UNIT = "weeks"
 FIT_SAMPLE = 250_000
 # The fitters optimise log-parameters within +-12; an estimate this close to it is not identified.
 _BOUND_LOG = 11.5
+# Customers written per transaction: a writer waits at most one chunk (tens of ms) for the lock.
+WRITE_CHUNK = 5_000
 Progress = Callable[[str], None]
 
 
@@ -159,42 +171,74 @@ class _Timer:
 
 def refresh(
     *,
-    session: Session,
+    sessions: sessionmaker[Session],
     now: datetime,
     progress: Progress | None = None,
     model: str = DEFAULT_MODEL,
     months: int = 12,
     discount_rate: float = 0.01,
     thresholds: LifecycleThresholds = LifecycleThresholds(),
+    chunk_size: int = WRITE_CHUNK,
 ) -> RefreshReport:
-    """Recompute and store every customer's scores, stage and predictions as of now."""
+    """Recompute and store every customer's scores, stage and predictions as of now.
+
+    Loads in one short read-only transaction, computes with no transaction open, writes in
+    transactions of chunk_size customers, records the run, then lets segments recompute.
+    Raises RefreshRunning when another refresh holds the lease.
+    """
     if model not in MODELS:
         raise AnalyticsInputError(f"model must be one of {', '.join(MODELS)}")
-    started = time.perf_counter()
-    report = RefreshReport(computed_at=now)
-    timer = _Timer(report, progress)
-    timer.step("load")
-    agg = load_aggregates(session)
-    now_days = instant_days(now)
-    index = np.flatnonzero((agg.order_count > 0) & np.isfinite(agg.first_day))
-    buyers = _Buyers(
-        index,
-        np.minimum(agg.first_day[index], now_days),
-        np.minimum(agg.last_day[index], now_days),
-        np.maximum(agg.purchase_days[index], 1),
-    )
-    report.customers, report.buyers = len(agg), int(index.size)
-    report.repeat_buyers = int((buyers.days >= 2).sum())
-    options = _Options(model, months, discount_rate, thresholds)
-    scores = _score_buyers(session, agg, buyers, now_days, timer, report, options)
-    timer.step("write")
-    report.stage_changes = write_scores(session, _rows(agg, buyers.index, scores), now=now)
-    timer.step("segments")
-    report.segments = _recompute_segments(session, now)
-    timer.stop()
-    report.seconds = round(time.perf_counter() - started, 3)
-    _record_run(session, report)
+    if chunk_size < 1:
+        raise AnalyticsInputError("chunk_size must be at least 1")
+    with refresh_lease(sessions):
+        started = time.perf_counter()
+        report = RefreshReport(computed_at=now)
+        timer = _Timer(report, progress)
+        timer.step("load")
+        with read_transaction(sessions) as session:
+            agg = load_aggregates(session)
+        now_days = instant_days(now)
+        index = np.flatnonzero((agg.order_count > 0) & np.isfinite(agg.first_day))
+        buyers = _Buyers(
+            index,
+            np.minimum(agg.first_day[index], now_days),
+            np.minimum(agg.last_day[index], now_days),
+            np.maximum(agg.purchase_days[index], 1),
+        )
+        report.customers, report.buyers = len(agg), int(index.size)
+        report.repeat_buyers = int((buyers.days >= 2).sum())
+        options = _Options(model, months, discount_rate, thresholds)
+        # No session: nothing is open while NumPy computes (is_advocate reads nothing yet).
+        scores = _score_buyers(None, agg, buyers, now_days, timer, report, options)
+        timer.step("write")
+        rows = _rows(agg, buyers.index, scores)
+        report.stage_changes = _write_in_chunks(sessions, rows, now=now, size=chunk_size)
+        timer.stop()
+        report.seconds = round(time.perf_counter() - started, 3)
+        with transaction(sessions) as session:
+            _record_run(session, report)
+        timer.step("segments")
+        report.segments = scores_refreshed(sessions=sessions, now=now)
+        timer.stop()
     return report
+
+
+def _write_in_chunks(sessions: sessionmaker[Session], rows, *, now: datetime, size: int) -> int:
+    """Write score rows size customers per transaction; return the number of stage changes."""
+    changes = 0
+    rows = iter(rows)
+    while chunk := list(islice(rows, size)):
+        with transaction(sessions) as session:
+            changes += write_scores(session, chunk, now=now)
+    return changes
+
+
+def scores_refreshed(*, sessions: sessionmaker[Session], now: datetime) -> str:
+    """After the scores are written: recompute segment memberships in their own transaction."""
+    # EVENT: scores.refreshed (carries computed_at=now); the segments recompute becomes a job
+    # started by that event instead of this direct call.
+    with transaction(sessions) as session:
+        return _recompute_segments(session, now)
 
 
 def _score_buyers(
