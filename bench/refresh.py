@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from patron.analytics.refresh import STEPS, refresh  # noqa: E402
-from patron.db import make_engine, make_sessionmaker, transaction  # noqa: E402
+from patron.db import make_engine, make_sessionmaker  # noqa: E402
 from patron.migrate import upgrade  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
@@ -184,8 +184,7 @@ def time_refresh(engine, backend: str, n: int, table: Table) -> None:
     sessions = make_sessionmaker(engine)
     for label, now in (("first", NOW), ("second", NOW), ("next day", NOW + timedelta(days=1))):
         started = time.perf_counter()
-        with transaction(sessions) as session:
-            report = refresh(session=session, now=now)
+        report = refresh(sessions=sessions, now=now)
         total = time.perf_counter() - started
         steps = [f"{report.steps.get(step, 0.0):.2f}" for step in STEPS]
         table.add_row(

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from patron.capabilities import boot
 from patron.config import Settings
-from patron.db import make_engine, make_sessionmaker
+from patron.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from patron.errors import PatronError
 from patron.web import setup as web
 
@@ -68,6 +68,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.registry = registry
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.sessions = make_sessionmaker(app.state.engine)
+    app.state.read_sessions = make_read_sessionmaker(app.state.engine)
     install_error_handlers(app)
     for router in registry.routers():
         app.include_router(router)

@@ -73,13 +73,30 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# Execution option of the read-only bind (see read_only_bind): its transactions never write.
+READ_ONLY = "patron_read_only"
+
+
 def _sqlite_begin(connection) -> None:
-    """Start SQLite transactions IMMEDIATE: take the write lock up front and wait for it.
+    """Start SQLite transactions IMMEDIATE, read-only ones deferred and query-only.
 
     A deferred transaction that reads and then writes can fail at once with "database is
     locked" when another process wrote in between; waiting for the lock at BEGIN cannot.
+    A read-only transaction takes no lock at all: in WAL mode it reads its snapshot while
+    a writer works, so it never waits for one; `query_only` makes a write in it fail at once.
     """
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = bool(connection.get_execution_options().get(READ_ONLY))
+    # Pragma state lives on the DBAPI connection, which the pool shares by both binds.
+    if connection.info.get(READ_ONLY, False) != read_only:
+        connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+        connection.info[READ_ONLY] = read_only
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _postgres_begin(connection) -> None:
+    """Make the transactions of the read-only bind READ ONLY (a write there fails at once)."""
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 def make_engine(url: str, *, schema: str | None = None, **kwargs) -> Engine:
@@ -106,6 +123,7 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs) -> Engine:
         )
         parsed = parsed.difference_update_query(["options"])
         engine = create_engine(parsed, connect_args={"options": options}, **kwargs)
+        event.listen(engine, "begin", _postgres_begin)
     return engine
 
 
@@ -114,8 +132,31 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def read_only_bind(engine: Engine) -> Engine:
+    """The engine's read-only variant: same pool, transactions begin deferred / READ ONLY."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+def make_read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Create the session factory of read-only use cases (dashboard pages, GET routes)."""
+    return sessionmaker(read_only_bind(engine), expire_on_commit=False)
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Run a block in one transaction: commit on success, roll back on any error."""
     with factory() as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Run a block in one read-only transaction (any factory: its bind is made read-only).
+
+    On SQLite it takes no lock, so it neither waits for a writer nor makes one wait. A write
+    in it fails at once: "attempt to write a readonly database" (SQLite), "cannot execute ...
+    in a read-only transaction" (PostgreSQL).
+    """
+    bind = factory.kw["bind"]
+    with factory(bind=read_only_bind(bind)) as session, session.begin():
         yield session

@@ -25,8 +25,17 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_read_session(request: Request) -> Iterator[Session]:
+    """One read-only transaction per request: never waits for a writer, cannot write."""
+    factory = request.app.state.read_sessions
+    with factory() as session, session.begin():
+        yield session
+
+
 # The request's session as a parameter default: `session: Session = SESSION`.
 SESSION = Depends(get_session, scope="function")
+# The same for GET routes that only read: `session: Session = READ_SESSION`.
+READ_SESSION = Depends(get_read_session, scope="function")
 
 
 def require_scope(scope: str) -> Callable:

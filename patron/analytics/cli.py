@@ -14,7 +14,7 @@ from rich.table import Table
 from patron.analytics import analyze as analysis
 from patron.analytics import refresh as refreshing
 from patron.analytics import report as html_report
-from patron.db import transaction, utcnow
+from patron.db import utcnow
 from patron.runtime import open_runtime, run_cli
 
 console = Console(stderr=True)
@@ -65,8 +65,10 @@ def refresh_command(
     runtime = open_runtime()
 
     def run():
-        with _steps(refreshing.STEPS) as step, transaction(runtime.sessions) as session:
-            return refreshing.refresh(session=session, now=utcnow(), progress=step, model=model)
+        with _steps(refreshing.STEPS) as step:
+            return refreshing.refresh(
+                sessions=runtime.sessions, now=utcnow(), progress=step, model=model
+            )
 
     report = run_cli(run)
     out = Console()

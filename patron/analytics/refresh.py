@@ -4,8 +4,15 @@ Steps (each timed in the report): load the per-customer aggregates of customer_s
 query into NumPy; score the buyers with the pipeline shared with `patron analyze`
 (``patron.analytics.scoring``: RFM, lifecycle stages, the purchase and spend models, P(alive),
 churn risk, expected purchases in 90 days, expected spend and 12-month CLV with its percentile;
-time unit weeks); write everything set-based (``store.write_scores``), record stage changes; let
-the segments capability recompute memberships.
+time unit weeks); write everything set-based (``store.write_scores``) in chunks of WRITE_CHUNK
+customers, one transaction each, recording stage changes; record the run; announce the refresh
+so that segments recompute memberships in a transaction of their own.
+
+Locking: the aggregates are loaded in one short read-only transaction and NumPy computes with no
+transaction open, so SQLite's write lock is held one chunk at a time (readers never wait in WAL
+mode, writers at most one chunk). A reader may see some customers' new scores beside others' old
+ones while the chunks are written, and a failed refresh leaves the chunks written so far (the next
+refresh rewrites every row). One refresh runs at a time (``patron.analytics.lease``).
 
 Choices, documented (the scoring ones in ``patron.analytics.scoring``):
 
@@ -25,10 +32,13 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from itertools import islice
 
 import numpy as np
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from patron.analytics import AnalyticsInputError
+from patron.analytics.lease import refresh_lease
 from patron.analytics.lifecycle import LifecycleThresholds
 from patron.analytics.queries import Aggregates, load_aggregates
 from patron.analytics.scoring import (
@@ -45,11 +55,14 @@ from patron.analytics.scoring import (
 from patron.analytics.store import write_scores
 from patron.analytics.summary import instant_days
 from patron.analytics.tables import ScoreRun
+from patron.db import read_transaction, transaction
 
 # DEFAULT_MODEL, MODELS and purchase_cycle_days are re-exported for existing callers.
 __all__ = ["DEFAULT_MODEL", "MODELS", "STEPS", "RefreshReport", "purchase_cycle_days", "refresh"]
 
 STEPS = ("load", "rfm", "lifecycle", "fit", "predict", "write", "segments")
+# Customers written per transaction: a writer waits at most one chunk (tens of ms) for the lock.
+WRITE_CHUNK = 5_000
 Progress = Callable[[str], None]
 
 
@@ -105,33 +118,65 @@ class _Timer:
 
 def refresh(
     *,
-    session: Session,
+    sessions: sessionmaker[Session],
     now: datetime,
     progress: Progress | None = None,
     model: str = DEFAULT_MODEL,
     months: int = 12,
     discount_rate: float = 0.01,
     thresholds: LifecycleThresholds = LifecycleThresholds(),
+    chunk_size: int = WRITE_CHUNK,
 ) -> RefreshReport:
-    """Recompute and store every customer's scores, stage and predictions as of now."""
+    """Recompute and store every customer's scores, stage and predictions as of now.
+
+    Loads in one short read-only transaction, computes with no transaction open, writes in
+    transactions of chunk_size customers, records the run, then lets segments recompute.
+    Raises RefreshRunning when another refresh holds the lease.
+    """
     check_model(model)
-    started = time.perf_counter()
-    report = RefreshReport(computed_at=now)
-    timer = _Timer(report, progress)
-    timer.step("load")
-    agg = load_aggregates(session)
-    index = np.flatnonzero((agg.order_count > 0) & np.isfinite(agg.first_day))
-    report.customers, report.buyers = len(agg), int(index.size)
-    options = ScoringOptions(model, UNIT, months, discount_rate, thresholds)
-    scores = _score_buyers(session, agg, index, now, timer, report, options)
-    timer.step("write")
-    report.stage_changes = write_scores(session, _rows(agg, index, scores), now=now)
-    timer.step("segments")
-    report.segments = _recompute_segments(session, now)
-    timer.stop()
-    report.seconds = round(time.perf_counter() - started, 3)
-    _record_run(session, report)
+    if chunk_size < 1:
+        raise AnalyticsInputError("chunk_size must be at least 1")
+    with refresh_lease(sessions):
+        started = time.perf_counter()
+        report = RefreshReport(computed_at=now)
+        timer = _Timer(report, progress)
+        timer.step("load")
+        with read_transaction(sessions) as session:
+            agg = load_aggregates(session)
+        index = np.flatnonzero((agg.order_count > 0) & np.isfinite(agg.first_day))
+        report.customers, report.buyers = len(agg), int(index.size)
+        options = ScoringOptions(model, UNIT, months, discount_rate, thresholds)
+        # No session: nothing is open while NumPy computes (is_advocate reads nothing yet).
+        scores = _score_buyers(None, agg, index, now, timer, report, options)
+        timer.step("write")
+        rows = _rows(agg, index, scores)
+        report.stage_changes = _write_in_chunks(sessions, rows, now=now, size=chunk_size)
+        timer.stop()
+        report.seconds = round(time.perf_counter() - started, 3)
+        with transaction(sessions) as session:
+            _record_run(session, report)
+        timer.step("segments")
+        report.segments = scores_refreshed(sessions=sessions, now=now)
+        timer.stop()
     return report
+
+
+def _write_in_chunks(sessions: sessionmaker[Session], rows, *, now: datetime, size: int) -> int:
+    """Write score rows size customers per transaction; return the number of stage changes."""
+    changes = 0
+    rows = iter(rows)
+    while chunk := list(islice(rows, size)):
+        with transaction(sessions) as session:
+            changes += write_scores(session, chunk, now=now)
+    return changes
+
+
+def scores_refreshed(*, sessions: sessionmaker[Session], now: datetime) -> str:
+    """After the scores are written: recompute segment memberships in their own transaction."""
+    # EVENT: scores.refreshed (carries computed_at=now); the segments recompute becomes a job
+    # started by that event instead of this direct call.
+    with transaction(sessions) as session:
+        return _recompute_segments(session, now)
 
 
 def _score_buyers(

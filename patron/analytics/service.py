@@ -28,7 +28,7 @@ from patron.analytics.rfm import SEGMENT_RULES, SEGMENTS
 from patron.analytics.store import SCORE_COLUMNS
 from patron.analytics.tables import CustomerScore, LifecycleChange, ScoreRun
 from patron.customers import service as customers_service
-from patron.db import transaction
+from patron.db import make_sessionmaker
 from patron.errors import InvalidInput
 
 __all__ = ["KPI_HELP", "RefreshReport", "refresh"]
@@ -296,14 +296,17 @@ def refresh_job(
     session: Session | None = None,
     sessions: sessionmaker[Session] | None = None,
 ) -> dict:
-    """Worker entry point: refresh in the worker's session, or in a transaction of its own."""
+    """Worker entry point: refresh in transactions of its own (chunked), never in `session`.
+
+    The worker hands over its job transaction's session; only its engine is used, so the
+    refresh's chunks commit on their own (a refresh is idempotent: a retried job redoes it).
+    """
     model = (payload or {}).get("model", DEFAULT_MODEL)
-    if session is not None:
-        return refresh(session=session, now=now, model=model).as_dict()
     if sessions is None:
-        raise ValueError("refresh_job needs a session or a session factory")
-    with transaction(sessions) as own:
-        return refresh(session=own, now=now, model=model).as_dict()
+        if session is None:
+            raise ValueError("refresh_job needs a session or a session factory")
+        sessions = make_sessionmaker(session.get_bind())
+    return refresh(sessions=sessions, now=now, model=model).as_dict()
 
 
 def overview_report(*, session: Session, start: date, end: date) -> dict:

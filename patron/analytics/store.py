@@ -1,34 +1,25 @@
-"""Bulk, set-based writing of refreshed scores and the stage changes they imply.
+"""Set-based writing of refreshed scores and the stage changes they imply, one chunk at a time.
 
-Rows go first into a temporary table (SQLite: ``executemany`` of one INSERT; PostgreSQL:
-``COPY``), then two set-based statements run inside the database: INSERT ... SELECT of a
-LifecycleChange for every customer whose new stage differs from the stored one (from_stage NULL
-on a first assignment), then the scores:
+The refresh calls ``write_scores`` once per chunk of customers (a few thousand), each chunk in a
+transaction of its own, so no writer waits longer than one chunk and readers never wait. Rows go
+first into a temporary table (SQLite: ``executemany`` of one INSERT; PostgreSQL: ``COPY``); rows
+of customers deleted since the aggregates were loaded are dropped; then two set-based statements
+run inside the database: INSERT ... SELECT of a LifecycleChange for every customer whose new
+stage differs from the stored one (from_stage NULL on a first assignment), then the scores by
+INSERT ... SELECT ... ON CONFLICT DO UPDATE ... WHERE the stored row differs from the new one
+(the same statement on SQLite and PostgreSQL), so unchanged rows are not rewritten.
 
-* PostgreSQL: INSERT ... SELECT ... ON CONFLICT DO UPDATE ... WHERE the stored row IS DISTINCT
-  FROM the new one, so unchanged rows are not rewritten; it takes only row locks, so the
-  dashboard's readers never wait. On the first refresh (no score rows yet) the secondary indexes
-  are dropped for a plain INSERT ... SELECT and rebuilt: readers of the still-empty table wait
-  for the commit instead of seeing it empty.
-* SQLite (one writer at a time anyway, readers keep their snapshot in WAL mode): the secondary
-  indexes of customer_scores are dropped, its rows replaced by DELETE + INSERT ... SELECT in key
-  order, and the indexes rebuilt from the table model, all in the refresh's transaction.
-
-Measured on 1M customers (SQLite): batch load 1.6 s; upsert 12.7 s vs replace with index rebuild
-6.4 s; both beat upserting from Python with executemany (rows are built once either way).
-PostgreSQL (2 busy cores, seconds for the score statement): first refresh, upsert 16-17 vs INSERT
-with index rebuild 9-10; a day later (nearly every row changes), upsert 13-15 with or without the
-WHERE; same instant again (no row changes), 15-20 vs 7 with it. Rejected: building a new table
-and renaming it over customer_scores (8-10 s whatever changed) because dropping the old table
-(or its foreign key) locks ``customers`` ACCESS EXCLUSIVE until the refresh commits, after the
-segments step; UPDATE ... FROM + INSERT of the missing rows (3 s when nothing changed, but 19-29 s
-a day later).
+Earlier, in one long transaction, the whole table was replaced with its indexes dropped and
+rebuilt (faster on the first refresh: 6.4 s vs 12.7 s upsert on 1M customers, SQLite), but that
+held SQLite's write lock for the whole refresh (27-31 s at 1M customers, right at the 30 s busy
+timeout of readers-turned-writers and ingest) and hid scores from PostgreSQL readers of an empty
+table until the commit. Timings of the chunked write: ``bench/refresh.py``, its effect on reads
+and ingest: ``bench/concurrency.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import (
@@ -39,14 +30,17 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    exists,
     literal,
+    or_,
     select,
-    tuple_,
+    true,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from patron.analytics.tables import CustomerScore, LifecycleChange
+from patron.customers.read import Customer
 from patron.db import UTCDateTime
 
 SCORE_COLUMNS = (
@@ -87,22 +81,22 @@ _batch = Table(
 
 
 def write_scores(session: Session, rows: Iterable[Sequence], *, now: datetime) -> int:
-    """Store score rows (in SCORE_COLUMNS order); record stage changes; return their number."""
+    """Store score rows (in SCORE_COLUMNS order); record stage changes; return their number.
+
+    Meant for one chunk of customers per transaction: it takes only the locks of those rows.
+    """
     connection = session.connection()
-    dialect = connection.dialect.name
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_batch.name}")
     _batch.create(connection)
     raw = connection.connection.driver_connection
-    if dialect == "postgresql":
+    if connection.dialect.name == "postgresql":
         _copy_rows(raw, rows)
     else:
         placeholders = ", ".join("?" for _ in SCORE_COLUMNS)
         raw.executemany(f"INSERT INTO {_batch.name} VALUES ({placeholders})", rows)
+    _drop_deleted_customers(connection)
     changes = _record_changes(session, now)
-    if dialect == "postgresql":
-        _merge(session, now)
-    else:
-        _replace(session, now)
+    _upsert(connection, now)
     connection.exec_driver_sql(f"DROP TABLE {_batch.name}")
     return changes
 
@@ -134,49 +128,29 @@ def _record_changes(session: Session, now: datetime) -> int:
     return max(result.rowcount or 0, 0)
 
 
+def _drop_deleted_customers(connection) -> None:
+    """Forget batch rows of customers deleted since the aggregates were loaded."""
+    gone = ~exists().where(Customer.id == _batch.c.customer_id)
+    connection.execute(_batch.delete().where(gone))
+
+
 def _source(now: datetime):
-    """SELECT of the batch rows with computed_at, in SCORE_COLUMNS order."""
-    return select(*[_batch.c[name] for name in SCORE_COLUMNS], literal(now, UTCDateTime()))
-
-
-def _merge(session: Session, now: datetime) -> None:
-    """Insert or update every customer's scores, skipping rows that did not change (PostgreSQL)."""
-    connection = session.connection()
-    scores = CustomerScore.__table__
-    if connection.scalar(select(scores.c.customer_id).limit(1)) is None:
-        with _indexes_dropped(connection):
-            connection.execute(scores.insert().from_select(_WRITTEN, _source(now)))
-        return
-    statement = postgresql.insert(scores).from_select(_WRITTEN, _source(now))
-    names = _WRITTEN[1:]
-    stored = tuple_(*[scores.c[name] for name in names])
-    fresh = tuple_(*[statement.excluded[name] for name in names])
-    updated = {name: statement.excluded[name] for name in names}
-    connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=["customer_id"], set_=updated, where=stored.is_distinct_from(fresh)
-        )
+    """SELECT of the batch rows with computed_at, in SCORE_COLUMNS order and key order."""
+    columns = [_batch.c[name] for name in SCORE_COLUMNS]
+    # WHERE true: SQLite cannot parse INSERT ... SELECT ... ON CONFLICT without a WHERE.
+    return (
+        select(*columns, literal(now, UTCDateTime())).where(true()).order_by(_batch.c.customer_id)
     )
 
 
-def _replace(session: Session, now: datetime) -> None:
-    """Replace every score row by the batch's, rebuilding the secondary indexes (SQLite)."""
-    connection = session.connection()
-    with _indexes_dropped(connection):
-        connection.execute(CustomerScore.__table__.delete())
-        connection.execute(
-            CustomerScore.__table__.insert().from_select(
-                _WRITTEN, _source(now).order_by(_batch.c.customer_id)
-            )
-        )
-
-
-@contextmanager
-def _indexes_dropped(connection) -> Iterator[None]:
-    """Drop customer_scores' secondary indexes for a bulk write and rebuild them from the model."""
-    indexes = sorted(CustomerScore.__table__.indexes, key=lambda index: index.name)
-    for index in indexes:
-        index.drop(connection)
-    yield
-    for index in indexes:
-        index.create(connection)
+def _upsert(connection, now: datetime) -> None:
+    """Insert or update the batch's scores, skipping rows that did not change."""
+    scores = CustomerScore.__table__
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(scores).from_select(_WRITTEN, _source(now))
+    names = _WRITTEN[1:]
+    changed = or_(*[scores.c[name].is_distinct_from(statement.excluded[name]) for name in names])
+    updated = {name: statement.excluded[name] for name in names}
+    connection.execute(
+        statement.on_conflict_do_update(index_elements=["customer_id"], set_=updated, where=changed)
+    )

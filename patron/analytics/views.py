@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from patron.analytics import charts, service
 from patron.db import utcnow
-from patron.deps import SESSION
+from patron.deps import READ_SESSION
 from patron.errors import InvalidInput
 from patron.web.render import render
 from patron.web.session import current_user
@@ -53,7 +53,7 @@ def kpi_page(
     start: str = "",
     end: str = "",
     _user=Depends(current_user),
-    session: Session = SESSION,
+    session: Session = READ_SESSION,
 ):
     """KPIs of a date range beside the previous period, with their formulas."""
     try:
@@ -76,7 +76,7 @@ def kpi_page(
 
 
 @router.get("/analytics/rfm")
-def rfm_page(request: Request, _user=Depends(current_user), session: Session = SESSION):
+def rfm_page(request: Request, _user=Depends(current_user), session: Session = READ_SESSION):
     """The R x FM grid of customers with segment names, and segment sizes."""
     overview = service.rfm_overview(session=session)
     chart = charts.segment_chart(overview["segments"]) if overview["customers"] else None
@@ -88,7 +88,7 @@ def cohorts_page(
     request: Request,
     months: int = 12,
     _user=Depends(current_user),
-    session: Session = SESSION,
+    session: Session = READ_SESSION,
 ):
     """Monthly cohort retention as a shaded table."""
     months = min(max(months, 1), 36)
@@ -97,7 +97,7 @@ def cohorts_page(
 
 
 @router.get("/analytics/clv")
-def clv_page(request: Request, _user=Depends(current_user), session: Session = SESSION):
+def clv_page(request: Request, _user=Depends(current_user), session: Session = READ_SESSION):
     """Distribution of predicted 12-month CLV and the fitted models."""
     distribution = service.clv_distribution(session=session)
     chart = charts.histogram_chart(distribution["bins"]) if distribution["customers"] else None
@@ -105,7 +105,7 @@ def clv_page(request: Request, _user=Depends(current_user), session: Session = S
 
 
 @router.get("/analytics/churn")
-def churn_page(request: Request, _user=Depends(current_user), session: Session = SESSION):
+def churn_page(request: Request, _user=Depends(current_user), session: Session = READ_SESSION):
     """Customers most worth winning back: churn risk weighted by what they spent."""
     rows = service.churn_risk_list(session=session, limit=50)
     return _page(request, "churn", session, {"rows": rows})

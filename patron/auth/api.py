@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from patron.auth import service
 from patron.db import utcnow
-from patron.deps import SESSION, require_scope
+from patron.deps import READ_SESSION, SESSION, require_scope
 
 router = APIRouter(
     prefix="/api/keys", tags=["api keys"], dependencies=[Depends(require_scope("admin"))]
@@ -70,7 +70,7 @@ def create_key(body: KeyCreate, session: Session = SESSION):
 
 
 @router.get("", response_model=list[KeyRead], summary="List API keys")
-def list_keys(session: Session = SESSION):
+def list_keys(session: Session = READ_SESSION):
     """Lists keys, newest first."""
     return service.list_keys(session=session)
 

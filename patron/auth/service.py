@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from patron.auth import rules
 from patron.auth.tables import ApiKey, User
-from patron.db import transaction, utcnow
+from patron.db import read_transaction, transaction, utcnow
 from patron.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 
 
@@ -51,16 +51,18 @@ def authenticate_key(*, factory: sessionmaker, key: str, scope: str) -> int:
     prefix = rules.split_key(key)
     if prefix is None:
         raise Unauthorized("the API key is malformed")
-    with transaction(factory) as session:
+    # Checked in a read-only transaction: a request never waits for a writer just to be let in.
+    with read_transaction(factory) as session:
         row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
         if row is None or row.revoked_at is not None or not rules.key_matches(key, row.key_hash):
             raise Unauthorized("the API key is unknown or revoked")
         if not rules.grants(set(row.scopes.split(",")), scope):
             raise Forbidden(f"the API key lacks the {scope!r} scope")
-        now = utcnow()
-        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+    now = utcnow()
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+        with transaction(factory) as session:
             session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
-        return row.id
+    return row.id
 
 
 def create_user(

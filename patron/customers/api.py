@@ -22,7 +22,7 @@ from patron.customers.schemas import (
     RefundCreate,
 )
 from patron.db import utcnow
-from patron.deps import SESSION, require_scope
+from patron.deps import READ_SESSION, SESSION, require_scope
 from patron.errors import InvalidInput
 from patron.web import pagination
 
@@ -106,7 +106,7 @@ def update_customer(customer_id: int, body: CustomerUpdate, session: Session = S
     summary="Get a customer with consent and aggregates",
     dependencies=READ,
 )
-def get_customer(customer_id: int, session: Session = SESSION):
+def get_customer(customer_id: int, session: Session = READ_SESSION):
     """Returns one customer."""
     return _customer_reads(
         session, [service.get_customer(session=session, customer_id=customer_id)]
@@ -128,7 +128,7 @@ def list_customers(
     min_orders: int | None = Query(None, ge=0, description="At least this many orders."),
     limit: int = LIMIT,
     cursor: str | None = CURSOR,
-    session: Session = SESSION,
+    session: Session = READ_SESSION,
 ):
     """Returns customers in id order, one page at a time."""
     items = service.list_customers(
@@ -187,7 +187,7 @@ def put_product(sku: str, body: ProductCreate, session: Session = SESSION):
     summary="Get a product by SKU",
     dependencies=READ,
 )
-def get_product(sku: str, session: Session = SESSION):
+def get_product(sku: str, session: Session = READ_SESSION):
     """Returns one product."""
     return service.get_product(session=session, sku=sku)
 
@@ -203,7 +203,7 @@ def list_products(
     category: str | None = Query(None, max_length=255),
     limit: int = LIMIT,
     cursor: str | None = CURSOR,
-    session: Session = SESSION,
+    session: Session = READ_SESSION,
 ):
     """Returns products in id order, one page at a time."""
     items = service.list_products(
@@ -237,7 +237,7 @@ def create_order(body: OrderCreate, session: Session = SESSION):
     summary="Get an order with its lines",
     dependencies=READ,
 )
-def get_order(order_id: int, session: Session = SESSION):
+def get_order(order_id: int, session: Session = READ_SESSION):
     """Returns one order."""
     return service.get_order(session=session, order_id=order_id)
 
@@ -253,7 +253,7 @@ def list_orders(
     customer_id: int | None = Query(None, description="Customer id."),
     limit: int = LIMIT,
     cursor: str | None = CURSOR,
-    session: Session = SESSION,
+    session: Session = READ_SESSION,
 ):
     """Returns orders in id order, one page at a time."""
     items = service.list_orders(

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from patron.customers import queries, service
-from patron.deps import SESSION
+from patron.deps import READ_SESSION
 from patron.errors import NotFound
 from patron.web import pagination
 from patron.web.render import panels, render
@@ -21,7 +21,7 @@ def customer_list(
     q: str = "",
     cursor: str | None = None,
     _user=Depends(current_user),
-    session: Session = SESSION,
+    session: Session = READ_SESSION,
 ):
     """List customers newest first, with a search box and a next-page link."""
     after = pagination.decode(cursor)
@@ -37,7 +37,7 @@ def customer_list(
 
 @router.get("/customers/{customer_id}")
 def customer_detail(
-    request: Request, customer_id: int, _user=Depends(current_user), session: Session = SESSION
+    request: Request, customer_id: int, _user=Depends(current_user), session: Session = READ_SESSION
 ):
     """Show a customer's profile, consent, aggregates, orders and recent events."""
     try:

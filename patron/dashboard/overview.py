@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from patron.analytics import service as analytics
 from patron.dashboard import charts, periods
 from patron.db import utcnow
-from patron.deps import SESSION
+from patron.deps import READ_SESSION
 from patron.errors import InvalidInput
 from patron.web.render import render
 from patron.web.session import current_user
@@ -51,7 +51,7 @@ def overview_page(
     end: str | None = Query(None, alias="to"),
     preset: int | None = None,
     _user=Depends(current_user),
-    session: Session = SESSION,
+    session: Session = READ_SESSION,
 ):
     """Show revenue, orders, buyers, repeat-purchase rate and order value for a date range."""
     today, error = utcnow().date(), None

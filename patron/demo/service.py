@@ -26,7 +26,6 @@ from patron.customers.tables import (
     OrderLine,
     Product,
 )
-from patron.db import transaction
 from patron.demo.rules import CUSTOMER_PREFIX, ORDER_PREFIX, DemoShop
 from patron.errors import Conflict
 
@@ -232,6 +231,5 @@ def refresh_analytics(*, sessions: sessionmaker[Session], now: datetime) -> bool
     refresh = getattr(analytics, "refresh", None)
     if refresh is None:
         return False
-    with transaction(sessions) as session:
-        refresh(session=session, now=now)
+    refresh(sessions=sessions, now=now)
     return True

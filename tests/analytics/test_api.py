@@ -28,7 +28,7 @@ def _shop(db) -> dict[str, int]:
     sales = [Sale(f"c{i}", d, 500 * (i + 1)) for i in range(10) for d in range(0, 5 * i + 1, 5)]
     with transaction(db.sessions) as session:
         ids = load_shop(session, sales)
-        refresh(session=session, now=at(60))
+    refresh(sessions=db.sessions, now=at(60))
     return ids
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from patron.analytics.lease import refresh_lease
 from patron.cli import app
 from patron.db import transaction
 from tests.analytics.shop import Sale, load_shop
@@ -125,3 +126,13 @@ def test_refresh_command(sqlite_db, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "scored 5 customers (5 with orders)" in result.output
     assert runner.invoke(app, ["refresh", "--model", "nope"]).exit_code == 2
+
+
+def test_refresh_command_while_another_runs(sqlite_db, monkeypatch):
+    monkeypatch.setenv("PATRON_DATABASE_URL", sqlite_db.url)
+    monkeypatch.setenv("PATRON_SECRET_KEY", "test")
+    with refresh_lease(sqlite_db.sessions):
+        result = runner.invoke(app, ["refresh"])
+    assert result.exit_code == 2
+    assert "a refresh is already running" in result.output
+    assert "Traceback" not in result.output

@@ -44,8 +44,7 @@ def _steady_shop(db) -> dict[str, int]:
 
 def test_refresh_scores_every_customer_and_records_first_stages(db):
     ids = _steady_shop(db)
-    with transaction(db.sessions) as session:
-        report = refresh(session=session, now=at(125))
+    report = refresh(sessions=db.sessions, now=at(125))
     scores = _scores(db)
     assert set(scores) == set(ids.values())
     assert report.customers == 22 and report.buyers == 21 and report.repeat_buyers == 20
@@ -63,13 +62,12 @@ def test_refresh_scores_every_customer_and_records_first_stages(db):
 
 def test_second_refresh_records_exactly_the_changed_stages(db):
     ids = _steady_shop(db)
+    refresh(sessions=db.sessions, now=at(125))
     with transaction(db.sessions) as session:
-        refresh(session=session, now=at(125))
         order(session, "extra", "solo", days=124, total=1500)
     before = {cid: s.lifecycle_stage for cid, s in _scores(db).items()}
     recorded = len(_changes(db))
-    with transaction(db.sessions) as session:
-        report = refresh(session=session, now=at(125))
+    report = refresh(sessions=db.sessions, now=at(125))
     after = {cid: s.lifecycle_stage for cid, s in _scores(db).items()}
     new_rows = _changes(db)[recorded:]
     changed = {cid for cid in after if after[cid] != before[cid]}
@@ -77,16 +75,15 @@ def test_second_refresh_records_exactly_the_changed_stages(db):
     assert {c for c, _, _ in new_rows} == changed
     assert all((frm, to) == (before[c], after[c]) for c, frm, to in new_rows)
     assert report.stage_changes == len(new_rows)
-    with transaction(db.sessions) as session:
-        third = refresh(session=session, now=at(125))
+    third = refresh(sessions=db.sessions, now=at(125))
     assert third.stage_changes == 0 and len(_changes(db)) == recorded + len(new_rows)
 
 
 def test_refresh_fits_models_and_stores_consistent_predictions(db):
     with transaction(db.sessions) as session:
         load_shop(session, simulated_sales(250))
+    report = refresh(sessions=db.sessions, now=at(366))
     with transaction(db.sessions) as session:
-        report = refresh(session=session, now=at(366))
         run = service.latest_run(session=session)
     assert report.model == "mbgnbd" and report.fit_note is None, report.fit_note
     assert set(report.fit["params"]) == {"r", "alpha", "a", "b"}
@@ -106,7 +103,7 @@ def test_refresh_fits_models_and_stores_consistent_predictions(db):
 def test_refresh_without_enough_repeat_buyers_still_writes_rfm_and_stages(db):
     with transaction(db.sessions) as session:
         ids = load_shop(session, [Sale("a", 0), Sale("a", 10), Sale("b", 5), Sale("c", 7)])
-        report = refresh(session=session, now=at(20))
+    report = refresh(sessions=db.sessions, now=at(20))
     assert report.model is None and "repeat buyer" in report.fit_note
     scores = _scores(db)
     assert all(scores[i].recency_score in range(1, 6) for i in ids.values())
@@ -117,8 +114,7 @@ def test_refresh_without_enough_repeat_buyers_still_writes_rfm_and_stages(db):
 
 
 def test_refresh_on_an_empty_database(db):
-    with transaction(db.sessions) as session:
-        report = refresh(session=session, now=at(0))
+    report = refresh(sessions=db.sessions, now=at(0))
     assert (report.customers, report.stage_changes, report.model) == (0, 0, None)
 
 
@@ -132,7 +128,7 @@ def test_cancelled_orders_do_not_make_a_buyer(db):
                 Sale("z", 2, cents=800, status="refunded", refunded=800),
             ],
         )
-        refresh(session=session, now=at(3))
+    refresh(sessions=db.sessions, now=at(3))
     scores = _scores(db)
     assert scores[ids["x"]].lifecycle_stage is None and scores[ids["z"]].lifecycle_stage is None
     assert scores[ids["y"]].lifecycle_stage == "new"
@@ -153,8 +149,7 @@ def test_refresh_calls_segment_recompute_when_installed(db, monkeypatch):
     fake = types.ModuleType("patron.segments.service")
     fake.recompute_all = lambda *, session, now: calls.append(now)
     monkeypatch.setitem(sys.modules, "patron.segments.service", fake)
-    with transaction(db.sessions) as session:
-        report = refresh(session=session, now=at(1))
+    report = refresh(sessions=db.sessions, now=at(1))
     assert report.segments == "recomputed" and calls == [at(1)]
 
 

@@ -70,7 +70,8 @@ def test_analyze_and_refresh_give_the_same_scores_on_cdnow(db):
     end = datetime.fromisoformat(result.end_date).replace(tzinfo=UTC) + timedelta(days=1)
     with transaction(db.sessions) as session:
         _load_cdnow(session)
-        report = refresh.refresh(session=session, now=end)
+    report = refresh.refresh(sessions=db.sessions, now=end)
+    with transaction(db.sessions) as session:
         stored = _stored_scores(session)
     assert result.model == report.model == "mbgnbd"
     assert result.fit_note is None and report.fit_note is None

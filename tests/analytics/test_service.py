@@ -156,7 +156,8 @@ def test_rfm_overview_and_insights_after_refresh(db):
     sales = [Sale(f"c{i}", d, 1000 * (i + 1)) for i in range(12) for d in range(0, 10 * i + 1, 10)]
     with transaction(db.sessions) as session:
         ids = load_shop(session, sales, idle=("idle",))
-        refresh(session=session, now=at(120))
+    refresh(sessions=db.sessions, now=at(120))
+    with transaction(db.sessions) as session:
         overview = service.rfm_overview(session=session)
         insight = service.customer_insights(session=session, customer_id=ids["c11"])
         idle = service.customer_insights(session=session, customer_id=ids["idle"])
@@ -181,7 +182,8 @@ def test_clv_distribution_and_churn_list(db):
 
     with transaction(db.sessions) as session:
         load_shop(session, simulated_sales(150, seed=9))
-        refresh(session=session, now=at(366))
+    refresh(sessions=db.sessions, now=at(366))
+    with transaction(db.sessions) as session:
         distribution = service.clv_distribution(session=session)
         churn = service.churn_risk_list(session=session, limit=10)
     assert distribution["customers"] == 150

@@ -56,7 +56,7 @@ def test_pages_render_before_any_refresh(client):
 def test_pages_render_with_scores(client, db):
     with transaction(db.sessions) as session:
         ids = load_shop(session, simulated_sales(120, seed=4))
-        refresh(session=session, now=at(366))
+    refresh(sessions=db.sessions, now=at(366))
     kpis = client.get("/analytics", params={"start": "2025-10-01", "end": "2025-12-31"})
     assert kpis.status_code == 200 and "Retention rate" in kpis.text
     assert "(E − N) / S" in kpis.text
