@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from patron.analytics import api, cli, service, tables, views
+from patron.analytics import api, cli, events, service, tables, views
 from patron.manifest import JobHandler, Manifest, NavItem, Panel, Schedule
 
 REFRESH_JOB = "analytics.refresh"
@@ -12,6 +12,7 @@ manifest = Manifest(
     routers=(api.router, views.router),
     commands=cli.register,
     tables=(tables,),
+    event_types=events.EVENT_TYPES,
     jobs=(JobHandler(REFRESH_JOB, service.refresh_job, queue="bulk", max_attempts=2),),
     schedules=(
         Schedule(REFRESH_JOB, lambda settings: settings.refresh_interval_minutes, queue="bulk"),

@@ -27,7 +27,6 @@ Choices, documented (the scoring ones in ``patron.analytics.scoring``):
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -38,6 +37,7 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from patron.analytics import AnalyticsInputError
+from patron.analytics.events import ScoresRefreshed
 from patron.analytics.lease import refresh_lease
 from patron.analytics.lifecycle import LifecycleThresholds
 from patron.analytics.queries import Aggregates, load_aggregates
@@ -56,6 +56,7 @@ from patron.analytics.store import write_scores
 from patron.analytics.summary import instant_days
 from patron.analytics.tables import ScoreRun
 from patron.db import read_transaction, transaction
+from patron.events.service import append
 
 # DEFAULT_MODEL, MODELS and purchase_cycle_days are re-exported for existing callers.
 __all__ = ["DEFAULT_MODEL", "MODELS", "STEPS", "RefreshReport", "purchase_cycle_days", "refresh"]
@@ -153,11 +154,7 @@ def refresh(
         report.stage_changes = _write_in_chunks(sessions, rows, now=now, size=chunk_size)
         timer.stop()
         report.seconds = round(time.perf_counter() - started, 3)
-        with transaction(sessions) as session:
-            _record_run(session, report)
-        timer.step("segments")
-        report.segments = scores_refreshed(sessions=sessions, now=now)
-        timer.stop()
+        report.segments = scores_refreshed(sessions=sessions, report=report, now=now)
     return report
 
 
@@ -171,12 +168,22 @@ def _write_in_chunks(sessions: sessionmaker[Session], rows, *, now: datetime, si
     return changes
 
 
-def scores_refreshed(*, sessions: sessionmaker[Session], now: datetime) -> str:
-    """After the scores are written: recompute segment memberships in their own transaction."""
-    # EVENT: scores.refreshed (carries computed_at=now); the segments recompute becomes a job
-    # started by that event instead of this direct call.
+def scores_refreshed(
+    *, sessions: sessionmaker[Session], report: RefreshReport, now: datetime
+) -> str:
+    """Store the run and announce it: consumers (segments) react outside this transaction."""
+    announcement = ScoresRefreshed(
+        customer_id=None,
+        computed_at=now.isoformat(),
+        customers=report.customers,
+        buyers=report.buyers,
+        stage_changes=report.stage_changes,
+        model=report.model,
+    )
     with transaction(sessions) as session:
-        return _recompute_segments(session, now)
+        _record_run(session, report)
+        append(session, [announcement], now=now)
+    return "announced"
 
 
 def _score_buyers(
@@ -243,20 +250,6 @@ def _rows(agg: Aggregates, buyers: np.ndarray, s: Scores):
         _column(n, buyers, s.percentile),
     ]
     return zip(*columns, strict=True)
-
-
-def _recompute_segments(session: Session, now: datetime) -> str:
-    """Let the segments capability recompute memberships, if it is installed."""
-    try:
-        segments_service = importlib.import_module("patron.segments.service")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("patron.segments"):
-            return "not installed"
-        raise
-    if not hasattr(segments_service, "recompute_all"):
-        return "not installed"
-    segments_service.recompute_all(session=session, now=now)
-    return "recomputed"
 
 
 def _record_run(session: Session, report: RefreshReport) -> None:

@@ -39,9 +39,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from patron.analytics.events import LIFECYCLE_CHANGED
 from patron.analytics.tables import CustomerScore, LifecycleChange
 from patron.customers.read import Customer
 from patron.db import UTCDateTime
+from patron.events.service import append_select
 
 SCORE_COLUMNS = (
     "customer_id",
@@ -125,6 +127,10 @@ def _record_changes(session: Session, now: datetime) -> int:
     )
     # Core on the Connection with preserve_rowcount: else psycopg reports -1 for INSERT..SELECT.
     result = session.connection().execute(statement.execution_options(preserve_rowcount=True))
+    moves = changed.with_only_columns(
+        _batch.c.customer_id, old.label("from_stage"), new.label("to_stage")
+    )
+    append_select(session, LIFECYCLE_CHANGED, moves, now=now)
     return max(result.rowcount or 0, 0)
 
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from patron.customers import api, cli, tables, views
+from patron.customers import api, cli, events, tables, views
 from patron.manifest import Manifest, NavItem
 
 manifest = Manifest(
@@ -10,6 +10,7 @@ manifest = Manifest(
     routers=(views.router, api.router),
     commands=cli.register,
     tables=(tables,),
+    event_types=events.EVENT_TYPES,
     nav=(NavItem("/customers", "Customers", order=20),),
     templates=Path(__file__).parent / "templates",
 )

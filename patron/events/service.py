@@ -25,11 +25,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, event, func, insert, literal_column, select, text, update
+from sqlalchemy import (
+    Select,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from patron.db import transaction
+from patron.db import UTCDateTime, transaction
 from patron.events.tables import ConsumerCursor, LoggedEvent
 from patron.events.types import DomainEvent, StoredEvent
 from patron.jobs.rules import retry_delay
@@ -71,9 +82,27 @@ def append(session: Session, events: Iterable[DomainEvent], *, now: datetime) ->
     return len(rows)
 
 
-def mark_appended(session: Session) -> None:
-    """Tell the commit hook that rows were inserted into the log by set-based SQL."""
+def append_select(session: Session, type_name: str, query: Select, *, now: datetime) -> int:
+    """Appends one event per row of query, set-based: its first column is the customer id,
+    the others (by label) become the event's data. Returns how many."""
+    source = query.subquery()
+    customer, *fields = list(source.c)
+    build = func.jsonb_build_object if _is_postgres(session) else func.json_object
+    # Labels are the caller's own identifiers, never user input.
+    pairs = [part for c in fields for part in (literal_column(f"'{c.name}'"), c)]
+    rows = select(
+        _tx_expression(session),
+        literal_column(f"'{type_name}'"),
+        customer,
+        build(*pairs),
+        literal(now, UTCDateTime()),
+    )
+    statement = insert(EVENTS).from_select(
+        ["tx", "type", "customer_id", "data", "occurred_at"], rows
+    )
+    result = session.connection().execute(statement.execution_options(preserve_rowcount=True))
     session.info[PENDING] = True
+    return max(result.rowcount or 0, 0)
 
 
 @event.listens_for(Session, "before_commit")

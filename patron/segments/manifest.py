@@ -2,14 +2,25 @@
 
 from pathlib import Path
 
-from patron.manifest import Manifest, NavItem
-from patron.segments import api, cli, service, tables, views
+from patron.manifest import Consumer, JobHandler, Manifest, NavItem
+from patron.segments import api, cli, events, reactions, service, tables, views
 
 manifest = Manifest(
     name="segments",
     routers=(api.router, views.router),
     commands=cli.register,
     tables=(tables,),
+    event_types=events.EVENT_TYPES,
+    consumers=(
+        Consumer(
+            "segments.scores",
+            frozenset({"scores.refreshed"}),
+            reactions.on_scores_refreshed,
+        ),
+    ),
+    jobs=(
+        JobHandler(reactions.RECOMPUTE_JOB, reactions.recompute_job, queue="bulk", outside=True),
+    ),
     nav=(NavItem("/segments", "Segments", order=40),),
     templates=Path(__file__).parent / "templates",
     static=Path(__file__).parent / "static",

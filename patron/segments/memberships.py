@@ -36,7 +36,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from patron.db import UTCDateTime
+from patron.events.service import append
 from patron.segments.compile import Compiled
+from patron.segments.events import SegmentEntered, SegmentExited
 from patron.segments.tables import Segment, SegmentChange, SegmentMembership
 
 FEW = 1000  # restricted updates up to this many customers diff in memory (small sets only)
@@ -67,11 +69,13 @@ NO_MOVES = Moves([], [])
 def _memberships_changed(
     session: Session, segment_id: int, entered_ids: list[int], exited_ids: list[int], now: datetime
 ) -> None:
-    """Announce the customers who entered and left a segment in this transaction."""
-    # EVENT: segment.entered / segment.exited
-    # One event per id: {"segment_id": segment_id} with customer_id, at `now`. The lead wires
-    # this to the durable event log (patron.events.append) in the same transaction.
-    return None
+    """Announce the customers who entered and left a segment, in this transaction."""
+    if not entered_ids and not exited_ids:
+        return
+    name = session.scalar(select(Segment.name).where(Segment.id == segment_id)) or ""
+    moves = [SegmentExited(cid, segment_id, name) for cid in exited_ids]
+    moves += [SegmentEntered(cid, segment_id, name) for cid in entered_ids]
+    append(session, moves, now=now)
 
 
 def _postgresql(session: Session) -> bool:

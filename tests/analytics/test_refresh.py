@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import numpy as np
 from sqlalchemy import func, select
 
@@ -12,6 +9,7 @@ from patron.analytics import service
 from patron.analytics.refresh import purchase_cycle_days, refresh
 from patron.analytics.tables import CustomerScore, LifecycleChange, ScoreRun
 from patron.db import transaction
+from patron.events.tables import LoggedEvent
 from patron.migrate import drift
 from tests.analytics.shop import Sale, load_shop, simulated_sales
 from tests.factories import at, order
@@ -144,13 +142,20 @@ def test_refresh_job_runs_in_given_session_or_own_transaction(db):
     assert again["model"] in ("mbgnbd", None) and runs == 2
 
 
-def test_refresh_calls_segment_recompute_when_installed(db, monkeypatch):
-    calls = []
-    fake = types.ModuleType("patron.segments.service")
-    fake.recompute_all = lambda *, session, now: calls.append(now)
-    monkeypatch.setitem(sys.modules, "patron.segments.service", fake)
-    report = refresh(sessions=db.sessions, now=at(1))
-    assert report.segments == "recomputed" and calls == [at(1)]
+def test_refresh_announces_itself_and_each_stage_change_in_the_event_log(db):
+    _steady_shop(db)
+    report = refresh(sessions=db.sessions, now=at(125))
+    with transaction(db.sessions) as s:
+        logged = s.execute(select(LoggedEvent.type, LoggedEvent.customer_id, LoggedEvent.data))
+        by_type: dict[str, list] = {}
+        for type_name, customer_id, data in logged:
+            by_type.setdefault(type_name, []).append((customer_id, data))
+    [(nobody, announced)] = by_type["scores.refreshed"]
+    assert nobody is None and announced["customers"] == report.customers
+    assert report.segments == "announced"
+    changes = by_type.get("lifecycle.changed", [])
+    assert len(changes) == report.stage_changes > 0
+    assert all(data["to_stage"] and data["from_stage"] is None for _c, data in changes)
 
 
 def test_purchase_cycle_is_median_mean_gap_of_repeat_buyers():
