@@ -58,6 +58,12 @@ SETTINGS: tuple[Setting, ...] = (
         "`events` feeds the event consumers.",
     ),
     Setting(
+        "PATRON_INPROCESS_WORKER",
+        "false",
+        "Run a worker inside the web server process (the demo does); production runs "
+        "`patron worker` processes instead.",
+    ),
+    Setting(
         "PATRON_JOB_RETENTION_HOURS",
         "168",
         "Hours finished jobs (and their recorded outside effects) are kept before pruning.",
@@ -121,6 +127,7 @@ class Settings:
     refresh_interval_minutes: int = 1440
     worker_queues: tuple[str, ...] = ("transactional", "default", "bulk", "events")
     job_retention_hours: int = 168
+    inprocess_worker: bool = False
     event_retention_days: int = 30
     session_hours: int = 12
     cookie_secure: bool = False
@@ -169,6 +176,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         refresh_interval_minutes=_int(env, "PATRON_REFRESH_INTERVAL_MINUTES"),
         worker_queues=_names(env, "PATRON_WORKER_QUEUES"),
         job_retention_hours=_int(env, "PATRON_JOB_RETENTION_HOURS"),
+        inprocess_worker=_flag(_raw(env, "PATRON_INPROCESS_WORKER")),
         event_retention_days=_int(env, "PATRON_EVENT_RETENTION_DAYS"),
         session_hours=_int(env, "PATRON_SESSION_HOURS"),
         cookie_secure=_flag(_raw(env, "PATRON_COOKIE_SECURE")),

@@ -10,6 +10,7 @@ import typer
 from patron.config import load_settings
 from patron.db import transaction, utcnow
 from patron.demo import rules, service
+from patron.jobs import worker
 from patron.runtime import fail, open_runtime, run_cli
 
 DEMO_EMAIL = "admin@patron.local"
@@ -29,6 +30,7 @@ def demo(
         raise fail("--customers must be between 1 and 500000")
     if database_url:
         os.environ["PATRON_DATABASE_URL"] = database_url  # seen by the served app too
+    os.environ.setdefault("PATRON_INPROCESS_WORKER", "true")  # jobs run beside the dashboard
     runtime = open_runtime(load_settings())
     now = utcnow()
     run_cli(lambda: _load(runtime, seed=seed, customers=customers, now=now))
@@ -40,6 +42,7 @@ def demo(
         )
     started = time.perf_counter()
     if service.refresh_analytics(sessions=runtime.sessions, now=now):
+        worker.drain(runtime.sessions, runtime.settings)  # segments react to the refresh
         typer.echo(f"refreshed customer scores in {time.perf_counter() - started:.1f}s")
     settings = runtime.settings
     url = f"http://{host or settings.host}:{port or settings.port}"

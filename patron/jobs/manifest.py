@@ -1,6 +1,6 @@
 """Manifest of the durable job queue (kernel): its tables, the worker, pruning."""
 
-from patron.jobs import cli, service, tables
+from patron.jobs import cli, service, tables, worker
 from patron.manifest import JobHandler, Manifest, Schedule
 
 PRUNE_JOB = "jobs.prune"
@@ -15,6 +15,7 @@ manifest = Manifest(
     name="jobs",
     commands=cli.register,
     tables=(tables,),
+    setup_app=worker.install_in_process,
     jobs=(JobHandler(PRUNE_JOB, prune_job, queue="bulk"),),
     schedules=(
         Schedule(

@@ -192,6 +192,49 @@ def pump_events(sessions: sessionmaker[Session]) -> int:
     return events.pump(sessions, installed().consumers(), now=utcnow())
 
 
+def drain(sessions: sessionmaker[Session], settings: Settings, *, rounds: int = 100) -> int:
+    """Feed consumers and run due jobs until nothing is left (set-up commands, tests)."""
+    total = 0
+    for _ in range(rounds):
+        done = pump_events(sessions) + run_once(sessions, settings, default_worker_id())
+        total += done
+        if not done:
+            break
+    return total
+
+
+class InProcessWorker:
+    """A worker in a background thread of the web server (the demo, small set-ups)."""
+
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings):
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(
+            target=run_forever,
+            args=(sessions, settings),
+            kwargs={"worker_id": f"{default_worker_id()}:web", "stop": self.stop_event},
+            name="in-process-worker",
+            daemon=True,
+        )
+
+    def start(self) -> None:
+        """Start working in the background."""
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop after the jobs in hand."""
+        self.stop_event.set()
+        self.thread.join(timeout=30)
+
+
+def install_in_process(app) -> None:
+    """Run a worker inside the web process when PATRON_INPROCESS_WORKER is on."""
+    if not app.state.settings.inprocess_worker:
+        return
+    holder = InProcessWorker(app.state.sessions, app.state.settings)
+    app.router.on_startup.append(holder.start)
+    app.router.on_shutdown.append(holder.stop)
+
+
 class Lane(threading.Thread):
     """One queue's loop (or the event consumers'), counting its idle polls."""
 
