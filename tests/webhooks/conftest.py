@@ -24,6 +24,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    client_port: int = 0
 
 
 @dataclass
@@ -56,6 +57,7 @@ def _handler(receiver: Receiver):
                 {k.lower(): v for k, v in self.headers.items()},
                 self.rfile.read(length),
                 time.time(),
+                self.client_address[1],
             )
             with receiver.lock:
                 receiver.requests.append(request)
