@@ -35,7 +35,7 @@ def _start_worker(db, name: str) -> subprocess.Popen:
         "PATRON_WORKER_LEASE_SECONDS": "3",
         "PATRON_REFRESH_INTERVAL_MINUTES": "0",
         "PATRON_WEBHOOK_TIMEOUT_SECONDS": "5",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     return subprocess.Popen(
         [

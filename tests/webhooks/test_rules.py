@@ -65,7 +65,7 @@ def test_backoff_gives_eight_attempts_over_about_two_days():
     assert rules.MAX_ATTEMPTS == 8
     total = sum((d for d in delays if d), timedelta())
     assert timedelta(hours=40) < total < timedelta(hours=48)
-    assert delays == sorted(delays[:7]) + [None, None]
+    assert delays == [*sorted(delays[:7]), None, None]
 
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
