@@ -13,7 +13,12 @@ from patron.errors import Conflict, InvalidInput, NotFound
 from patron.jobs import service as jobs
 from patron.manifest import installed
 from patron.webhooks import rules
-from patron.webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from patron.webhooks.tables import (
+    DELIVERY_STATES,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 DELIVER_JOB = "webhooks.deliver"
 # Types the kernel's writers append; capabilities add theirs through manifests' event_types.
@@ -32,7 +37,6 @@ BUILTIN_EVENT_TYPES = (
     "lifecycle.changed",
     "scores.refreshed",
 )
-DELIVERY_STATES = ("pending", "delivering", "succeeded", "failed")
 
 
 def subscribable_types() -> list[str]:
