@@ -16,6 +16,7 @@ from patron.imports.manifest import manifest as imports
 from patron.jobs.manifest import manifest as jobs
 from patron.segments.manifest import manifest as segments
 from patron.tracking.manifest import manifest as tracking
+from patron.webhooks.manifest import manifest as webhooks
 
 CAPABILITIES = (
     jobs,
@@ -27,6 +28,7 @@ CAPABILITIES = (
     imports,
     analytics,
     segments,
+    webhooks,
     demo,
 )
 

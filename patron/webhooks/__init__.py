@@ -1,0 +1,1 @@
+"""Webhooks: signed HTTP POSTs of domain events to endpoints the operator registers."""
