@@ -6,10 +6,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from patron.dashboard.web import check_csrf, current_user, flash, render
 from patron.db import utcnow
 from patron.deps import SESSION
 from patron.errors import NotFound, PatronError
+from patron.web.render import render
+from patron.web.session import check_csrf, current_user, flash
 from patron.webhooks import service
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +39,7 @@ def _endpoint_page(request: Request, session: Session, endpoint_id: int, secret:
     except NotFound as exc:
         return render(
             request,
-            "dashboard/not_found.html",
+            "web/not_found.html",
             {"message": exc.message, "back_href": "/webhooks", "back_label": "Webhooks"},
             status_code=404,
         )
