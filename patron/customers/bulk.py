@@ -1,4 +1,9 @@
-"""Bulk use cases of customer data for imports: many customers, products and orders at once."""
+"""Bulk use cases of customer data: many customers, products, orders and events at once.
+
+Imports write validated inputs here; the demo loader writes generated rows, valid by
+construction, with the `load_*` functions (one multi-row insert per table, no per-row ORM).
+The tracking hot path has its own set-based module, `batch`.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,15 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from patron.customers import rules, service
-from patron.customers.tables import Customer, CustomerStats, Order, OrderLine, Product
+from patron.customers import batch, rules, service
+from patron.customers.tables import (
+    AnonymousId,
+    Consent,
+    Customer,
+    Order,
+    OrderLine,
+    Product,
+)
 from patron.errors import InvalidInput
 
 
@@ -40,17 +52,7 @@ def ensure_customers(
     if any(not ext or len(ext) > 255 for ext in missing):
         raise InvalidInput("customer external id must be 1 to 255 characters")
     if missing:
-        created = dict(
-            session.execute(
-                insert(Customer).returning(Customer.external_id, Customer.id),
-                [
-                    dict(external_id=ext, attributes={}, created_at=now, updated_at=now)
-                    for ext in missing
-                ],
-            ).all()
-        )
-        session.execute(insert(CustomerStats), [{"customer_id": cid} for cid in created.values()])
-        ids.update(created)
+        ids.update(batch.create_customers(session, missing, now=now))
     return ids
 
 
@@ -89,3 +91,50 @@ def insert_orders(
     if lines:
         session.execute(insert(OrderLine), lines)
     return ids
+
+
+def _ids_of_new(session: Session, key, rows: list[dict]) -> dict:
+    """Insert rows in one multi-row statement; the new rows' ids by their unique key."""
+    if not rows:
+        return {}
+    table = key.class_.__table__
+    return dict(session.execute(insert(table).returning(key, table.c.id), rows).all())
+
+
+def load_products(*, session: Session, products: list[dict], now: datetime) -> dict[str, int]:
+    """Insert the products whose SKUs are new; the ids of all the given SKUs."""
+    known = service.product_ids(session, {p["sku"] for p in products})
+    new = [{**p, "updated_at": now} for p in products if p["sku"] not in known]
+    return {sku: pid for sku, (pid, _) in known.items()} | _ids_of_new(session, Product.sku, new)
+
+
+def load_customers(*, session: Session, customers: list[dict]) -> dict[str, int]:
+    """Insert new customers' profile rows; their ids by external id.
+
+    Their aggregates are left for `service.rebuild_stats` once their orders are in.
+    """
+    return _ids_of_new(session, Customer.external_id, customers)
+
+
+def load_consents(*, session: Session, consents: list[dict]) -> None:
+    """Insert consent rows of customers loaded before."""
+    if consents:
+        session.execute(insert(Consent), consents)
+
+
+def load_orders(*, session: Session, orders: list[dict]) -> dict[str, int]:
+    """Insert order rows; their ids by external id. Lines follow with `load_order_lines`."""
+    return _ids_of_new(session, Order.external_id, orders)
+
+
+def load_order_lines(*, session: Session, lines: list[dict]) -> None:
+    """Insert order line rows of orders loaded before."""
+    if lines:
+        session.execute(insert(OrderLine), lines)
+
+
+def load_events(*, session: Session, events: list[dict], links: list[dict]) -> None:
+    """Insert event rows (a message id stored already is skipped) and anonymous id links."""
+    batch.insert_events(session, events)
+    if links:
+        session.execute(insert(AnonymousId), links)

@@ -1,8 +1,8 @@
-"""Set-based SQL of the ingest hot path: one statement per batch instead of one per message.
+"""Set-based writes of a batch of events: one statement per batch instead of one per message.
 
-This module reads and writes customers' tables directly (customers.service offers only
-per-row use cases); it is the query-compiling exception the architecture allows, kept here
-so that the rest of tracking goes through customers.service. Statements are built once per
+The bulk path of customer data for the tracking hot path (`bulk` holds the one for imports and
+the demo): customers found or created, profiles saved, anonymous ids linked, events inserted
+and last event times moved, each for a whole batch at once. Statements are built once per
 database dialect and reused: building them costs more than running them on small batches.
 """
 
@@ -212,12 +212,15 @@ def customer_ids(session: Session, external_ids: Iterable[str], *, now: datetime
     found = dict(_lookup(session, "customers", wanted))
     missing = sorted(wanted - found.keys())
     if missing:
-        found.update(_create_customers(session, missing, now))
+        found.update(create_customers(session, missing, now=now))
     return found
 
 
-def _create_customers(session: Session, missing: list[str], now: datetime) -> dict[str, int]:
-    """Create customers (and their empty aggregates) unless a concurrent writer just did."""
+def create_customers(session: Session, missing: list[str], *, now: datetime) -> dict[str, int]:
+    """Create customers (and their empty aggregates) unless a concurrent writer just did.
+
+    Returns the ids of all the given external ids, created here or by that writer.
+    """
     if _dialect(session) != "postgresql":
         session.execute(
             _sql(session, "new_customers"),
