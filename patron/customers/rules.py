@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from patron.customers.tables import CONSENT_CHANNELS, CONSENT_STATUSES, ORDER_STATUSES
 from patron.errors import InvalidInput
+
+ORDER_STATUSES = ("placed", "paid", "fulfilled", "cancelled", "refunded", "partially_refunded")
+CONSENT_CHANNELS = ("email", "sms", "push")
+CONSENT_STATUSES = ("granted", "denied", "unsubscribed", "unknown")
 
 # Currencies whose minor unit is not 1/100 (ISO 4217).
 _MINOR_DIGITS = {

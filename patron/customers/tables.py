@@ -16,10 +16,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from patron.db import Base, JSONType, UTCDateTime
 
-ORDER_STATUSES = ("placed", "paid", "fulfilled", "cancelled", "refunded", "partially_refunded")
-CONSENT_CHANNELS = ("email", "sms", "push")
-CONSENT_STATUSES = ("granted", "denied", "unsubscribed", "unknown")
-
 
 class Customer(Base):
     """A person who bought from or engaged with the shop."""

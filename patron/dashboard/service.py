@@ -13,9 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from patron.customers.rules import COUNTED_EXCLUDED
-from patron.customers.stats import utc_day
-from patron.customers.tables import Customer, CustomerStats, Order
+from patron.customers.read import COUNTED_EXCLUDED, Customer, CustomerStats, Order, utc_day
 from patron.dashboard.periods import Period
 
 
