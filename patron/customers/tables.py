@@ -14,6 +14,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# Re-exported for patron.segments, which still imports them from here (use customers.read).
+from patron.customers.rules import (  # noqa: F401
+    CONSENT_CHANNELS,
+    CONSENT_STATUSES,
+    ORDER_STATUSES,
+)
 from patron.db import Base, JSONType, UTCDateTime
 
 
