@@ -117,9 +117,9 @@ def _ids_of_new(session: Session, key, rows: list[dict]) -> dict:
 
 
 def load_products(*, session: Session, products: list[dict], now: datetime) -> dict[str, int]:
-    """Insert the products whose SKUs are new; the ids of all the given SKUs."""
+    """Insert the products whose SKUs are new (created now unless given); ids of all the SKUs."""
     known = service.product_ids(session, {p["sku"] for p in products})
-    new = [{**p, "updated_at": now} for p in products if p["sku"] not in known]
+    new = [{"created_at": now, **p, "updated_at": now} for p in products if p["sku"] not in known]
     return {sku: pid for sku, (pid, _) in known.items()} | _ids_of_new(session, Product.sku, new)
 
 
