@@ -1,7 +1,7 @@
 """Bulk use cases of customer data: many customers, products, orders and events at once.
 
 Imports write validated inputs here; the demo loader writes generated rows, valid by
-construction, with the `load_*` functions (one multi-row insert per table, no per-row ORM).
+construction, with the `load_*` functions (chunked executemany per table, no per-row ORM).
 The tracking hot path has its own set-based module, `batch`.
 """
 

@@ -1,8 +1,9 @@
 """Loading the demo shop: bulk inserts in one transaction, then aggregates, access and scores.
 
-The loader writes through the customers capability's bulk path (one multi-row insert per
-table): going through customers.service one row at a time would take minutes for a whole
-shop, and the generated rows are valid by construction. Aggregates are then rebuilt.
+The loader writes through the customers capability's bulk path (`customers.bulk.load_*`,
+chunked executemany per table): going through customers.service one row at a time would take
+minutes for a whole shop, and the generated rows are valid by construction. Aggregates are then
+rebuilt.
 """
 
 from __future__ import annotations
