@@ -8,6 +8,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,10 +30,12 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
         command.upgrade(config, revision)
 
 
-def drift(engine: Engine) -> list:
-    """List differences between the migrated database and the table models."""
-    from patron.schema import metadata
+def drift(engine: Engine, metadata: MetaData) -> list:
+    """List differences between the migrated database and the table models of metadata.
 
+    The caller passes the assembled schema (`patron.schema.metadata`): the kernel knows no
+    capability's tables.
+    """
     with engine.connect() as connection:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "render_as_batch": True}

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from patron.analytics.tables import CustomerScore
+from patron.customers.read import Customer, CustomerStats, Order
 from patron.customers.rules import COUNTED_EXCLUDED
-from patron.customers.tables import Customer, CustomerStats, Order
 
 
 class month_of(FunctionElement):

@@ -1,14 +1,19 @@
 """The published read model of customer data: what other capabilities may query.
 
-Other capabilities compose SQL over these mapped tables (segments, analytics, overview) but never
-write them: every write goes through `patron.customers.service` or `patron.customers.bulk`.
+Other capabilities compose SQL over these mapped tables and SQL helpers (segments, analytics,
+overview) but never write them: every write goes through `patron.customers.service`,
+`patron.customers.bulk` or `patron.customers.batch`.
 The import contracts forbid importing `patron.customers.tables` from outside this capability.
 """
 
-from patron.customers.tables import (
+from patron.customers.rules import (
     CONSENT_CHANNELS,
     CONSENT_STATUSES,
+    COUNTED_EXCLUDED,
     ORDER_STATUSES,
+)
+from patron.customers.stats import utc_day
+from patron.customers.tables import (
     AnonymousId,
     Consent,
     Customer,
@@ -22,6 +27,7 @@ from patron.customers.tables import (
 __all__ = [
     "CONSENT_CHANNELS",
     "CONSENT_STATUSES",
+    "COUNTED_EXCLUDED",
     "ORDER_STATUSES",
     "AnonymousId",
     "Consent",
@@ -31,4 +37,5 @@ __all__ = [
     "Order",
     "OrderLine",
     "Product",
+    "utc_day",
 ]

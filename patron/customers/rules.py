@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from patron.customers.tables import CONSENT_CHANNELS, CONSENT_STATUSES, ORDER_STATUSES
 from patron.errors import InvalidInput
 from patron.money import minor_digits
+
+ORDER_STATUSES = ("placed", "paid", "fulfilled", "cancelled", "refunded", "partially_refunded")
+CONSENT_CHANNELS = ("email", "sms", "push")
+CONSENT_STATUSES = ("granted", "denied", "unsubscribed", "unknown")
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

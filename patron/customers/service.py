@@ -242,7 +242,6 @@ def record_order(
     created = row is None
     old_customer = None if created else row.customer_id
     row = write_order(session=session, order=order, customer_id=customer.id, existing=row, now=now)
-    append(session, [ev.order_completed(row, replaced=not created)], now=now)
     customers_changed(
         session=session, customer_ids={customer.id, old_customer or customer.id}, now=now
     )
@@ -485,12 +484,17 @@ def list_orders(
     return list(session.scalars(query))
 
 
-def orders_by_external_id(*, session: Session, external_ids: Collection[str]) -> dict[str, Order]:
-    """The orders with the given external ids, by external id."""
+def orders_by_external_id(
+    *, session: Session, external_ids: Collection[str], lock: bool = False
+) -> dict[str, Order]:
+    """The orders with the given external ids, by external id (locked, in id order, if asked)."""
     if not external_ids:
         return {}
-    rows = session.scalars(select(Order).where(Order.external_id.in_(list(external_ids))))
-    return {row.external_id: row for row in rows}
+    query = select(Order).where(Order.external_id.in_(sorted(external_ids)))
+    if lock:
+        query = query.order_by(Order.id).with_for_update()
+        query = query.execution_options(populate_existing=True)
+    return {row.external_id: row for row in session.scalars(query)}
 
 
 def write_order(
@@ -513,6 +517,7 @@ def write_order(
     if order.lines or existing is None:
         row.lines = _build_lines(session, order.lines)
     session.flush()
+    append(session, [ev.order_completed(row, replaced=existing is not None)], now=now)
     return row
 
 

@@ -14,11 +14,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# Re-exported for patron.segments, which still imports them from here (use customers.read).
+from patron.customers.rules import (  # noqa: F401
+    CONSENT_CHANNELS,
+    CONSENT_STATUSES,
+    ORDER_STATUSES,
+)
 from patron.db import Base, JSONType, UTCDateTime
-
-ORDER_STATUSES = ("placed", "paid", "fulfilled", "cancelled", "refunded", "partially_refunded")
-CONSENT_CHANNELS = ("email", "sms", "push")
-CONSENT_STATUSES = ("granted", "denied", "unsubscribed", "unknown")
 
 
 class Customer(Base):

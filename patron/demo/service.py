@@ -1,8 +1,9 @@
 """Loading the demo shop: bulk inserts in one transaction, then aggregates, access and scores.
 
-The loader writes the customers capability's tables directly with Core executemany: going
-through customers.service one row at a time would take minutes for a whole shop, and the
-generated rows are valid by construction. Aggregates are then rebuilt by customers.service.
+The loader writes through the customers capability's bulk path (`customers.bulk.load_*`,
+chunked executemany per table): going through customers.service one row at a time would take
+minutes for a whole shop, and the generated rows are valid by construction. Aggregates are then
+rebuilt.
 """
 
 from __future__ import annotations
@@ -12,24 +13,14 @@ import importlib.util
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from patron.auth import service as auth_service
+from patron.customers import bulk
 from patron.customers import service as customers_service
-from patron.customers.tables import (
-    AnonymousId,
-    Consent,
-    Customer,
-    Event,
-    Order,
-    OrderLine,
-    Product,
-)
-from patron.demo.rules import CUSTOMER_PREFIX, ORDER_PREFIX, DemoShop
+from patron.demo.rules import CUSTOMER_PREFIX, DemoShop
 from patron.errors import Conflict
 
-CHUNK = 2000
 MARKER = f"{CUSTOMER_PREFIX}000001"
 READ_WRITE_KEY, TRACK_KEY = "demo: read+write", "demo: track"
 
@@ -58,55 +49,30 @@ class DemoAccess:
 
 def is_loaded(*, session: Session) -> bool:
     """Whether the database already holds the demo shop."""
-    found = session.scalar(select(func.count()).where(Customer.external_id == MARKER))
-    return bool(found)
-
-
-def _insert(session: Session, table: Table, rows: list[dict]) -> None:
-    """Insert rows with executemany in chunks."""
-    for start in range(0, len(rows), CHUNK):
-        session.execute(insert(table), rows[start : start + CHUNK])
-
-
-def _ids(session: Session, column, key_column, prefix: str) -> dict[str, int]:
-    """Map external keys starting with prefix to database ids."""
-    rows = session.execute(select(key_column, column).where(key_column.like(f"{prefix}%")))
-    return {key: id_ for key, id_ in rows}
+    return bool(customers_service.customer_ids(session=session, external_ids=[MARKER]))
 
 
 def _load_products(session: Session, shop: DemoShop, now: datetime) -> dict[str, int]:
     """Insert the catalogue (skipping SKUs that exist) and map SKUs to ids."""
-    existing = set(session.scalars(select(Product.sku)))
-    rows = [
-        {**p, "currency": "USD", "updated_at": now}
-        for p in shop.products
-        if p["sku"] not in existing
-    ]
-    _insert(session, Product.__table__, rows)
-    skus = [p["sku"] for p in shop.products]
-    rows = session.execute(select(Product.sku, Product.id).where(Product.sku.in_(skus)))
-    return {sku: id_ for sku, id_ in rows}
+    products = [{**p, "currency": "USD"} for p in shop.products]
+    return bulk.load_products(session=session, products=products, now=now)
 
 
 def _load_customers(session: Session, shop: DemoShop) -> list[int]:
     """Insert customers and consents; return customer ids by generated index."""
-    _insert(session, Customer.__table__, shop.customers)
-    by_external = _ids(session, Customer.id, Customer.external_id, CUSTOMER_PREFIX)
+    by_external = bulk.load_customers(session=session, customers=shop.customers)
     ids = [by_external[c["external_id"]] for c in shop.customers]
-    _insert(
-        session,
-        Consent.__table__,
-        [
-            {
-                "customer_id": ids[c["customer"]],
-                "channel": c["channel"],
-                "status": c["status"],
-                "source": c["source"],
-                "updated_at": c["updated_at"],
-            }
-            for c in shop.consents
-        ],
-    )
+    consents = [
+        {
+            "customer_id": ids[c["customer"]],
+            "channel": c["channel"],
+            "status": c["status"],
+            "source": c["source"],
+            "updated_at": c["updated_at"],
+        }
+        for c in shop.consents
+    ]
+    bulk.load_consents(session=session, consents=consents)
     return ids
 
 
@@ -114,22 +80,18 @@ def _load_orders(
     session: Session, shop: DemoShop, customer_ids: list[int], product_ids: dict[str, int]
 ) -> None:
     """Insert orders and their lines."""
-    _insert(
-        session,
-        Order.__table__,
-        [
-            {
-                **{k: v for k, v in o.items() if k != "customer"},
-                "customer_id": customer_ids[o["customer"]],
-                "currency": "USD",
-                "source": "demo",
-                "created_at": o["placed_at"],
-                "updated_at": o["placed_at"],
-            }
-            for o in shop.orders
-        ],
-    )
-    by_external = _ids(session, Order.id, Order.external_id, ORDER_PREFIX)
+    orders = [
+        {
+            **{k: v for k, v in o.items() if k != "customer"},
+            "customer_id": customer_ids[o["customer"]],
+            "currency": "USD",
+            "source": "demo",
+            "created_at": o["placed_at"],
+            "updated_at": o["placed_at"],
+        }
+        for o in shop.orders
+    ]
+    by_external = bulk.load_orders(session=session, orders=orders)
     order_ids = [by_external[o["external_id"]] for o in shop.orders]
     lines = []
     for line in shop.lines:
@@ -146,41 +108,34 @@ def _load_orders(
                 "total_cents": line["quantity"] * line["unit_price_cents"],
             }
         )
-    _insert(session, OrderLine.__table__, lines)
+    bulk.load_order_lines(session=session, lines=lines)
 
 
 def _load_events(session: Session, shop: DemoShop, customer_ids: list[int]) -> None:
     """Insert events and the anonymous ids linked to customers."""
-    _insert(
-        session,
-        Event.__table__,
-        [
-            {
-                "message_id": e["message_id"],
-                "type": e["type"],
-                "name": e["name"],
-                "customer_id": None if e["customer"] is None else customer_ids[e["customer"]],
-                "anonymous_id": e["anonymous_id"],
-                "properties": e["properties"],
-                "context": {"source": "demo"},
-                "occurred_at": e["occurred_at"],
-                "received_at": e["occurred_at"],
-            }
-            for e in shop.events
-        ],
-    )
-    _insert(
-        session,
-        AnonymousId.__table__,
-        [
-            {
-                "anonymous_id": link["anonymous_id"],
-                "customer_id": customer_ids[link["customer"]],
-                "linked_at": link["linked_at"],
-            }
-            for link in shop.links
-        ],
-    )
+    events = [
+        {
+            "message_id": e["message_id"],
+            "type": e["type"],
+            "name": e["name"],
+            "customer_id": None if e["customer"] is None else customer_ids[e["customer"]],
+            "anonymous_id": e["anonymous_id"],
+            "properties": e["properties"],
+            "context": {"source": "demo"},
+            "occurred_at": e["occurred_at"],
+            "received_at": e["occurred_at"],
+        }
+        for e in shop.events
+    ]
+    links = [
+        {
+            "anonymous_id": link["anonymous_id"],
+            "customer_id": customer_ids[link["customer"]],
+            "linked_at": link["linked_at"],
+        }
+        for link in shop.links
+    ]
+    bulk.load_events(session=session, events=events, links=links)
 
 
 def load_shop(*, session: Session, shop: DemoShop, now: datetime) -> LoadSummary:

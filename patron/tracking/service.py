@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from patron.auth import service as auth_service
-from patron.customers import activity
+from patron.customers import activity, batch
 from patron.customers import rules as customer_rules
 from patron.customers import service as customers
 from patron.db import transaction
-from patron.tracking import rules, store
+from patron.tracking import rules
 from patron.tracking.ecommerce import OrderData
 from patron.tracking.rules import Message
 
@@ -85,15 +85,15 @@ def write_messages(*, session: Session, messages: list[Message], now: datetime) 
     alias and order events then take the per-message customer path; anonymous ids are
     linked for the whole batch; and every message becomes an event row in one insert.
     """
-    store.plan_for_values(session)
-    stored = store.existing_message_ids(session, [m.message_id for m in messages])
+    batch.plan_for_values(session)
+    stored = batch.existing_message_ids(session, [m.message_id for m in messages])
     fresh = [m for m in messages if m.message_id not in stored]
     if not fresh:
         return 0
-    by_user = store.customer_ids(session, [m.user_id for m in fresh if m.user_id], now=now)
+    by_user = batch.customer_ids(session, [m.user_id for m in fresh if m.user_id], now=now)
     slow = [m for m in fresh if m.type in ("identify", "alias") or m.order is not None]
     latest, buyers = _apply_all(session, slow, by_user, now) if slow else ({}, set())
-    by_anonymous = store.linked_customers(
+    by_anonymous = batch.linked_customers(
         session, [m.anonymous_id for m in fresh if m.anonymous_id and not m.user_id]
     )
     rows = []
@@ -102,8 +102,9 @@ def write_messages(*, session: Session, messages: list[Message], now: datetime) 
         rows.append(_event_row(msg, cid, now))
         if cid is not None and (cid not in latest or latest[cid] < msg.occurred_at):
             latest[cid] = msg.occurred_at
-    store.insert_events(session, rows)
-    store.touch_last_events(session, latest)
+    batch.insert_events(session, rows)
+    batch.announce_events(session, [r["message_id"] for r in rows], received_at=now)
+    batch.touch_last_events(session, latest)
     # Listeners (segment memberships) hear once per batch of every customer with new events.
     if buyers:
         customers.customers_changed(session=session, customer_ids=buyers, now=now)
@@ -120,7 +121,7 @@ def _apply_all(
     whose orders were written (their aggregates are refreshed once the events are in).
     """
     links = Links(
-        store.linked_customers(
+        batch.linked_customers(
             session,
             [m.anonymous_id or m.previous_id for m in slow if m.anonymous_id or m.previous_id],
         )
@@ -130,7 +131,7 @@ def _apply_all(
         [by_user[m.user_id] for m in slow if m.type == "identify" and m.user_id and m.profile],
     )
     orders = customers.orders_by_external_id(
-        session=session, external_ids={m.order.order_id for m in slow if m.order}
+        session=session, external_ids={m.order.order_id for m in slow if m.order}, lock=True
     )
     buyers: set[int] = set()
     for msg in slow:
@@ -145,8 +146,8 @@ def _apply_all(
             log.warning("order %s of an unknown visitor kept as an event only", msg.order.order_id)
         else:
             buyers.update(_complete_order(session, msg, customer_id, now, orders))
-    store.save_profiles(session, profiles.changed(), now=now)
-    return store.link_anonymous_ids(session, links.new, now=now), buyers
+    batch.save_profiles(session, profiles.changed(), now=now)
+    return batch.link_anonymous_ids(session, links.new, now=now), buyers
 
 
 class Links:
@@ -189,13 +190,13 @@ class Profiles:
 
     def __init__(self, session: Session, customer_ids: list[int]):
         self.session = session
-        self.current = store.profiles(session, customer_ids)
+        self.current = batch.profiles(session, customer_ids)
         self.dirty: set[int] = set()
 
     def apply(self, customer_id: int, profile: dict) -> None:
         """Apply an identify's profile to a customer, if it changes anything."""
         if customer_id not in self.current:
-            self.current.update(store.profiles(self.session, [customer_id]))
+            self.current.update(batch.profiles(self.session, [customer_id]))
         if rules.profile_differs(self.current[customer_id], profile):
             self.current[customer_id] = rules.merged_profile(self.current[customer_id], profile)
             self.dirty.add(customer_id)

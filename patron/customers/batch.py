@@ -1,8 +1,8 @@
-"""Set-based SQL of the ingest hot path: one statement per batch instead of one per message.
+"""Set-based writes of a batch of events: one statement per batch instead of one per message.
 
-This module reads and writes customers' tables directly (customers.service offers only
-per-row use cases); it is the query-compiling exception the architecture allows, kept here
-so that the rest of tracking goes through customers.service. Statements are built once per
+The bulk path of customer data for the tracking hot path (`bulk` holds the one for imports and
+the demo): customers found or created, profiles saved, anonymous ids linked, events inserted
+and last event times moved, each for a whole batch at once. Statements are built once per
 database dialect and reused: building them costs more than running them on small batches.
 """
 
@@ -18,8 +18,10 @@ from sqlalchemy import any_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from patron.customers.events import CustomerCreated, CustomerMerged, CustomerUpdated, EventTracked
 from patron.customers.tables import AnonymousId, Customer, CustomerStats, Event
 from patron.db import UTCDateTime
+from patron.events.service import append, append_select
 
 _CHUNK = 500
 PROFILE_COLUMNS = (
@@ -212,12 +214,15 @@ def customer_ids(session: Session, external_ids: Iterable[str], *, now: datetime
     found = dict(_lookup(session, "customers", wanted))
     missing = sorted(wanted - found.keys())
     if missing:
-        found.update(_create_customers(session, missing, now))
+        found.update(create_customers(session, missing, now=now))
     return found
 
 
-def _create_customers(session: Session, missing: list[str], now: datetime) -> dict[str, int]:
-    """Create customers (and their empty aggregates) unless a concurrent writer just did."""
+def create_customers(session: Session, missing: list[str], *, now: datetime) -> dict[str, int]:
+    """Create customers (and their empty aggregates) unless a concurrent writer just did.
+
+    Returns the ids of all the given external ids, created here or by that writer.
+    """
     if _dialect(session) != "postgresql":
         session.execute(
             _sql(session, "new_customers"),
@@ -226,16 +231,26 @@ def _create_customers(session: Session, missing: list[str], now: datetime) -> di
                 for eid in missing
             ],
         )
+        # One writer at a time on SQLite: every missing customer is created here.
         created = dict(_lookup(session, "customers", missing))
         session.execute(
             _sql(session, "new_stats"), [{"customer_id": cid} for cid in sorted(created.values())]
         )
+        _announce_created(session, created, now)
         return created
     created = dict(session.execute(_PG["new_customers"], {"e": missing, "now": now}).all())
-    if len(created) < len(missing):
-        created.update(_lookup(session, "customers", set(missing) - created.keys()))
-    session.execute(_PG["new_stats"], {"c": sorted(created.values())})
-    return created
+    _announce_created(session, created, now)
+    found = dict(created)
+    if len(found) < len(missing):
+        found.update(_lookup(session, "customers", set(missing) - found.keys()))
+    session.execute(_PG["new_stats"], {"c": sorted(found.values())})
+    return found
+
+
+def _announce_created(session: Session, created: dict[str, int], now: datetime) -> None:
+    """A `customer.created` event for each customer this transaction created."""
+    news = [CustomerCreated(cid, eid, None) for eid, cid in sorted(created.items())]
+    append(session, news, now=now)
 
 
 def profiles(session: Session, ids: Iterable[int]) -> dict[int, dict]:
@@ -248,6 +263,8 @@ def profiles(session: Session, ids: Iterable[int]) -> dict[int, dict]:
 
 def save_profiles(session: Session, changed: dict[int, dict], *, now: datetime) -> None:
     """Write the given customers' profile fields and attributes in one statement."""
+    updates = [CustomerUpdated(cid, "", sorted(changed[cid])) for cid in sorted(changed)]
+    append(session, updates, now=now)
     if changed and _dialect(session) == "postgresql":
         rows = [{**changed[cid], "id": cid, "updated_at": now} for cid in sorted(changed)]
         session.execute(_PG["profiles"], {"rows": _json(rows)})
@@ -281,6 +298,7 @@ def link_anonymous_ids(
     if not links:
         return {}
     ids = sorted(links)
+    append(session, [CustomerMerged(links[aid], aid, None) for aid in ids], now=now)
     rows = [{"anonymous_id": aid, "customer_id": links[aid], "linked_at": now} for aid in ids]
     if _dialect(session) == "postgresql":
         session.execute(_PG["links"], {"rows": _json(rows)})
@@ -300,6 +318,24 @@ def insert_events(session: Session, rows: list[dict]) -> None:
         return
     for chunk in _chunks(rows):
         session.execute(_PG["events"], {"rows": _json(chunk)})
+
+
+def announce_events(session: Session, message_ids: list[str], *, received_at: datetime) -> int:
+    """Append an `event.tracked` domain event for each event just stored for a customer."""
+    if not message_ids:
+        return 0
+    stored = select(
+        Event.customer_id,
+        Event.type.label("event_type"),
+        Event.name.label("name"),
+        Event.message_id.label("message_id"),
+        Event.occurred_at.label("occurred_at"),
+    ).where(
+        Event.message_id.in_(message_ids),
+        Event.customer_id.isnot(None),
+        Event.received_at == received_at,  # not a concurrent writer's copy of a replay
+    )
+    return append_select(session, EventTracked.type, stored, now=received_at)
 
 
 def touch_last_events(session: Session, latest: dict[int, datetime]) -> None:
