@@ -8,13 +8,12 @@ rebuilt.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from patron.analytics import service as analytics_service
 from patron.auth import service as auth_service
 from patron.customers import bulk
 from patron.customers import service as customers_service
@@ -179,12 +178,6 @@ def prepare_access(*, session: Session, email: str, password: str, now: datetime
 
 
 def refresh_analytics(*, sessions: sessionmaker[Session], now: datetime) -> bool:
-    """Runs the analytics refresh when that capability provides one; returns whether it ran."""
-    if importlib.util.find_spec("patron.analytics.service") is None:
-        return False
-    analytics = importlib.import_module("patron.analytics.service")
-    refresh = getattr(analytics, "refresh", None)
-    if refresh is None:
-        return False
-    refresh(sessions=sessions, now=now)
+    """Runs the analytics refresh over the loaded shop; returns whether it ran."""
+    analytics_service.refresh(sessions=sessions, now=now)
     return True
