@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/clv.py
 	$(BIN)/python bench/segments.py
 	$(BIN)/python bench/refresh.py
+	$(BIN)/python bench/concurrency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache patron.egg-info
