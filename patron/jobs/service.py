@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from patron.jobs import rules
-from patron.jobs.tables import Job, JobEffect
+from patron.jobs.tables import Job, JobEffect, JobSchedule
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,23 @@ def enqueue(
     except IntegrityError:
         return None
     return job.id
+
+
+def claim_slot(*, session: Session, kind: str, slot: int) -> bool:
+    """Takes a schedule period for a job kind; True for exactly one caller per period."""
+    try:
+        with session.begin_nested():
+            session.add(JobSchedule(kind=kind, last_slot=slot))
+            session.flush()
+        return True
+    except IntegrityError:
+        pass
+    taken = session.execute(
+        update(JobSchedule)
+        .where(JobSchedule.kind == kind, JobSchedule.last_slot < slot)
+        .values(last_slot=slot)
+    )
+    return taken.rowcount == 1
 
 
 def claim(

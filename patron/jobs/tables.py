@@ -64,3 +64,12 @@ class JobEffect(Base):
     outcome: Mapped[dict] = mapped_column(JSONType, default=dict)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class JobSchedule(Base):
+    """The last period each scheduled job kind was enqueued for (once per period, any workers)."""
+
+    __tablename__ = "job_schedules"
+
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_slot: Mapped[int] = mapped_column(BigInteger)

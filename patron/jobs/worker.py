@@ -174,14 +174,17 @@ def schedule_periodic(sessions: sessionmaker[Session], settings: Settings) -> No
         every = schedule.every_minutes(settings)
         if every <= 0:
             continue
+        slot = rules.schedule_slot(now, every)
         with transaction(sessions) as session:
+            if not jobs.claim_slot(session=session, kind=schedule.kind, slot=slot):
+                continue
             jobs.enqueue(
                 session=session,
                 kind=schedule.kind,
                 payload=schedule.payload(settings) if schedule.payload else None,
                 run_at=now,
                 now=now,
-                dedupe_key=f"{schedule.kind}:{rules.schedule_slot(now, every)}",
+                dedupe_key=f"{schedule.kind}:{slot}",
                 max_attempts=schedule.max_attempts,
                 queue=schedule.queue,
             )

@@ -149,3 +149,14 @@ def test_prune_deletes_finished_jobs_past_retention_and_status_shows_queues(db):
         assert jobs.prune(session=s, now=T0 + timedelta(hours=1), keep_hours=2) == 0
         assert jobs.prune(session=s, now=T0 + timedelta(hours=3), keep_hours=2) == 2
         assert s.scalar(select(func.count()).select_from(Job)) == 2
+
+
+def test_a_schedule_enqueues_once_per_period_even_after_its_job_finished(db):
+    settings = db.settings()
+    for _ in range(3):
+        worker.schedule_periodic(db.sessions, settings)
+        worker.drain(db.sessions, settings)
+    with transaction(db.sessions) as s:
+        kinds = [k for (k,) in s.execute(select(Job.kind).order_by(Job.kind))]
+    assert kinds == sorted(kinds) and len(kinds) == len(set(kinds))
+    assert "analytics.refresh" in kinds and "jobs.prune" in kinds

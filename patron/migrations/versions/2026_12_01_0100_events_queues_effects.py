@@ -65,6 +65,12 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_job_effects")),
     )
+    op.create_table(
+        "job_schedules",
+        sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column("last_slot", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("kind", name=op.f("pk_job_schedules")),
+    )
     op.create_index("ix_job_effects_job_id", "job_effects", ["job_id"])
     op.create_index("ix_job_effects_finished_at", "job_effects", ["finished_at"])
     with op.batch_alter_table("jobs", schema=None) as batch_op:
@@ -99,6 +105,7 @@ def downgrade() -> None:
         batch_op.create_unique_constraint("uq_jobs_dedupe_key", ["dedupe_key"])
         batch_op.drop_column("priority")
         batch_op.drop_column("queue")
+    op.drop_table("job_schedules")
     op.drop_table("job_effects")
     op.drop_table("event_consumers")
     op.drop_table("domain_events")
