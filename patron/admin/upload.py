@@ -68,11 +68,16 @@ def _check_size(request: Request) -> None:
     length = request.headers.get("content-length", "")
     if not length.isdigit():
         raise InvalidInput("the upload must declare its size (Content-Length)")
-    if int(length) > service.MAX_UPLOAD_BYTES + 64 * 1024:
-        raise PayloadTooLarge(
-            f"files up to {service.MAX_UPLOAD_BYTES // (1024 * 1024)} MB can be imported here; "
-            "use `patron import` for larger ones"
-        )
+    if int(length) > service.MAX_UPLOAD_BYTES + 64 * 1024:  # the form's other fields
+        raise _too_large()
+
+
+def _too_large() -> PayloadTooLarge:
+    """The error of a file over the upload cap."""
+    return PayloadTooLarge(
+        f"files up to {service.MAX_UPLOAD_BYTES / (1024 * 1024):g} MB can be imported here; "
+        "use `patron import` for larger ones"
+    )
 
 
 async def _save(upload: UploadFile, folder: Path) -> Path:
@@ -82,7 +87,7 @@ async def _save(upload: UploadFile, folder: Path) -> Path:
         while chunk := await upload.read(1024 * 1024):
             size += len(chunk)
             if size > service.MAX_UPLOAD_BYTES:
-                raise PayloadTooLarge("the file is larger than the upload limit")
+                raise _too_large()
             out.write(chunk)
     if size == 0:
         raise InvalidInput("the file is empty: choose a CSV file with a header row")
