@@ -246,12 +246,6 @@ def _view(job: Job) -> JobView:
     )
 
 
-def get_job(*, session: Session, job_id: int) -> JobView | None:
-    """One job, or None when it does not exist (or was pruned)."""
-    job = session.get(Job, job_id)
-    return _view(job) if job is not None else None
-
-
 def active_job_id(*, session: Session, dedupe_key: str) -> int | None:
     """The id of the pending or running job holding a dedupe key, if any."""
     return session.scalar(
