@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from patron.auth import rules
@@ -34,6 +34,9 @@ def start(
     now: datetime,
 ) -> tuple[AuthSession, str]:
     """Record a new session; returns the row and the token for the cookie (never stored)."""
+    # The user's ended sessions are dropped here, so the table holds only live and recent rows.
+    ended = (AuthSession.user_id == user_id, AuthSession.expires_at < now)
+    session.execute(delete(AuthSession).where(*ended))
     token = rules.new_session_token()
     row = AuthSession(
         token_hash=rules.hash_token(token),

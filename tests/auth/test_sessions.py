@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from patron.app import create_app
 from patron.auth import service as auth_service
@@ -152,3 +152,22 @@ def test_an_expired_or_idle_session_sends_the_browser_to_login(client, db):
     with transaction(db.sessions) as s:
         s.execute(update(AuthSession).values(expires_at=utcnow() - timedelta(seconds=1)))
     assert not _logged_in(client)
+
+
+def test_a_login_drops_the_users_ended_sessions(db):
+    lifetime = sessions.Lifetime(hours=1)
+    with transaction(db.sessions) as s:
+        user = auth_service.create_user(session=s, email=EMAIL, password=PASSWORD, now=factories.T0)
+
+    def start(hours_later: float) -> None:
+        now = factories.T0 + timedelta(hours=hours_later)
+        with transaction(db.sessions) as s:
+            sessions.start(
+                session=s, user_id=user.id, lifetime=lifetime, user_agent="", address="", now=now
+            )
+
+    start(0)
+    start(0.5)
+    start(1.2)  # the first has ended by now, the second not
+    with transaction(db.sessions) as s:
+        assert s.scalar(select(func.count()).select_from(AuthSession)) == 2
