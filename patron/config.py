@@ -81,6 +81,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("PATRON_SESSION_HOURS", "12", "Hours a dashboard login lasts."),
     Setting(
+        "PATRON_SESSION_IDLE_MINUTES",
+        "120",
+        "Minutes without a request after which a dashboard login ends; 0 disables.",
+    ),
+    Setting(
         "PATRON_COOKIE_SECURE",
         "false",
         "Send the dashboard session cookie over HTTPS only (set true behind TLS).",
@@ -130,6 +135,7 @@ class Settings:
     inprocess_worker: bool = False
     event_retention_days: int = 30
     session_hours: int = 12
+    session_idle_minutes: int = 120
     cookie_secure: bool = False
     blas_threads: int = 1
 
@@ -179,9 +185,12 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         inprocess_worker=_flag(_raw(env, "PATRON_INPROCESS_WORKER")),
         event_retention_days=_int(env, "PATRON_EVENT_RETENTION_DAYS"),
         session_hours=_int(env, "PATRON_SESSION_HOURS"),
+        session_idle_minutes=_int(env, "PATRON_SESSION_IDLE_MINUTES"),
         cookie_secure=_flag(_raw(env, "PATRON_COOKIE_SECURE")),
         blas_threads=_int(env, "PATRON_BLAS_THREADS"),
     )
+    if values["session_idle_minutes"] < 0:
+        raise InvalidInput("PATRON_SESSION_IDLE_MINUTES must be 0 (no idle limit) or more")
     if values["blas_threads"] < 0:
         raise InvalidInput("PATRON_BLAS_THREADS must be 0 (library default) or more")
     values.update(overrides)

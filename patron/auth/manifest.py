@@ -1,6 +1,14 @@
-"""Manifest of auth: API keys and dashboard users."""
+"""Manifest of auth: API keys, dashboard users, their sessions and account pages."""
 
-from patron.auth import api, cli, tables
+from pathlib import Path
+
+from patron.auth import api, cli, tables, views
 from patron.manifest import Manifest
 
-manifest = Manifest(name="auth", routers=(api.router,), commands=cli.register, tables=(tables,))
+manifest = Manifest(
+    name="auth",
+    routers=(api.router, views.router),
+    commands=cli.register,
+    tables=(tables,),
+    templates=Path(__file__).parent / "templates",
+)

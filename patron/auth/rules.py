@@ -1,10 +1,14 @@
-"""Pure rules of access: key format, hashing, scopes, password hashing."""
+"""Pure rules of access: key format, hashing, scopes, passwords, sessions, login throttling."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
 
 SCOPES = ("read", "write", "admin", "track")
 # What each scope grants: admin implies everything, write implies read.
@@ -66,3 +70,59 @@ def verify_password(password: str, stored: str) -> bool:
         return False
     expected = hash_password(password, bytes.fromhex(salt_hex)).split("$")[2]
     return hmac.compare_digest(expected, digest_hex)
+
+
+@cache
+def dummy_password_hash() -> str:
+    """A scrypt hash of no one's password: checked for unknown emails so they take as long."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def new_session_token() -> str:
+    """A random session token for the cookie (its hash is what is stored)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """Hash a random session token (SHA-256: the token is random, not chosen)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_is_live(
+    *,
+    expires_at: datetime,
+    last_seen_at: datetime,
+    revoked_at: datetime | None,
+    now: datetime,
+    idle: timedelta | None,
+) -> bool:
+    """Whether a session still logs its user in: not revoked, not expired, not idle too long."""
+    if revoked_at is not None or now >= expires_at:
+        return False
+    return idle is None or now - last_seen_at < idle
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    """At most `limit` unproven login attempts per `window`, per account or per address."""
+
+    kind: str
+    limit: int
+    window: timedelta
+
+
+ACCOUNT_THROTTLE = ThrottlePolicy("account", 5, timedelta(minutes=15))
+ADDRESS_THROTTLE = ThrottlePolicy("address", 20, timedelta(minutes=15))
+
+
+def retry_after_seconds(policy: ThrottlePolicy, window_started_at: datetime, now: datetime) -> int:
+    """Whole seconds until the window that locked an account or address ends (at least 1)."""
+    return max(1, math.ceil((window_started_at + policy.window - now).total_seconds()))
+
+
+def throttle_message(policy: ThrottlePolicy, seconds: int) -> str:
+    """What a throttled login is told."""
+    minutes = max(1, math.ceil(seconds / 60))
+    who = "this account" if policy.kind == "account" else "your network address"
+    unit = "minute" if minutes == 1 else "minutes"
+    return f"too many failed logins for {who}; try again in {minutes} {unit}"

@@ -85,7 +85,9 @@ def create_user(
 def check_login(*, session: Session, email: str, password: str, now: datetime) -> User:
     """Returns the user whose email and password match, or raises Unauthorized."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not rules.verify_password(password, user.password_hash):
+    # An unknown email costs one scrypt too, so the answer's timing does not tell who exists.
+    stored = user.password_hash if user is not None else rules.dummy_password_hash()
+    if not rules.verify_password(password, stored) or user is None:
         raise Unauthorized("wrong email or password")
     user.last_login_at = now
     return user

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from patron.auth import service as auth_service
-from patron.db import transaction, utcnow
+from patron.auth import login as auth_login
+from patron.auth.throttle import LoginThrottled
+from patron.db import utcnow
 from patron.errors import Unauthorized
 from patron.web.render import render
-from patron.web.session import check_csrf, current_user
+from patron.web.session import check_csrf, current_user, end_session, lifetime_of, start_session
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,6 +28,15 @@ def login_page(request: Request, next: str = "/"):
     return render(request, "dashboard/login.html", {"next": _safe_next(next)})
 
 
+def _refused(request: Request, email: str, next: str, exc: Unauthorized | LoginThrottled):
+    """The login form again with the reason (and Retry-After when throttled)."""
+    context = {"next": _safe_next(next), "error": exc.message, "email": email}
+    answer = render(request, "dashboard/login.html", context, status_code=exc.status)
+    if isinstance(exc, LoginThrottled):
+        answer.headers["Retry-After"] = str(exc.retry_after)
+    return answer
+
+
 @router.post("/login")
 def login(
     request: Request,
@@ -35,29 +45,30 @@ def login(
     csrf_token: str = Form(""),
     next: str = Form("/"),
 ):
-    """Check credentials and start a session."""
+    """Check credentials (throttled per account and address) and start a server-side session."""
     check_csrf(request, csrf_token)
     try:
-        with transaction(request.app.state.sessions) as session:
-            user = auth_service.check_login(
-                session=session, email=email, password=password, now=utcnow()
-            )
-            identity = {"id": user.id, "email": user.email}
-    except Unauthorized as exc:
-        return render(
-            request,
-            "dashboard/login.html",
-            {"next": _safe_next(next), "error": exc.message, "email": email},
-            status_code=401,
+        identity, token = auth_login.log_in(
+            factory=request.app.state.sessions,
+            email=email,
+            password=password,
+            address=request.client.host if request.client else "",
+            user_agent=request.headers.get("user-agent", ""),
+            lifetime=lifetime_of(request.app.state.settings),
+            now=utcnow(),
         )
-    request.session.clear()
-    request.session["user"] = identity
+    except (Unauthorized, LoginThrottled) as exc:
+        return _refused(request, email, next, exc)
+    start_session(request, token, identity)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: str = Form(""), _user=Depends(current_user)):
-    """End the session."""
+def logout(request: Request, csrf_token: str = Form(""), user=Depends(current_user)):
+    """End the session: its row is revoked, so a saved copy of the cookie stops working."""
     check_csrf(request, csrf_token)
-    request.session.clear()
+    auth_login.log_out(
+        factory=request.app.state.sessions, session_id=user["session_id"], now=utcnow()
+    )
+    end_session(request)
     return RedirectResponse("/login", status_code=303)

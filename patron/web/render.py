@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from patron.manifest import NavItem, installed
 from patron.web.filters import FILTERS
-from patron.web.session import csrf_token, pop_flashes, session_of
+from patron.web.session import csrf_token, known_user, pop_flashes
 
 KERNEL_TEMPLATES = Path(__file__).parent / "templates"
 
@@ -53,7 +53,7 @@ def render(request: Request, name: str, context: dict | None = None, status_code
     """Render a dashboard page with the layout's shared context."""
     base = {
         "request": request,
-        "user": session_of(request).get("user"),
+        "user": known_user(request),
         "csrf_token": csrf_token(request),
         "flashes": pop_flashes(request),
         "path": request.url.path,

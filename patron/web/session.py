@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import timedelta
 from urllib.parse import quote
 
 from fastapi import Request
 
+from patron.auth import sessions as auth_sessions
+from patron.db import utcnow
 from patron.errors import Forbidden
 
 CSRF_FIELD = "csrf_token"
 LOGIN_PATH = "/login"
+SESSION_ID = "sid"  # the cookie's only identity: a random token naming a server-side session
+USER_KEY = "patron.user"  # where the request's resolved identity is kept (None: nobody)
 
 
 class LoginRequired(Exception):
@@ -43,9 +48,54 @@ def check_csrf(request: Request, presented: str | None) -> None:
         raise Forbidden("the form has expired or did not come from this site; reload the page")
 
 
+def lifetime_of(settings) -> auth_sessions.Lifetime:
+    """How long dashboard sessions last under these settings."""
+    idle = settings.session_idle_minutes
+    return auth_sessions.Lifetime(settings.session_hours, timedelta(minutes=idle) if idle else None)
+
+
+def resolve_user(request: Request) -> dict | None:
+    """The identity of the request's session row ({id, email, session_id}), or None; cached."""
+    if USER_KEY in request.scope:
+        return request.scope[USER_KEY]
+    session = session_of(request)
+    token = session.get(SESSION_ID)
+    user = None
+    if isinstance(token, str) and token:
+        user = auth_sessions.check(
+            factory=request.app.state.sessions,
+            token=token,
+            lifetime=lifetime_of(request.app.state.settings),
+            now=utcnow(),
+        )
+        if user is None:
+            session.pop(SESSION_ID, None)  # revoked or expired: drop it from the cookie
+    request.scope[USER_KEY] = user
+    return user
+
+
+def known_user(request: Request) -> dict | None:
+    """The identity if it was already resolved for this request (never a database read)."""
+    return request.scope.get(USER_KEY)
+
+
+def start_session(request: Request, token: str, identity: dict) -> None:
+    """Replace the cookie's session by a new login (a fresh cookie: no fixation)."""
+    session = session_of(request)
+    session.clear()
+    session[SESSION_ID] = token
+    request.scope[USER_KEY] = identity
+
+
+def end_session(request: Request) -> None:
+    """Forget the login in the cookie."""
+    session_of(request).clear()
+    request.scope[USER_KEY] = None
+
+
 def current_user(request: Request) -> dict:
     """Dependency for pages: the logged-in user, or a redirect to the login page."""
-    user = session_of(request).get("user")
+    user = resolve_user(request)
     if not user:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(quote(target, safe="/?=&"))

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from patron.web.errors import install_handlers
+from patron.web.guard import LoginBeforeBody
 from patron.web.headers import SecurityHeaders
 from patron.web.limits import BodyLimit
 
@@ -39,6 +40,11 @@ def favicon() -> FileResponse:
 def install(app: FastAPI) -> None:
     """Add the kernel's middleware, mount and handlers (after the capabilities' set-up)."""
     settings = app.state.settings
+    # Added first, so innermost, in this order from inside out: the body limit, the login check
+    # (it needs the decoded session cookie and refuses anonymous posts before the body is read),
+    # the session cookie, then the headers outermost so that every answer carries them.
+    app.add_middleware(BodyLimit)
+    app.add_middleware(LoginBeforeBody)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -47,8 +53,6 @@ def install(app: FastAPI) -> None:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
-    # Added last, so outermost: refused bodies and every answer carry the headers.
-    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
     app.mount("/static", static_files(app.state.registry.static_dirs()), name="static")

@@ -65,7 +65,29 @@ def test_a_route_that_raises_answers_500_json_on_the_api_and_html_on_pages(broke
     assert "boom on a page" in caplog.text  # logged with its traceback
 
 
-@pytest.mark.parametrize("path", ["/login", "/segments/preview"])
+def _big_posts(client, path):
+    """A declared and a streamed 2 MiB form post to path."""
+    big = b"email=" + b"x" * (2 * 1024 * 1024)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    def streamed():
+        for _ in range(24):
+            yield b"x" * 100_000
+
+    return client.post(path, content=big, headers=form), client.post(
+        path, content=streamed(), headers=form
+    )
+
+
+def test_a_2_mib_post_to_a_guarded_page_is_refused_401_without_login_and_413_with_one(client):
+    for answer in _big_posts(client, "/segments/preview"):
+        assert answer.status_code == 401 and answer.json()["error"] == "unauthorized"
+    login(client)
+    for answer in _big_posts(client, "/segments/preview"):
+        assert answer.status_code == 413 and answer.json()["error"] == "payload_too_large"
+
+
+@pytest.mark.parametrize("path", ["/login"])
 def test_a_2_mib_form_post_without_login_is_refused_413(client, path):
     big = b"email=" + b"x" * (2 * 1024 * 1024)
     answer = client.post(
