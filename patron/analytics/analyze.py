@@ -292,7 +292,7 @@ def _fill(result: Analysis, customers, buyers: BuyerAggregates, scores: Scores) 
         )
 
 
-# Decimals of each written float column; others are written as they are.
+# Decimals of the rounded float columns; probabilities and expectations keep full precision.
 _DECIMALS = {"recency": 4, "T": 4, "monetary": 2, "total": 2, "expected_spend": 2, "clv": 2}
 
 
@@ -312,7 +312,7 @@ def _arrow(name: str, column, n: int) -> pa.Array:
         return column
     arr = np.asarray(column)
     if arr.dtype.kind == "f":
-        rounded = np.round(arr, _DECIMALS.get(name, 6))
+        rounded = np.round(arr, _DECIMALS[name]) if name in _DECIMALS else arr
         return pa.array(rounded, mask=~np.isfinite(rounded))
     if arr.dtype == object:
         return pa.array(arr, pa.string(), from_pandas=True)

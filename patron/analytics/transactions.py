@@ -357,7 +357,7 @@ def _seconds(dates: pa.Array, spec: CsvSpec) -> np.ndarray:
     """Epoch seconds (UTC) of each date; int64 min where a date cannot be read."""
     fmt = "%Y%m%d" if spec.format == "cdnow" else spec.date_format or "%Y-%m-%d"
     parsed = pc.strptime(dates, format=fmt, unit="s", error_is_null=True)
-    out = pc.fill_null(pc.cast(parsed, pa.int64()), np.iinfo(np.int64).min).to_numpy()
+    out = pc.fill_null(pc.cast(parsed, pa.int64()), np.iinfo(np.int64).min).to_numpy().copy()
     missing = np.flatnonzero(out == np.iinfo(np.int64).min)
     if missing.size and spec.format == "csv" and spec.date_format is None:
         out[missing] = _iso_seconds(dates.take(pa.array(missing)))
