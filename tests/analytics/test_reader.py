@@ -1,4 +1,4 @@
-"""The pyarrow reader of `patron analyze` gives what the csv.reader loop gave: same totals, same errors."""
+"""The pyarrow reader of `patron analyze` gives what the csv.reader loop gave: totals, errors."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def test_integer_ids_stay_integers_in_numeric_order(tmp_path):
 
 def test_text_id_in_a_later_batch_turns_every_id_to_text(tmp_path, monkeypatch):
     monkeypatch.setattr(transactions, "BLOCK_BYTES", 64)
-    lines = ["customer_id,date,amount"] + ROWS + ["x7,2024-01-01,5", "3,2023-12-31,1"]
+    lines = ["customer_id,date,amount", *ROWS, "x7,2024-01-01,5", "3,2023-12-31,1"]
     path = _write(tmp_path, lines)
     totals = read_day_totals(path, CsvSpec(), now=NOW)
     assert (
