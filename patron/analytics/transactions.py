@@ -120,7 +120,7 @@ class _Pairs:
 
     def add(self, key: np.ndarray, orders: np.ndarray, cents: np.ndarray) -> None:
         """Add one batch of (key, orders, cents) rows; merge when the buffer doubles."""
-        self.parts.append(_reduce(key, orders, cents))
+        self.parts.append((key, orders, cents))
         self.buffered += self.parts[-1][0].size
         if self.buffered > max(2 * self.merged_size, 4_000_000):
             self.reset(self.merged())
@@ -135,7 +135,7 @@ class _Pairs:
         if not self.parts:
             empty = np.empty(0, np.int64)
             return empty, empty, empty
-        if len(self.parts) == 1:
+        if len(self.parts) == 1 and self.buffered == self.merged_size:
             return self.parts[0]
         return _reduce(*(np.concatenate(column) for column in zip(*self.parts, strict=True)))
 
