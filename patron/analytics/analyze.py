@@ -24,16 +24,19 @@ the same orders give the same scores either way.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pv
 
 from patron.analytics import AnalyticsInputError, scoring
 from patron.analytics.clv import PERIODS_PER_MONTH
+from patron.analytics.clv.predict import holdout_comparison
+from patron.analytics.predictions import fit_summary
 from patron.analytics.rfm import SEGMENTS
 from patron.analytics.scoring import (
     DEFAULT_MODEL,
@@ -44,6 +47,8 @@ from patron.analytics.scoring import (
     score,
 )
 from patron.analytics.service import KPI_HELP, kpi_rows, period_kpis
+from patron.analytics.summary import summary_from_aggregates, unit_days
+from patron.analytics.transactions import CsvSpec, DayTotals, Progress, read_day_totals
 
 STEPS = ("read", "kpis", *scoring.STEPS)
 SCORE_COLUMNS = (
@@ -68,18 +73,6 @@ SCORE_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class CsvSpec:
-    """How to read the transactions file."""
-
-    format: str = "csv"
-    customer: str = "customer_id"
-    date: str = "date"
-    amount: str = "amount"
-    delimiter: str = ","
-    date_format: str | None = None
-
-
 @dataclass
 class Analysis:
     """Everything `patron analyze` reports and writes."""
@@ -99,125 +92,19 @@ class Analysis:
     spend_fit: dict | None = None
     fit_note: str | None = None
     scores: dict[str, np.ndarray] = field(default_factory=dict)
+    dropped: int = 0
+    holdout: dict | None = None
 
 
-def _columns(path: Path, spec: CsvSpec) -> tuple[list[str], list[str], list[str], int]:
-    """The id, date and amount columns as text, and the line number of the first data row."""
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        if spec.format == "cdnow":
-            rows = [line.split() for line in fh if line.strip()]
-            if any(len(r) not in (4, 5) for r in rows):
-                raise AnalyticsInputError(f"{path}: CDNOW lines have 4 or 5 fields")
-            shift = 1 if rows and len(rows[0]) == 5 else 0
-            picks, first_line = (0, 1 + shift, 3 + shift), 1
-        else:
-            reader = csv.reader(fh, delimiter=spec.delimiter)
-            header = next(reader, None)
-            if not header:
-                raise AnalyticsInputError(f"{path}: the file is empty")
-            header = [h.strip() for h in header]
-            picks = tuple(
-                _column_index(header, name, path)
-                for name in (spec.customer, spec.date, spec.amount)
-            )
-            rows, first_line = [r for r in reader if r], 2
-    if not rows:
-        raise AnalyticsInputError(f"{path}: no transactions")
-    try:
-        cols = [[r[i].strip() for r in rows] for i in picks]
-    except IndexError:
-        raise AnalyticsInputError(f"{path}: some rows have fewer fields than the header")
-    return cols[0], cols[1], cols[2], first_line
-
-
-def _column_index(header: list[str], name: str, path: Path) -> int:
-    """The index of a named column, or an error listing the columns there are."""
-    if name not in header:
-        raise AnalyticsInputError(
-            f"{path}: unknown column {name!r}; the file has: {', '.join(header)}"
-        )
-    return header.index(name)
-
-
-def _parse_dates(values: list[str], spec: CsvSpec, first_line: int) -> np.ndarray:
-    """Parse dates (ISO, CDNOW YYYYMMDD or date_format) to datetime64[s] in UTC."""
-    fmt = "%Y%m%d" if spec.format == "cdnow" else spec.date_format
-    if fmt is None:
-        try:
-            return np.array(values, dtype="datetime64[s]")
-        except ValueError:
-            pass
-    out = np.empty(len(values), dtype="datetime64[s]")
-    for i, text in enumerate(values):
-        try:
-            moment = datetime.strptime(text, fmt) if fmt else datetime.fromisoformat(text)
-        except ValueError:
-            raise AnalyticsInputError(f"line {first_line + i}: cannot read date {text!r}")
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC).replace(tzinfo=None)
-        out[i] = np.datetime64(moment, "s")
-    return out
-
-
-def _parse_amounts(values: list[str], first_line: int) -> np.ndarray:
-    """Parse amounts; refuse text, NaN, infinities and negative numbers with the line."""
-    try:
-        amounts = np.array(values, dtype=float)
-    except ValueError:
-        amounts = None
-    bad = (
-        np.flatnonzero(~np.isfinite(amounts))
-        if amounts is not None
-        else [next(i for i, v in enumerate(values) if not _is_number(v))]
-    )
-    if len(bad):
-        i = int(bad[0])
-        raise AnalyticsInputError(f"line {first_line + i}: cannot read amount {values[i]!r}")
-    negative = np.flatnonzero(amounts < 0)
-    if negative.size:
-        i = int(negative[0])
-        raise AnalyticsInputError(
-            f"line {first_line + i}: negative amount {values[i]}; "
-            "net refunds out of the orders first"
-        )
-    return amounts
-
-
-def _is_number(text: str) -> bool:
-    """Whether text parses as a float."""
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def read_transactions(path: Path, spec: CsvSpec, *, now: datetime):
-    """Read and check a transactions file: (customer ids, datetime64 times, amounts)."""
-    if spec.format not in ("csv", "cdnow"):
-        raise AnalyticsInputError("format must be csv or cdnow")
-    ids, dates, amounts, first_line = _columns(path, spec)
-    times = _parse_dates(dates, spec, first_line)
-    future = np.flatnonzero(times > np.datetime64(now.astimezone(UTC).replace(tzinfo=None), "s"))
-    if future.size:
-        i = int(future[0])
-        raise AnalyticsInputError(f"line {first_line + i}: date {dates[i]} is in the future")
-    if any(not v for v in ids):
-        raise AnalyticsInputError(f"{path}: a row has an empty customer id")
-    return np.array(ids), times, _parse_amounts(amounts, first_line)
-
-
-def window_counts(
-    codes: np.ndarray, days: np.ndarray, cents: np.ndarray, edges: list[int]
-) -> list[dict[str, int]]:
-    """Per-window counts like the service's SQL, over (customer code, day, cents) rows."""
-    k, n = len(edges) - 1, int(codes.max()) + 1
+def window_counts(totals: DayTotals, first: np.ndarray, edges: list[int]) -> list[dict[str, int]]:
+    """Per-window counts like the service's SQL, over the (customer, day) totals."""
+    codes, days = totals.code, totals.day
+    k, n = len(edges) - 1, first.size
     keep = (days >= edges[0]) & (days < edges[-1])
     bucket = np.searchsorted(edges, days[keep], side="right") - 1
-    per = np.bincount(codes[keep] * k + bucket, minlength=n * k).reshape(n, k)
-    revenue = np.bincount(bucket, weights=cents[keep], minlength=k)
-    first = np.full(n, np.iinfo(np.int64).max)
-    np.minimum.at(first, codes, days)
+    cell = codes[keep] * k + bucket
+    per = np.bincount(cell, weights=totals.orders[keep], minlength=n * k).reshape(n, k)
+    revenue = np.bincount(bucket, weights=totals.cents[keep], minlength=k)
     out = []
     for w in range(k):
         active = per[:, w] > 0
@@ -235,26 +122,26 @@ def window_counts(
     return out
 
 
-def customer_aggregates(codes: np.ndarray, days: np.ndarray, cents: np.ndarray) -> BuyerAggregates:
-    """Per-customer aggregates like customer_stats, over (customer code, day, cents) rows."""
-    n = int(codes.max()) + 1
-    first = np.full(n, np.iinfo(np.int64).max)
-    np.minimum.at(first, codes, days)
-    last = np.full(n, np.iinfo(np.int64).min)
-    np.maximum.at(last, codes, days)
-    span = int(days.max() - days.min()) + 1
-    pairs = np.unique(codes.astype(np.int64) * span + (days - days.min()))
-    on_first = days == first[codes]
+def customer_aggregates(totals: DayTotals, keep: np.ndarray | None = None) -> BuyerAggregates:
+    """Per-customer aggregates like customer_stats, from the (customer, day) totals or a subset."""
+    code, day, orders, cents = totals.code, totals.day, totals.orders, totals.cents
+    if keep is not None:
+        code, day, orders, cents = code[keep], day[keep], orders[keep], cents[keep]
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    ends = np.r_[starts[1:], code.size]
     return BuyerAggregates(
-        order_count=np.bincount(codes, minlength=n),
-        first_day=first.astype(float),
-        last_day=last.astype(float),
-        purchase_days=np.bincount(pairs // span, minlength=n),
-        total_cents=np.bincount(codes, weights=cents, minlength=n).round().astype(np.int64),
-        first_day_cents=np.bincount(codes[on_first], weights=cents[on_first], minlength=n)
-        .round()
-        .astype(np.int64),
+        order_count=np.add.reduceat(orders, starts),
+        first_day=day[starts].astype(float),
+        last_day=day[ends - 1].astype(float),
+        purchase_days=ends - starts,
+        total_cents=np.add.reduceat(cents, starts),
+        first_day_cents=cents[starts],
     )
+
+
+def _day(value: date | None) -> int | None:
+    """Epoch day number of a date."""
+    return None if value is None else int(np.datetime64(value, "D").astype(np.int64))
 
 
 def analyze(
@@ -267,41 +154,105 @@ def analyze(
     period_days: int = 90,
     months: int = 12,
     discount_rate: float = 0.01,
+    observation_end: date | None = None,
+    calibration_end: date | None = None,
     progress: Callable[[str], None] | None = None,
+    read_progress: Progress | None = None,
 ) -> Analysis:
     """Read a transactions file and compute KPIs, RFM, stages, model fit and scores."""
     step = progress or (lambda _name: None)
     check_model(model)
     if unit not in PERIODS_PER_MONTH or period_days < 1:
         raise AnalyticsInputError("unit must be days, weeks or months; period_days >= 1")
+    obs_day, cal_day = _day(observation_end), _day(calibration_end)
+    if obs_day is not None and cal_day is not None and cal_day >= obs_day:
+        raise AnalyticsInputError("calibration end must be before the observation end")
     step("read")
-    ids, times, amounts = read_transactions(path, spec, now=now)
-    days = times.astype("datetime64[D]").astype(np.int64)
-    cents = np.round(amounts * 100.0).astype(np.int64)
-    end = int(days.max())
-    customers, codes = np.unique(ids, return_inverse=True)
+    totals = read_day_totals(path, spec, now=now, observation_end=obs_day, progress=read_progress)
+    end = int(totals.day.max()) if obs_day is None else obs_day
+    buyers = customer_aggregates(totals)
     result = Analysis(
         source=str(path),
-        customers=int(customers.size),
-        transactions=int(ids.size),
-        first_date=str(times.min())[:10],
-        end_date=str(times.max())[:10],
+        customers=len(totals.customers),
+        transactions=totals.rows,
+        first_date=str(np.datetime64(int(totals.day.min()), "D")),
+        end_date=str(np.datetime64(end, "D")),
         unit=unit,
         model=model,
+        dropped=totals.dropped,
     )
     step("kpis")
     edges = [end + 1 - period_days * i for i in (3, 2, 1, 0)]
-    w0, w1, w2 = window_counts(codes, days, cents.astype(float), edges)
+    w0, w1, w2 = window_counts(totals, buyers.first_day.astype(np.int64), edges)
     result.kpis = {
         "period_days": period_days,
         "rows": kpi_rows(period_kpis(w1, w2), period_kpis(w0, w1)),
         "counts": [w1, w2],
     }
-    buyers = customer_aggregates(codes, days, cents)
     options = ScoringOptions(model, unit, months, discount_rate)
     scores = score(buyers, now_days=float(end + 1), options=options, step=step)
-    _fill(result, customers, buyers, scores)
+    _fill(result, totals.customers, buyers, scores)
+    if cal_day is not None:
+        result.holdout = holdout(totals, cal_day, end, model=model, unit=unit)
     return result
+
+
+def holdout(totals: DayTotals, cal_day: int, end: int, *, model: str, unit: str) -> dict:
+    """Fit on the orders up to cal_day, predict repeat transactions in (cal_day, end], compare."""
+    in_cal = totals.day <= cal_day
+    if not in_cal.any() or cal_day >= end:
+        raise AnalyticsInputError("the calibration end must fall inside the data, before its end")
+    cal = customer_aggregates(totals, in_cal)
+    summary = summary_from_aggregates(
+        cal.first_day,
+        cal.last_day,
+        cal.purchase_days,
+        cal.total_cents / 100.0,
+        observation_end=float(cal_day),
+        unit=unit,
+    )
+    buyers = np.unique(totals.code[in_cal])
+    later = ~in_cal & np.isin(totals.code, buyers)
+    actual = np.bincount(np.searchsorted(buyers, totals.code[later]), minlength=buyers.size)
+    length = (end - cal_day) / unit_days(unit)
+    out = {
+        "calibration_end": str(np.datetime64(cal_day, "D")),
+        "holdout_days": end - cal_day,
+        "customers": int(buyers.size),
+        "calibration_repeat": int(summary.frequency.sum()),
+        "holdout_actual": int(actual.sum()),
+        "model": model,
+    }
+    x, tx, T = summary.frequency, summary.recency, summary.T
+    sample = scoring.fit_sample(x.size)
+    try:
+        fitted = scoring.MODELS[model](x[sample], tx[sample], T[sample])
+    except AnalyticsInputError as exc:
+        return {**out, "note": f"{model} could not be fitted on the calibration period: {exc}"}
+    predicted = fitted.expected_purchases(length, x, tx, T)
+    compared = holdout_comparison(predicted, actual, x)
+    out.update(
+        fit=fit_summary(fitted),
+        holdout_predicted=round(compared.total_predicted, 1),
+        mae=compared.mae,
+        correlation=compared.correlation,
+        bins=[
+            {
+                "frequency": int(f),
+                "customers": int(c),
+                "actual": float(a),
+                "predicted": float(p),
+            }
+            for f, c, a, p in zip(
+                compared.frequency_bins,
+                compared.customers,
+                compared.mean_actual,
+                compared.mean_predicted,
+                strict=True,
+            )
+        ],
+    )
+    return out
 
 
 def _fill(result: Analysis, customers, buyers: BuyerAggregates, scores: Scores) -> None:
@@ -341,24 +292,31 @@ def _fill(result: Analysis, customers, buyers: BuyerAggregates, scores: Scores) 
         )
 
 
+# Decimals of the rounded float columns; probabilities and expectations keep full precision.
+_DECIMALS = {"recency": 4, "T": 4, "monetary": 2, "total": 2, "expected_spend": 2, "clv": 2}
+
+
 def write_scores(result: Analysis, path: Path) -> int:
     """Write one CSV row per customer with scores and predictions; return the row count."""
     n = result.customers
-    columns = [result.scores.get(name, np.full(n, None, dtype=object)) for name in SCORE_COLUMNS]
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(SCORE_COLUMNS)
-        for row in zip(*(_text(c) for c in columns), strict=True):
-            writer.writerow(row)
+    columns = {name: _arrow(name, result.scores.get(name), n) for name in SCORE_COLUMNS}
+    pv.write_csv(pa.table(columns), path, pv.WriteOptions(quoting_style="needed"))
     return n
 
 
-def _text(column: np.ndarray) -> list:
-    """A column as CSV cells: floats to 6 significant digits, None as empty."""
+def _arrow(name: str, column, n: int) -> pa.Array:
+    """A score column as an arrow array: floats rounded, NaN and None as empty cells."""
+    if column is None:
+        return pa.nulls(n, pa.string())
+    if isinstance(column, pa.Array):
+        return column
     arr = np.asarray(column)
     if arr.dtype.kind == "f":
-        return [f"{v:.6g}" for v in arr.tolist()]
-    return ["" if v is None else v for v in arr.tolist()]
+        rounded = np.round(arr, _DECIMALS[name]) if name in _DECIMALS else arr
+        return pa.array(rounded, mask=~np.isfinite(rounded))
+    if arr.dtype == object:
+        return pa.array(arr, pa.string(), from_pandas=True)
+    return pa.array(arr)
 
 
-__all__ = ["KPI_HELP", "Analysis", "CsvSpec", "analyze", "write_scores"]
+__all__ = ["KPI_HELP", "Analysis", "CsvSpec", "analyze", "holdout", "write_scores"]

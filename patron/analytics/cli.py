@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from patron.analytics import analyze as analysis
@@ -98,6 +99,53 @@ def _kpi_table(result: analysis.Analysis) -> Table:
     return table
 
 
+@contextmanager
+def _reading() -> Iterator[Callable[[int, int], None]]:
+    """A Rich progress bar of the bytes of the file read so far."""
+    with Progress(
+        TextColumn("reading"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("reading", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+def _holdout_table(holdout: dict) -> Table:
+    """Actual vs predicted repeat transactions after the calibration end."""
+    table = Table(
+        title=f"Calibration to {holdout['calibration_end']} vs the {holdout['holdout_days']} "
+        f"days after ({holdout['model']})"
+    )
+    for column in ("repeat transactions", "actual", "predicted"):
+        table.add_column(column, justify="left" if column.startswith("repeat") else "right")
+    table.add_row("calibration period", f"{holdout['calibration_repeat']:,}", "")
+    predicted = holdout.get("holdout_predicted")
+    table.add_row(
+        "holdout period",
+        f"{holdout['holdout_actual']:,}",
+        "–" if predicted is None else f"{predicted:,.1f}",
+    )
+    for row in holdout.get("bins", []):
+        label = f"{row['frequency']}{'+' if row is holdout['bins'][-1] else ''}"
+        table.add_row(
+            f"  mean per customer, {label} in calibration ({row['customers']:,})",
+            f"{row['actual']:.3f}",
+            f"{row['predicted']:.3f}",
+        )
+    if holdout.get("note"):
+        table.caption = holdout["note"]
+    return table
+
+
 def _segment_table(result: analysis.Analysis) -> Table:
     """Customers per RFM segment."""
     table = Table(title="RFM segments")
@@ -121,6 +169,15 @@ def analyze_command(
         analysis.DEFAULT_MODEL, help="Purchase model: mbgnbd (default), bgnbd or paretonbd."
     ),
     period_days: int = typer.Option(90, help="KPI period length, ending at the last order."),
+    observation_end: datetime = typer.Option(
+        None, formats=["%Y-%m-%d"], help="Last day observed; later orders are ignored."
+    ),
+    calibration_end: datetime = typer.Option(
+        None,
+        formats=["%Y-%m-%d"],
+        help="Last day of a calibration period: the report compares the model's predicted "
+        "repeat transactions after it with the actual ones.",
+    ),
     scores: Path = typer.Option(None, help="Write per-customer scores to this CSV."),
     report: Path = typer.Option(None, help="Write a self-contained HTML report here."),
 ) -> None:
@@ -139,7 +196,7 @@ def analyze_command(
     )
 
     def run():
-        with _steps(analysis.STEPS) as step:
+        with _steps(analysis.STEPS) as step, _reading() as read_progress:
             result = analysis.analyze(
                 file,
                 spec,
@@ -147,7 +204,10 @@ def analyze_command(
                 unit=unit,
                 model=model,
                 period_days=period_days,
+                observation_end=observation_end and observation_end.date(),
+                calibration_end=calibration_end and calibration_end.date(),
                 progress=step,
+                read_progress=read_progress,
             )
         if scores:
             analysis.write_scores(result, scores)
@@ -169,6 +229,10 @@ def analyze_command(
         out.print(_fit_table("Gamma-Gamma spend", result.spend_fit))
     if result.fit_note:
         out.print(f"no predictions: {result.fit_note}")
+    if result.dropped:
+        out.print(f"{result.dropped:,} orders after the observation end {result.end_date} ignored")
+    if result.holdout:
+        out.print(_holdout_table(result.holdout))
     for path, what in ((scores, "scores"), (report, "report")):
         if path:
             out.print(f"{what} written to {path}")

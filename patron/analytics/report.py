@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pygal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from patron.analytics import charts
 from patron.analytics.analyze import Analysis
@@ -37,7 +39,42 @@ def _fmt(value, unit: str) -> str:
     return f"{value:.2f}"
 
 
-def write_report(result: Analysis, path: Path) -> None:
+def _money(value, unit: str, currency: str) -> str:
+    """A KPI value with the currency code for money."""
+    text = _fmt(value, unit)
+    return f"{currency} {text}" if unit == "cents" and value is not None else text
+
+
+def _change(value, unit: str, currency: str) -> str:
+    """A KPI change with its sign: points for ratios, currency for money."""
+    if value is None:
+        return "–"
+    if unit == "ratio":
+        return f"{value * 100:+.1f} pts"
+    if unit == "cents":
+        return f"{'+' if value >= 0 else '−'}{currency} {abs(value) / 100:,.2f}"
+    return f"{value:+.2f}"
+
+
+def holdout_chart(holdout: dict) -> Markup | None:
+    """Mean actual vs predicted holdout repeat transactions per calibration frequency."""
+    bins = holdout.get("bins")
+    if not bins:
+        return None
+    chart = pygal.Line(
+        **charts._config(
+            x_title="Repeat transactions in the calibration period",
+            y_title="Mean repeat transactions in the holdout",
+            value_formatter=lambda v: f"{v:.2f}",
+        )
+    )
+    chart.x_labels = [str(b["frequency"]) for b in bins[:-1]] + [f"{bins[-1]['frequency']}+"]
+    chart.add("Actual", [b["actual"] for b in bins])
+    chart.add("Predicted", [b["predicted"] for b in bins])
+    return charts.static_svg(chart.render(is_unicode=True))
+
+
+def write_report(result: Analysis, path: Path, *, currency: str = "USD") -> None:
     """Write the analysis as one self-contained HTML file."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True)
@@ -51,8 +88,12 @@ def write_report(result: Analysis, path: Path) -> None:
         )
     html = template.render(
         a=result,
-        css=_CSS,
+        css=Markup(_CSS),
         fmt=_fmt,
+        money=_money,
+        change=_change,
+        currency=currency,
+        holdout_chart=holdout_chart(result.holdout) if result.holdout else None,
         clv_chart=clv_chart,
         segment_chart=charts.segment_chart(result.segments),
     )

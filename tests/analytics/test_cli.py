@@ -136,3 +136,50 @@ def test_refresh_command_while_another_runs(sqlite_db, monkeypatch):
     assert result.exit_code == 2
     assert "a refresh is already running" in result.output
     assert "Traceback" not in result.output
+
+
+MASTER = CDNOW.parent / "CDNOW_master.txt"
+
+
+def test_analyze_cdnow_master_with_its_header_line(tmp_path):
+    result = runner.invoke(app, ["analyze", str(MASTER), "--format", "cdnow"])
+    assert result.exit_code == 0, result.output
+    assert "69,659 orders by 23,570 customers" in result.output
+
+
+def test_analyze_calibration_split_reports_holdout_table_and_chart(tmp_path):
+    report = tmp_path / "report.html"
+    args = ["analyze", str(CDNOW), "--format", "cdnow", "--model", "bgnbd"]
+    args += ["--calibration-end", "1997-09-30", "--report", str(report)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Calibration to 1997-09-30" in result.output and "holdout period" in result.output
+    html = report.read_text()
+    assert "Calibration vs holdout" in html and html.count("<svg") == 3
+    assert "r = 0.243" not in html  # the published fit is in the parameters, not a caption
+    assert "Mean per customer with 7+ in calibration" in html
+
+
+def test_analyze_observation_end_ignores_later_orders():
+    result = runner.invoke(
+        app, ["analyze", str(CDNOW), "--format", "cdnow", "--observation-end", "1997-09-30"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1997-01-01 to 1997-09-30" in result.output and "orders after the" in result.output
+
+
+def test_analyze_calibration_end_after_observation_end_is_refused():
+    args = ["analyze", str(CDNOW), "--format", "cdnow", "--observation-end", "1997-09-30"]
+    result = runner.invoke(app, [*args, "--calibration-end", "1997-10-30"])
+    assert result.exit_code == 2 and "calibration end must be before" in result.output
+
+
+def test_report_css_is_not_escaped_and_kpis_have_change_and_currency(tmp_path):
+    report = tmp_path / "report.html"
+    result = runner.invoke(
+        app, ["analyze", str(CDNOW), "--format", "cdnow", "--report", str(report)]
+    )
+    assert result.exit_code == 0, result.output
+    html = report.read_text()
+    assert '"Segoe UI"' in html and "&#34;Segoe UI&#34;" not in html
+    assert '<th class="num">Change</th>' in html and "USD " in html and " pts</td>" in html

@@ -16,6 +16,7 @@ from patron.analytics.tables import CustomerScore
 from patron.customers import service as customers_service
 from patron.customers.tables import Customer, Order
 from patron.db import transaction
+from tests.analytics import legacy_reader
 
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "CDNOW_sample.txt"
 SPEC = analyze.CsvSpec(format="cdnow")
@@ -24,7 +25,7 @@ NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
 def _load_cdnow(session) -> None:
     """The CDNOW sample as customers (external id = CDNOW id) and paid orders at 00:00 UTC."""
-    ids, times, amounts = analyze.read_transactions(CDNOW, SPEC, now=NOW)
+    ids, times, amounts = legacy_reader.read_transactions(CDNOW, SPEC, now=NOW)
     customer_ids = {
         name: customers_service.upsert_customer(
             session=session, external_id=str(name), profile={}, now=NOW
@@ -110,10 +111,11 @@ def test_refresh_and_analyze_default_to_the_same_model():
 
 
 def test_both_models_are_fitted_on_at_most_fit_sample_buyers(monkeypatch):
-    ids, times, amounts = analyze.read_transactions(CDNOW, SPEC, now=NOW)
+    ids, times, amounts = legacy_reader.read_transactions(CDNOW, SPEC, now=NOW)
     _, codes = np.unique(ids, return_inverse=True)
     days = times.astype("datetime64[D]").astype(np.int64)
-    buyers = analyze.customer_aggregates(codes, days, np.round(amounts * 100).astype(np.int64))
+    cents = np.round(amounts * 100).astype(np.int64)
+    buyers = legacy_reader.customer_aggregates(codes, days, cents)
     whole = scoring.score(buyers, now_days=float(days.max() + 1))
     monkeypatch.setattr(scoring, "FIT_SAMPLE", 1000)
     capped = scoring.score(buyers, now_days=float(days.max() + 1))

@@ -1,0 +1,418 @@
+"""Streaming reader of transaction files for `patron analyze`: pyarrow.csv in batches.
+
+Each batch (about ``BLOCK_BYTES`` of the file) is parsed by pyarrow, checked with vectorised
+compute functions and reduced to totals per (customer, day): orders and cents. The totals of all
+batches are merged as they come, so memory grows with the distinct customer-days (20 bytes each),
+not with rows or file size. Python touches rows only to name the line of an error.
+
+Customer ids that are all plain integers (no sign, no leading zero, below 2^43) are kept as
+integers and sorted numerically; any other id makes every id text, sorted as text. Lines are
+physical line numbers of the file (the header is line 1).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pv
+
+from patron.analytics import AnalyticsInputError
+
+BLOCK_BYTES = 16 << 20
+DAY_BITS = 20
+DAY_OFFSET = 1 << (DAY_BITS - 1)  # days from 1970 - 2^19 (year 535) to 1970 + 2^19 (3405)
+MAX_INT_ID = 1 << 43
+_INTEGER = r"^(0|[1-9][0-9]{0,11})$"
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class CsvSpec:
+    """How to read the transactions file."""
+
+    format: str = "csv"
+    customer: str = "customer_id"
+    date: str = "date"
+    amount: str = "amount"
+    delimiter: str = ","
+    date_format: str | None = None
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    """Orders and cents per (customer, day), sorted by customer then day; code indexes customers."""
+
+    customers: pa.Array
+    code: np.ndarray
+    day: np.ndarray
+    orders: np.ndarray
+    cents: np.ndarray
+    rows: int
+    dropped: int = 0
+
+
+@dataclass
+class _Batch:
+    """One batch of trimmed text columns and the file record number of each row."""
+
+    ids: pa.Array
+    dates: pa.Array
+    amounts: pa.Array
+    records: np.ndarray
+
+
+class _Ids:
+    """Customer ids to integer codes across batches: the ids themselves while all are integers."""
+
+    def __init__(self) -> None:
+        self.text: dict[str, int] | None = None
+
+    def codes(self, ids: pa.Array, pairs: _Pairs) -> np.ndarray:
+        """Codes of a batch of ids; switches every code to text codes at the first text id."""
+        if self.text is None and pc.all(pc.match_substring_regex(ids, _INTEGER)).as_py():
+            return pc.cast(ids, pa.int64()).to_numpy()
+        if self.text is None:
+            self._to_text(pairs)
+        encoded = pc.dictionary_encode(ids)
+        names = encoded.dictionary.to_pylist()
+        table = self.text
+        lut = np.fromiter((table.setdefault(s, len(table)) for s in names), np.int64, len(names))
+        return lut[encoded.indices.to_numpy(zero_copy_only=False)]
+
+    def _to_text(self, pairs: _Pairs) -> None:
+        """Re-key the totals read so far from integer ids to text codes."""
+        self.text = {}
+        key, orders, cents = pairs.merged()
+        ids = key >> DAY_BITS
+        known = np.unique(ids)
+        for value in known.tolist():
+            self.text[str(value)] = len(self.text)
+        codes = np.searchsorted(known, ids)
+        pairs.reset(((codes << DAY_BITS) | (key & ((1 << DAY_BITS) - 1)), orders, cents))
+
+    def customers(self, key: np.ndarray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+        """Sorted customer ids, the code of each pair and the keys re-sorted by customer."""
+        ids = key >> DAY_BITS
+        if self.text is None:
+            new = np.r_[True, ids[1:] != ids[:-1]]
+            return pa.array(ids[new]), np.cumsum(new) - 1, key
+        names = pa.array(list(self.text), pa.string())
+        order = pc.sort_indices(names).to_numpy()
+        rank = np.empty(order.size, np.int64)
+        rank[order] = np.arange(order.size)
+        return names.take(pa.array(order)), rank[ids], None
+
+
+class _Pairs:
+    """Per (customer, day) totals, merged as batches arrive; keys are code << DAY_BITS | day."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.buffered = 0
+        self.merged_size = 0
+
+    def add(self, key: np.ndarray, orders: np.ndarray, cents: np.ndarray) -> None:
+        """Add one batch of (key, orders, cents) rows; merge when the buffer doubles."""
+        self.parts.append((key, orders, cents))
+        self.buffered += self.parts[-1][0].size
+        if self.buffered > max(2 * self.merged_size, 4_000_000):
+            self.reset(self.merged())
+
+    def reset(self, merged: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        """Replace every part by one merged part."""
+        self.parts = [merged]
+        self.buffered = self.merged_size = merged[0].size
+
+    def merged(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All parts merged into sorted unique keys with summed orders and cents."""
+        if not self.parts:
+            empty = np.empty(0, np.int64)
+            return empty, empty, empty
+        if len(self.parts) == 1 and self.buffered == self.merged_size:
+            return self.parts[0]
+        return _reduce(*(np.concatenate(column) for column in zip(*self.parts, strict=True)))
+
+
+def _reduce(key, orders, cents):
+    """Sum orders and cents per distinct key; keys come out sorted."""
+    unique, inverse = np.unique(key, return_inverse=True)
+    return (
+        unique,
+        np.bincount(inverse, weights=orders, minlength=unique.size).astype(np.int64),
+        np.bincount(inverse, weights=cents, minlength=unique.size).round().astype(np.int64),
+    )
+
+
+def read_day_totals(
+    path: Path,
+    spec: CsvSpec,
+    *,
+    now: datetime,
+    observation_end: int | None = None,
+    progress: Progress | None = None,
+) -> DayTotals:
+    """Read, check and total a transactions file; orders after observation_end are dropped."""
+    if spec.format not in ("csv", "cdnow"):
+        raise AnalyticsInputError("format must be csv or cdnow")
+    path = Path(path)
+    if not path.is_file():
+        raise AnalyticsInputError(f"{path}: no such file")
+    now_s = int((now.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds())
+    ids, pairs, rows, dropped = _Ids(), _Pairs(), 0, 0
+    for batch in _batches(path, spec, progress):
+        days, cents = _check(batch, spec, path, now_s)
+        codes = ids.codes(batch.ids, pairs)
+        if observation_end is not None:
+            keep = days <= observation_end
+            dropped += int(keep.size - keep.sum())
+            codes, days, cents = codes[keep], days[keep], cents[keep]
+        rows += codes.size
+        pairs.add((codes << DAY_BITS) | (days + DAY_OFFSET), np.ones(codes.size), cents)
+    key, orders, cents = pairs.merged()
+    if not key.size:
+        raise AnalyticsInputError(f"{path}: no transactions")
+    customers, code, resorted = ids.customers(key)
+    if resorted is None:
+        order = np.lexsort((key & ((1 << DAY_BITS) - 1), code))
+        key, orders, cents, code = key[order], orders[order], cents[order], code[order]
+    day = (key & ((1 << DAY_BITS) - 1)) - DAY_OFFSET
+    return DayTotals(customers, code, day, orders, cents, rows, dropped)
+
+
+def _batches(path: Path, spec: CsvSpec, progress: Progress | None) -> Iterator[_Batch]:
+    """Trimmed id, date and amount columns of each batch of the file."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        if spec.format == "cdnow":
+            yield from _cdnow_batches(fh, path, progress, size)
+            return
+        names, picks = _header(path, spec)
+        options = pv.ReadOptions(block_size=BLOCK_BYTES, column_names=names, skip_rows=1)
+        reader = _open(fh, path, spec, options, pv.ParseOptions(delimiter=spec.delimiter), picks)
+        start = 0
+        for record in _read(reader, path, spec):
+            n = record.num_rows
+            cols = [pc.utf8_trim_whitespace(record.column(name)) for name in picks]
+            yield _Batch(*cols, np.arange(start, start + n))
+            start += n
+            if progress:
+                progress(fh.tell(), size)
+
+
+def _open(fh, path, spec, read_options, parse_options, picks):
+    """A pyarrow streaming CSV reader of the picked columns as text."""
+    convert = pv.ConvertOptions(
+        include_columns=picks,
+        column_types={name: pa.string() for name in picks},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    try:
+        return pv.open_csv(
+            fh, read_options=read_options, parse_options=parse_options, convert_options=convert
+        )
+    except pa.ArrowInvalid as exc:
+        raise _shape_error(path, spec, exc) from None
+
+
+def _read(reader, path, spec) -> Iterator[pa.RecordBatch]:
+    """The batches of a reader, with a parse error turned into a one-line input error."""
+    while True:
+        try:
+            yield reader.read_next_batch()
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as exc:
+            raise _shape_error(path, spec, exc) from None
+
+
+def _header(path: Path, spec: CsvSpec) -> tuple[list[str], list[str]]:
+    """Positional column names for pyarrow and the names of the id, date and amount columns."""
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        header = next(csv.reader(fh, delimiter=spec.delimiter), None)
+    if not header:
+        raise AnalyticsInputError(f"{path}: the file is empty")
+    header = [h.strip() for h in header]
+    names = [f"c{i}" for i in range(len(header))]
+    picks = []
+    for name in (spec.customer, spec.date, spec.amount):
+        if name not in header:
+            raise AnalyticsInputError(
+                f"{path}: unknown column {name!r}; the file has: {', '.join(header)}"
+            )
+        picks.append(names[header.index(name)])
+    return names, picks
+
+
+def _shape_error(path: Path, spec: CsvSpec, exc: Exception) -> AnalyticsInputError:
+    """The first line whose number of fields differs from the header's, found by a slow scan."""
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh, delimiter=spec.delimiter)
+        width = len(next(reader, []))
+        for row in reader:
+            if row and len(row) != width:
+                return AnalyticsInputError(
+                    f"line {reader.line_num}: {len(row)} fields, the header has {width}"
+                )
+    return AnalyticsInputError(f"{path}: cannot read the file: {str(exc).splitlines()[0]}")
+
+
+def _cdnow_batches(fh, path: Path, progress: Progress | None, size: int) -> Iterator[_Batch]:
+    """CDNOW lines (``id [sample-id] YYYYMMDD cds dollars``); a header line 1 is skipped."""
+    options = pv.ReadOptions(block_size=BLOCK_BYTES, column_names=["line"])
+    parse = pv.ParseOptions(delimiter="\x1f", quote_char=False, escape_char=False)
+    reader = _open(fh, path, CsvSpec(), options, parse, ["line"])
+    start, width = 0, None
+    for record in _read(reader, path, CsvSpec()):
+        n = record.num_rows
+        fields = pc.split_pattern_regex(pc.utf8_trim_whitespace(record.column("line")), r"\s+")
+        counts = pc.list_value_length(fields).to_numpy()
+        text = pc.list_element(fields, 0)
+        keep = (counts > 1) | (pc.utf8_length(text).to_numpy() > 0)
+        if start == 0 and n and not pc.match_substring_regex(text[0], r"^[0-9]+$").as_py():
+            keep[0] = False
+        records = np.arange(start, start + n)[keep]
+        start += n
+        if not records.size:
+            continue
+        counts = counts[keep]
+        width = int(counts[0]) if width is None else width
+        bad = np.flatnonzero((counts != width) | ((counts != 4) & (counts != 5)))
+        if bad.size:
+            line = _cdnow_line(path, int(records[bad[0]]))
+            raise AnalyticsInputError(
+                f"line {line}: CDNOW lines have 4 or 5 fields (the first has {width}), "
+                f"this one {int(counts[bad[0]])}"
+            )
+        kept = fields.filter(pa.array(keep))
+        shift = width - 4
+        yield _Batch(*(pc.list_element(kept, i) for i in (0, 1 + shift, 3 + shift)), records)
+        if progress:
+            progress(fh.tell(), size)
+
+
+def _cdnow_line(path: Path, record: int) -> int:
+    """The physical line of a CDNOW record (pyarrow skips only empty lines)."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        seen = -1
+        for number, text in enumerate(fh, start=1):
+            if text.rstrip("\r\n"):
+                seen += 1
+            if seen == record:
+                return number
+    return record + 1
+
+
+def _csv_line(path: Path, spec: CsvSpec, record: int) -> int:
+    """The physical line of a CSV data record (counting the header and blank lines)."""
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh, delimiter=spec.delimiter)
+        next(reader, None)
+        seen = -1
+        for row in reader:
+            seen += bool(row)
+            if seen == record:
+                return reader.line_num
+    return record + 2
+
+
+def _line(path: Path, spec: CsvSpec, batch: _Batch, i: int) -> int:
+    """The physical line of row i of a batch."""
+    record = int(batch.records[i])
+    return _cdnow_line(path, record) if spec.format == "cdnow" else _csv_line(path, spec, record)
+
+
+def _check(batch: _Batch, spec: CsvSpec, path: Path, now_s: int) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch days and cents of a batch; the first bad value is an error naming its line."""
+    seconds = _seconds(batch.dates, spec)
+    bad = np.flatnonzero(seconds == np.iinfo(np.int64).min)
+    if bad.size:
+        line = _line(path, spec, batch, int(bad[0]))
+        raise AnalyticsInputError(f"line {line}: cannot read date {batch.dates[bad[0]].as_py()!r}")
+    future = np.flatnonzero(seconds > now_s)
+    if future.size:
+        text = batch.dates[future[0]].as_py()
+        raise AnalyticsInputError(
+            f"line {_line(path, spec, batch, int(future[0]))}: date {text} is in the future"
+        )
+    empty = np.flatnonzero(pc.utf8_length(batch.ids).to_numpy() == 0)
+    if empty.size:
+        line = _line(path, spec, batch, int(empty[0]))
+        raise AnalyticsInputError(f"{path}: a row has an empty customer id (line {line})")
+    days = np.floor_divide(seconds, 86_400)
+    if ((days + DAY_OFFSET < 0) | (days + DAY_OFFSET >= 1 << DAY_BITS)).any():
+        i = int(np.flatnonzero((days + DAY_OFFSET < 0) | (days >= DAY_OFFSET))[0])
+        raise AnalyticsInputError(f"line {_line(path, spec, batch, i)}: date out of range")
+    return days, _cents(batch, spec, path)
+
+
+def _seconds(dates: pa.Array, spec: CsvSpec) -> np.ndarray:
+    """Epoch seconds (UTC) of each date; int64 min where a date cannot be read."""
+    fmt = "%Y%m%d" if spec.format == "cdnow" else spec.date_format or "%Y-%m-%d"
+    parsed = pc.strptime(dates, format=fmt, unit="s", error_is_null=True)
+    out = pc.fill_null(pc.cast(parsed, pa.int64()), np.iinfo(np.int64).min).to_numpy().copy()
+    missing = np.flatnonzero(out == np.iinfo(np.int64).min)
+    if missing.size and spec.format == "csv" and spec.date_format is None:
+        out[missing] = _iso_seconds(dates.take(pa.array(missing)))
+    elif missing.size and spec.date_format:
+        texts = dates.take(pa.array(missing)).to_pylist()
+        out[missing] = [_python_seconds(v, spec.date_format) for v in texts]
+    return out
+
+
+def _iso_seconds(dates: pa.Array) -> np.ndarray:
+    """ISO 8601 timestamps (with or without a zone) to epoch seconds, vectorised when uniform."""
+    for kind in (pa.timestamp("us"), pa.timestamp("us", "UTC")):
+        try:
+            micros = pc.cast(pc.cast(dates, kind), pa.int64()).to_numpy()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        return np.floor_divide(micros, 1_000_000)
+    return np.array([_python_seconds(v, None) for v in dates.to_pylist()], np.int64)
+
+
+def _python_seconds(text: str, fmt: str | None) -> int:
+    """One date the slow way (mixed formats): epoch seconds, or int64 min when unreadable."""
+    try:
+        moment = datetime.strptime(text, fmt) if fmt else datetime.fromisoformat(text)
+    except ValueError:
+        return np.iinfo(np.int64).min
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int((moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() // 1)
+
+
+def _cents(batch: _Batch, spec: CsvSpec, path: Path) -> np.ndarray:
+    """Amounts in cents; text, NaN, infinities and negative amounts are refused with the line."""
+    amounts = batch.amounts
+    try:
+        values = pc.cast(amounts, pa.float64()).to_numpy()
+    except pa.ArrowInvalid:
+        values = np.array([_number(v) for v in amounts.to_pylist()])
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        line = _line(path, spec, batch, int(bad[0]))
+        raise AnalyticsInputError(f"line {line}: cannot read amount {amounts[bad[0]].as_py()!r}")
+    negative = np.flatnonzero(values < 0)
+    if negative.size:
+        line = _line(path, spec, batch, int(negative[0]))
+        raise AnalyticsInputError(
+            f"line {line}: negative amount {amounts[negative[0]].as_py()}; "
+            "net refunds out of the orders first"
+        )
+    return np.round(values * 100.0)
+
+
+def _number(text: str) -> float:
+    """A float, NaN when the text is not a number."""
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
