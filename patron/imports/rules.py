@@ -227,6 +227,9 @@ def cell_errors(row: int, header: list[str], cells: list[str]) -> list[RowError]
         errors.append(
             RowError(row, "", f"has {len(cells)} cells, the header {len(header)} (cut short?)")
         )
+    joined = "".join(cells)
+    if "\x00" not in joined and not _UNDECODABLE.search(joined):
+        return errors
     for i, cell in enumerate(cells):
         name = header[i].strip() if i < len(header) else ""
         if "\x00" in cell:
