@@ -109,7 +109,7 @@ def main() -> None:
     if args.postgresql:
         runs.append(("postgresql", _run_postgresql(path, args.pg_url)))
     for backend, (seconds, cpu, peak, summary) in runs:
-        Console(stderr=True).print(f"{backend}: {summary}")
+        Console(stderr=True, width=160).print(f"{backend}: {summary}")
         table.add_row(
             backend,
             f"{rows:,}",
@@ -121,7 +121,7 @@ def main() -> None:
             f"{peak:.0f}",
             f"< {TARGET_MB} {'ok' if peak < TARGET_MB else 'OVER'}",
         )
-    Console().print(table)
+    Console(width=160).print(table)
 
 
 def _run_postgresql(path: Path, url: str) -> tuple[float, float, float, str]:
