@@ -215,7 +215,8 @@ def ignored_warning(kind: str, ignored: tuple[str, ...]) -> str | None:
     names = ", ".join(ignored)
     noun = "column" if len(ignored) == 1 else "columns"
     keep = "import them as attributes with --attributes, or " if kind == "customers" else ""
-    return f"ignoring {noun} {names} (not {kind} columns): {keep}map one with --map TARGET=COLUMN"
+    unknown = f"unknown to a {kind} import"
+    return f"ignoring {noun} {names} ({unknown}): {keep}map one with --map TARGET=COLUMN"
 
 
 def cell_errors(row: int, header: list[str], cells: list[str]) -> list[RowError]:
