@@ -14,6 +14,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from patron.customers import batch, rules, service
+from patron.customers import events as ev
 from patron.customers.tables import (
     AnonymousId,
     Consent,
@@ -23,6 +24,7 @@ from patron.customers.tables import (
     Product,
 )
 from patron.errors import InvalidInput
+from patron.events.service import append
 
 LOAD_CHUNK = 2000
 
@@ -61,37 +63,57 @@ def ensure_customers(
 def insert_orders(
     *, session: Session, orders: Collection[tuple[rules.OrderInput, int]], now: datetime
 ) -> dict[str, int]:
-    """Inserts new (order, customer id) pairs with their lines in bulk; returns ids by
-    external id. The caller runs refresh_stats once for the customers."""
+    """Inserts new (order, customer id) pairs with their lines in bulk, with an
+    `order.completed` event each; returns ids by external id. The caller runs
+    customers_changed once for the customers."""
     orders = [(order.validated(), customer_id) for order, customer_id in orders]
     if not orders:
         return {}
-    ids = dict(
-        session.execute(
-            insert(Order).returning(Order.external_id, Order.id),
-            [
-                dict(
-                    external_id=o.external_id,
-                    customer_id=cid,
-                    placed_at=o.placed_at,
-                    status=o.status,
-                    currency=rules.check_currency(o.currency),
-                    total_cents=o.total_cents,
-                    discount_cents=o.discount_cents,
-                    refunded_cents=o.refunded_cents,
-                    coupon_code=o.coupon_code,
-                    source=o.source,
-                    created_at=now,
-                    updated_at=now,
-                )
-                for o, cid in orders
-            ],
-        ).all()
-    )
+    rows = [
+        dict(
+            external_id=o.external_id,
+            customer_id=cid,
+            placed_at=o.placed_at,
+            status=o.status,
+            currency=rules.check_currency(o.currency),
+            total_cents=o.total_cents,
+            discount_cents=o.discount_cents,
+            refunded_cents=o.refunded_cents,
+            coupon_code=o.coupon_code,
+            source=o.source,
+            created_at=now,
+            updated_at=now,
+        )
+        for o, cid in orders
+    ]
+    ids = _ids_of_new(session, Order.external_id, rows)
     known = service.product_ids(session, {x.sku for o, _ in orders for x in o.lines if x.sku})
-    lines = [service.line_values(ids[o.external_id], x, known) for o, _ in orders for x in o.lines]
-    _insert_rows(session, OrderLine.__table__, lines)
+    lines = {
+        o.external_id: [service.line_values(ids[o.external_id], x, known) for x in o.lines]
+        for o, _ in orders
+    }
+    _insert_rows(session, OrderLine.__table__, [line for group in lines.values() for line in group])
+    append(session, [_completed(row, ids, lines) for row in rows], now=now)
     return ids
+
+
+def _completed(row: dict, ids: dict[str, int], lines: dict[str, list[dict]]) -> ev.OrderCompleted:
+    """The `order.completed` event of an order inserted in bulk."""
+    external_id = row["external_id"]
+    keys = ("sku", "name", "category", "quantity", "unit_price_cents", "total_cents")
+    return ev.OrderCompleted(
+        customer_id=row["customer_id"],
+        order_id=ids[external_id],
+        external_id=external_id,
+        status=row["status"],
+        placed_at=row["placed_at"].isoformat(),
+        currency=row["currency"],
+        total_cents=row["total_cents"],
+        discount_cents=row["discount_cents"],
+        coupon_code=row["coupon_code"],
+        replaced=False,
+        lines=[{key: line[key] for key in keys} for line in lines[external_id]],
+    )
 
 
 def _insert_rows(session: Session, table, rows: list[dict]) -> None:

@@ -6,9 +6,9 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from patron.customers.rules import LineInput, OrderInput, to_minor_units
+from patron.customers.rules import LineInput, OrderInput
 from patron.errors import InvalidInput
-from patron.imports.rules import MAX_CENTS, Record, RowError, parse_int
+from patron.imports.rules import Record, RowError, parse_int, to_cents
 
 
 def _cdnow_order(
@@ -26,11 +26,9 @@ def _cdnow_order(
     seen[customer, day] = n + 1
     try:
         quantity = parse_int(cds, "CDs", high=1_000_000)
-        total = to_minor_units(dollars, "USD", name="dollars")
+        total = to_cents(dollars, "USD", "dollars")
     except InvalidInput as exc:
         return RowError(line, "CDs" if "CDs" in exc.message else "dollars", exc.message)
-    if not 0 <= total <= MAX_CENTS:
-        return RowError(line, "dollars", f"must be between 0 and {MAX_CENTS // 100}")
     unit = int((Decimal(total) / max(quantity, 1)).quantize(Decimal(1), ROUND_HALF_UP))
     lines = (LineInput(sku=None, name="CD", quantity=quantity, unit_price_cents=unit),)
     return Record(

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from patron.customers.rules import (
-    LineInput,
     OrderInput,
     check_currency,
     check_email,
@@ -102,7 +101,11 @@ CONSENT_WORDS = {
     "unknown": "unknown",
 }
 ORDER_STATUSES = ("placed", "paid", "fulfilled", "cancelled", "refunded", "partially_refunded")
+# Columns a rejects file adds: a fixed rejects file imports again without warnings.
+REJECT_COLUMNS = ("_row", "_column", "_reason")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Bytes that are not UTF-8, read with errors="surrogateescape".
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 _INT = re.compile(r"^[+-]?\d+$")
 
 
@@ -148,6 +151,7 @@ class Layout:
 
     columns: dict[str, int]
     extras: dict[str, int] = field(default_factory=dict)
+    ignored: tuple[str, ...] = ()
 
     def values(self, cells: list[str]) -> tuple[dict[str, str], dict[str, str]]:
         """The non-empty, stripped known and extra values of one row."""
@@ -194,15 +198,49 @@ def layout(
         if not any(name in columns for name in options):
             hint = f"map one with --map {options[0]}=COLUMN"
             raise InvalidInput(f"missing required column {' or '.join(options)} ({hint})")
-    extras = {
+    spare = {
         name.strip(): i
         for i, name in enumerate(header)
-        if attributes and i not in used and name.strip()
+        if i not in used and name.strip() and name.strip() not in REJECT_COLUMNS
     }
-    return Layout(columns, extras)
+    if attributes and kind == "customers":
+        return Layout(columns, spare)
+    return Layout(columns, {}, tuple(spare))
 
 
-def _check(errors: list[RowError], row: int, column: str, action: Callable):
+def ignored_warning(kind: str, ignored: tuple[str, ...]) -> str | None:
+    """One line naming the columns an import drops, and how to keep them."""
+    if not ignored:
+        return None
+    names = ", ".join(ignored)
+    noun = "column" if len(ignored) == 1 else "columns"
+    keep = "import them as attributes with --attributes, or " if kind == "customers" else ""
+    unknown = f"unknown to a {kind} import"
+    return f"ignoring {noun} {names} ({unknown}): {keep}map one with --map TARGET=COLUMN"
+
+
+def cell_errors(row: int, header: list[str], cells: list[str]) -> list[RowError]:
+    """What makes a row unreadable whatever its values: width, NUL characters, bad UTF-8."""
+    errors = []
+    if len(cells) > len(header):
+        errors.append(RowError(row, "", f"has {len(cells)} cells, the header {len(header)}"))
+    elif len(cells) < len(header):
+        errors.append(
+            RowError(row, "", f"has {len(cells)} cells, the header {len(header)} (cut short?)")
+        )
+    joined = "".join(cells)
+    if "\x00" not in joined and not _UNDECODABLE.search(joined):
+        return errors
+    for i, cell in enumerate(cells):
+        name = header[i].strip() if i < len(header) else ""
+        if "\x00" in cell:
+            errors.append(RowError(row, name, "contains a NUL character"))
+        if _UNDECODABLE.search(cell):
+            errors.append(RowError(row, name, "is not valid UTF-8"))
+    return errors
+
+
+def checked(errors: list[RowError], row: int, column: str, action: Callable):
     """Run a parsing step, turning InvalidInput into a RowError; returns its result or None."""
     try:
         return action()
@@ -211,7 +249,7 @@ def _check(errors: list[RowError], row: int, column: str, action: Callable):
         return None
 
 
-def _lengths(errors: list[RowError], row: int, values: dict[str, str]) -> None:
+def check_lengths(errors: list[RowError], row: int, values: dict[str, str]) -> None:
     """Refuse values longer than their column."""
     for name, value in values.items():
         limit = MAX_LENGTH.get(name, 10_000)
@@ -236,9 +274,17 @@ def parse_money(values: dict[str, str], decimal_column: str, currency: str) -> i
         return parse_int(values[cents_column], cents_column)
     if decimal_column not in values:
         return None
-    cents = to_minor_units(values[decimal_column], currency, name=decimal_column)
+    return to_cents(values[decimal_column], currency, decimal_column)
+
+
+def to_cents(text: str, currency: str, column: str) -> int:
+    """Minor units of a decimal amount in [0, MAX_CENTS]; 1e308 is refused, not a crash."""
+    try:
+        cents = to_minor_units(text, currency, name=column)
+    except ArithmeticError:  # decimal.InvalidOperation: too many digits for any money column
+        cents = -1
     if not 0 <= cents <= MAX_CENTS:
-        raise InvalidInput(f"{decimal_column} must be between 0 and {MAX_CENTS // 100}")
+        raise InvalidInput(f"{column} must be between 0 and {MAX_CENTS // 100}")
     return cents
 
 
@@ -255,7 +301,10 @@ def parse_timestamp(text: str, column: str) -> datetime:
             f"{column} has no time zone: write it like "
             "2025-01-31T10:00:00+00:00 (a bare date means midnight UTC)"
         )
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{column} is out of range in UTC: {text!r}")
 
 
 def parse_consent(text: str) -> str:
@@ -274,20 +323,20 @@ def customer_record(
 ) -> Record | list[RowError]:
     """A customer from one CSV row; empty cells leave stored fields unchanged."""
     errors: list[RowError] = []
-    _lengths(errors, row, values)
+    check_lengths(errors, row, values)
     profile: dict = {
         name: values[name]
         for name in ("phone", "first_name", "last_name", "locale", "time_zone")
         if name in values
     }
     if "email" in values:
-        profile["email"] = _check(errors, row, "email", lambda: check_email(values["email"]))
+        profile["email"] = checked(errors, row, "email", lambda: check_email(values["email"]))
     if "birthday" in values:
-        profile["birthday"] = _check(
+        profile["birthday"] = checked(
             errors, row, "birthday", lambda: parse_birthday(values["birthday"])
         )
     if "consent_email" in values:
-        status = _check(
+        status = checked(
             errors, row, "consent_email", lambda: parse_consent(values["consent_email"])
         )
         profile.update(consent={"email": status}, consent_source="import")
@@ -301,12 +350,12 @@ def customer_record(
 def product_record(row: int, values: dict[str, str]) -> Record | list[RowError]:
     """A product from one CSV row."""
     errors: list[RowError] = []
-    _lengths(errors, row, values)
+    check_lengths(errors, row, values)
     currency = (
-        _check(errors, row, "currency", lambda: check_currency(values.get("currency", "USD")))
+        checked(errors, row, "currency", lambda: check_currency(values.get("currency", "USD")))
         or "USD"
     )
-    price = _check(errors, row, "price", lambda: parse_money(values, "price", currency))
+    price = checked(errors, row, "price", lambda: parse_money(values, "price", currency))
     if "sku" not in values:
         errors.append(RowError(row, "sku", "is empty"))
     if price is None and not errors:
@@ -323,99 +372,3 @@ def product_record(row: int, values: dict[str, str]) -> Record | list[RowError]:
             currency,
         ),
     )
-
-
-def _line(
-    row: int, values: dict[str, str], currency: str, errors: list[RowError]
-) -> LineInput | None:
-    """The order line of a row, when it has line columns."""
-    if not any(name in values for name in LINE_COLUMNS):
-        return None
-    quantity = _check(
-        errors,
-        row,
-        "quantity",
-        lambda: parse_int(values.get("quantity", "1"), "quantity", low=1, high=1_000_000),
-    )
-    price = _check(errors, row, "unit_price", lambda: parse_money(values, "unit_price", currency))
-    return LineInput(sku=values.get("sku"), quantity=quantity or 1, unit_price_cents=price or 0)
-
-
-def _order_header(
-    row: int, values: dict[str, str], lines: tuple[LineInput, ...], errors: list[RowError]
-) -> OrderInput | None:
-    """The order fields of the first row of an order, with its lines."""
-    currency = (
-        _check(errors, row, "currency", lambda: check_currency(values.get("currency", "USD")))
-        or "USD"
-    )
-    placed_at = _check(
-        errors, row, "placed_at", lambda: parse_timestamp(values.get("placed_at", ""), "placed_at")
-    )
-    discount = _check(errors, row, "discount", lambda: parse_money(values, "discount", currency))
-    total = _check(errors, row, "total", lambda: parse_money(values, "total", currency))
-    status = values.get("status", "placed").lower()
-    if status not in ORDER_STATUSES:
-        errors.append(RowError(row, "status", f"must be one of {', '.join(ORDER_STATUSES)}"))
-    if "customer_id" not in values:
-        errors.append(RowError(row, "customer_id", "is empty"))
-    if total is None and not lines and "total" not in {e.column for e in errors}:
-        errors.append(RowError(row, "total", "is empty and the order has no lines"))
-    if errors:
-        return None
-    if total is None:
-        total = max(sum(line.total_cents for line in lines) - (discount or 0), 0)
-    order = OrderInput(
-        external_id=values["external_id"],
-        customer_external_id=values["customer_id"],
-        placed_at=placed_at,
-        total_cents=total,
-        currency=currency,
-        status=status,
-        discount_cents=discount or 0,
-        coupon_code=values.get("coupon_code"),
-        source="import",
-        lines=lines,
-    )
-    return _check(errors, row, "", order.validated)
-
-
-def _order_group(rows: list[tuple[int, dict[str, str]]]) -> Record | list[RowError]:
-    """One order from all the rows sharing its id; any bad row rejects the whole order."""
-    first_row, first = rows[0]
-    errors: list[RowError] = []
-    lines = []
-    for row, values in rows:
-        _lengths(errors, row, values)
-        for name in ORDER_COLUMNS:
-            if row != first_row and name in values and values[name] != first.get(name):
-                errors.append(
-                    RowError(row, name, f"differs from row {first_row} of the same order")
-                )
-        line = _line(row, values, first.get("currency", "USD").upper(), errors)
-        if line is not None:
-            lines.append(line)
-    order = None if errors else _order_header(first_row, first, tuple(lines), errors)
-    if errors or order is None:
-        bad = {e.row for e in errors}
-        return errors + [
-            RowError(
-                row, "external_id", f"order {first['external_id']!r} has a rejected row {min(bad)}"
-            )
-            for row, _ in rows
-            if row not in bad
-        ]
-    return Record(tuple(row for row, _ in rows), order)
-
-
-def order_records(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[Record | RowError]:
-    """Orders from CSV rows; rows with the same external_id are one order's lines."""
-    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
-    for row, values in rows:
-        if "external_id" not in values:
-            yield RowError(row, "external_id", "is empty")
-            continue
-        groups.setdefault(values["external_id"], []).append((row, values))
-    for group in groups.values():
-        result = _order_group(group)
-        yield from (result if isinstance(result, list) else [result])

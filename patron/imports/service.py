@@ -1,13 +1,15 @@
-"""Use cases of imports: read a file into records, then apply them in chunks with savepoints."""
+"""Use cases of imports: stream a file's records into the database in batches.
+
+Each batch is its own transaction and each record its own savepoint, so a rejected row leaves
+nothing behind and the valid rows around it are imported. Re-importing a file changes nothing.
+"""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,109 +17,39 @@ from sqlalchemy.orm import Session, sessionmaker
 from patron.customers import bulk
 from patron.customers import service as customers
 from patron.customers.rules import OrderInput
-from patron.errors import InvalidInput, PatronError
-from patron.imports import cdnow, rules
+from patron.errors import PatronError
+from patron.imports.reader import FORMATS, Source, open_source
 from patron.imports.rules import CustomerRow, ProductRow, Record, RowError
 
-FORMATS = ("csv", "cdnow")
+__all__ = ["FORMATS", "ImportReport", "Rejection", "Source", "apply", "open_source"]
+
 CHUNK = 1000
+# Rejected rows kept in the report (for the table); all of them go to on_reject.
+KEPT = 10_000
 # Per-row failures worth rejecting one row for; anything else aborts the import.
 _ROW_FAILURES = (PatronError, SQLAlchemyError, ValueError, OverflowError)
 
 
-@dataclass
-class Parsed:
-    """A file read into records to import and rows rejected while parsing."""
+@dataclass(frozen=True)
+class Rejection:
+    """A rejected row: its number, its cells as read, and every reason."""
 
-    records: list[Record]
-    rejected: list[RowError]
-    rows: int
+    row: int
+    cells: list[str]
+    errors: list[RowError]
 
 
 @dataclass
 class ImportReport:
-    """What an import did: records created, updated or unchanged, and every rejected row."""
+    """What an import did: records created, updated or unchanged, and the rejected rows."""
 
-    rows: int
+    rows: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    rejected_rows: int = 0
+    # The first KEPT reasons, sorted by row.
     rejected: list[RowError] = field(default_factory=list)
-
-
-def _csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """The header and numbered rows of a CSV file (comma, semicolon or tab separated)."""
-    handle = path.open(newline="", encoding="utf-8-sig")
-    sample = handle.read(65536)
-    handle.seek(0)
-    try:
-        dialect = csv.Sniffer().sniff(sample.partition("\n")[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(handle, dialect)
-    header = next(reader, None)
-    if not header:
-        handle.close()
-        raise InvalidInput(f"{path} is empty: a CSV import needs a header row")
-
-    def rows():
-        with handle:
-            yield from (
-                (number, cells)
-                for number, cells in enumerate(reader, start=2)
-                if any(cell.strip() for cell in cells)
-            )
-
-    return header, rows()
-
-
-def read_file(
-    *,
-    kind: str,
-    path: Path,
-    fmt: str = "csv",
-    mapping: dict[str, str] | None = None,
-    attributes: bool = False,
-) -> Parsed:
-    """Parse and validate a file; raises InvalidInput for what makes the whole file unusable."""
-    if kind not in rules.KINDS:
-        raise InvalidInput(f"unknown kind {kind!r}: use one of {', '.join(rules.KINDS)}")
-    if fmt not in FORMATS:
-        raise InvalidInput(f"unknown format {fmt!r}: use csv or cdnow")
-    if not path.is_file():
-        raise InvalidInput(f"file not found: {path}")
-    if fmt == "cdnow":
-        if kind != "orders" or mapping:
-            raise InvalidInput("--format cdnow imports orders and takes no --map")
-        with path.open(encoding="ascii", errors="replace") as handle:
-            return _split(list(cdnow.cdnow_records(handle)))
-    header, rows = _csv_rows(path)
-    where = rules.layout(kind, header, mapping or {}, attributes=attributes)
-    parsed: list = []
-    if kind == "orders":
-        orders = ((number, where.values(cells)[0]) for number, cells in rows)
-        return _split(list(rules.order_records(orders)))
-    for number, cells in rows:
-        values, extras = where.values(cells)
-        if len(cells) > len(header):
-            parsed.append(
-                [RowError(number, "", f"has {len(cells)} cells, the header {len(header)}")]
-            )
-        elif kind == "customers":
-            parsed.append(rules.customer_record(number, values, extras))
-        else:
-            parsed.append(rules.product_record(number, values))
-    return _split(parsed)
-
-
-def _split(results: list) -> Parsed:
-    """Separate records from errors (single or listed)."""
-    records = [r for r in results if isinstance(r, Record)]
-    rejected = [
-        e for r in results if not isinstance(r, Record) for e in (r if isinstance(r, list) else [r])
-    ]
-    rows = {row for record in records for row in record.rows} | {e.row for e in rejected}
-    return Parsed(records, sorted(rejected, key=lambda e: (e.row, e.column)), len(rows))
 
 
 def _reason(exc: Exception) -> str:
@@ -185,6 +117,7 @@ class _Chunk:
 
     def __init__(self, session: Session, report: ImportReport, now: datetime):
         self.session, self.report, self.now = session, report, now
+        self.rejected: list[RowError] = []
 
     def attempt(self, record: Record, action: Callable[[], object]) -> tuple[bool, object]:
         """Run action in a savepoint; on failure reject the record's rows and keep going."""
@@ -193,7 +126,7 @@ class _Chunk:
                 return True, action()
         except _ROW_FAILURES as exc:
             reason = _reason(exc)
-            self.report.rejected.extend(RowError(row, "", reason) for row in record.rows)
+            self.rejected.extend(RowError(row, "", reason) for row in record.rows)
             return False, None
 
     def customers(self, chunk: list[Record]) -> None:
@@ -322,28 +255,64 @@ class _Chunk:
             self.report.updated += 1
 
 
+def _settle(
+    source: Source,
+    report: ImportReport,
+    records: list[Record],
+    errors: list[RowError],
+    write: Callable[[list[Record]], list[RowError]],
+    on_reject: Callable[[Rejection], None] | None,
+) -> None:
+    """Write a batch of records, then report its rejected rows with their cells."""
+    errors = sorted(errors + write(records), key=lambda e: (e.row, e.column))
+    by_row: dict[int, list[RowError]] = {}
+    for error in errors:
+        by_row.setdefault(error.row, []).append(error)
+    report.rejected_rows += len(by_row)
+    report.rejected.extend(errors[: max(KEPT - len(report.rejected), 0)])
+    for row, reasons in by_row.items():
+        if on_reject:
+            on_reject(Rejection(row, source.cells.get(row, []), reasons))
+    last = max([e.row for e in errors] + [r for record in records for r in record.rows] or [0])
+    source.release(last)
+
+
 def apply(
     *,
     factory: sessionmaker[Session],
     kind: str,
-    parsed: Parsed,
+    source: Source,
     now: datetime,
     dry_run: bool = False,
     chunk_size: int = CHUNK,
     progress: Callable[[int], None] | None = None,
+    on_reject: Callable[[Rejection], None] | None = None,
 ) -> ImportReport:
-    """Import parsed records, committing per chunk (nothing at all when dry_run)."""
-    report = ImportReport(rows=parsed.rows, rejected=list(parsed.rejected))
-    with factory() as session:
-        try:
-            for start in range(0, len(parsed.records), chunk_size):
-                chunk = parsed.records[start : start + chunk_size]
-                getattr(_Chunk(session, report, now), kind)(chunk)
+    """Import a source's records batch by batch, committing each (nothing when dry_run)."""
+    report = ImportReport()
+
+    def write(records: list[Record]) -> list[RowError]:
+        with factory() as session:
+            chunk = _Chunk(session, report, now)
+            try:
+                getattr(chunk, kind)(records)
                 if not dry_run:
                     session.commit()
-                if progress:
-                    progress(sum(len(record.rows) for record in chunk))
-        finally:
-            session.rollback()
-    report.rejected.sort(key=lambda e: (e.row, e.column))
+            finally:
+                session.rollback()
+        return chunk.rejected
+
+    records: list[Record] = []
+    errors: list[RowError] = []
+    for item in source.items:
+        (records if isinstance(item, Record) else errors).append(item)
+        if len(records) + len(errors) >= chunk_size:
+            _settle(source, report, records, errors, write, on_reject)
+            records, errors = [], []
+            if progress:
+                progress(source.position())
+    _settle(source, report, records, errors, write, on_reject)
+    if progress:
+        progress(source.position())
+    report.rows = source.rows
     return report

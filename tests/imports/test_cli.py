@@ -35,10 +35,10 @@ def test_rejected_rows_give_exit_1_a_table_and_a_rejects_file(run, tmp_path):
     assert "no time zone" in result.stdout
     with rejects.open() as handle:
         rows = list(csv.DictReader(handle))
-    assert [(r["row"], r["column"]) for r in rows] == [
-        ("5", "external_id"),
-        ("6", "quantity"),
-        ("7", "placed_at"),
+    assert [(r["_row"], r["_column"], r["order_id"]) for r in rows] == [
+        ("5", "external_id", "o3"),
+        ("6", "quantity", "o3"),
+        ("7", "placed_at", "o4"),
     ]
     again = run("import", "orders", DATA / "orders.csv", *ORDER_MAP)
     assert "0 created, 0 updated, 3 unchanged; 3 rows rejected" in again.stdout

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from patron.errors import InvalidInput
-from patron.imports import cdnow, rules
+from patron.imports import cdnow, orders, rules
 from patron.imports.rules import Record, RowError
 
 
@@ -100,7 +100,7 @@ def test_product_rows_convert_money_exactly():
 
 def _orders(*rows: dict) -> list:
     """Parse order rows numbered from 2."""
-    return list(rules.order_records((i + 2, row) for i, row in enumerate(rows)))
+    return list(orders.order_records((i + 2, row) for i, row in enumerate(rows)))
 
 
 def test_rows_with_one_order_id_form_its_lines_and_total():

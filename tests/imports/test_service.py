@@ -24,8 +24,10 @@ ORDER_MAP = {"external_id": "order_id", "customer_id": "customer"}
 def _import(db, kind: str, path: Path, **options) -> service.ImportReport:
     """Read and apply a file."""
     apply_options = {k: options.pop(k) for k in ("dry_run", "chunk_size") if k in options}
-    parsed = service.read_file(kind=kind, path=path, **options)
-    return service.apply(factory=db.sessions, kind=kind, parsed=parsed, now=NOW, **apply_options)
+    with service.open_source(kind=kind, path=path, **options) as source:
+        return service.apply(
+            factory=db.sessions, kind=kind, source=source, now=NOW, **apply_options
+        )
 
 
 def _snapshot(db, model) -> list[tuple]:
@@ -164,8 +166,8 @@ def test_a_row_failing_in_the_database_rejects_only_itself(db):
 
     # 2**70 passes the pure rules' shape checks but fits no BIGINT column.
     records = [order(2, 100), order(3, 2**70), order(4, 300)]
-    parsed = service.Parsed(records=records, rejected=[], rows=3)
-    report = service.apply(factory=db.sessions, kind="orders", parsed=parsed, now=NOW)
+    source = service.Source(items=iter(records))
+    report = service.apply(factory=db.sessions, kind="orders", source=source, now=NOW)
     assert [e.row for e in report.rejected] == [3]
     assert report.created == 2
     with transaction(db.sessions) as session:
