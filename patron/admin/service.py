@@ -105,10 +105,10 @@ def run_import(
     now: datetime,
 ) -> imports.ImportReport:
     """Import an uploaded CSV through the imports service (the one entry point admin uses)."""
-    parsed = imports.read_file(
+    with imports.open_source(
         kind=kind, path=path, fmt="csv", mapping=mapping, attributes=attributes
-    )
-    return imports.apply(factory=factory, kind=kind, parsed=parsed, now=now, dry_run=dry_run)
+    ) as source:
+        return imports.apply(factory=factory, kind=kind, source=source, now=now, dry_run=dry_run)
 
 
 def rejects_csv(path: Path, rejected: list[RowError]) -> str:

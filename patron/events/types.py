@@ -19,9 +19,12 @@ class DomainEvent:
 
     def data(self) -> dict[str, Any]:
         """The event's fields but the customer id, as JSON-ready values."""
-        values = dataclasses.asdict(self)
-        values.pop("customer_id", None)
-        return values
+        # A shallow copy: asdict's deep copy was a third of an import's time.
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name != "customer_id"
+        }
 
 
 @dataclass(frozen=True)
