@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from patron.web import docs
 from patron.web.errors import install_handlers
 from patron.web.headers import SecurityHeaders
 from patron.web.limits import BodyLimit
@@ -40,5 +41,6 @@ def install(app: FastAPI) -> None:
     # Added last, so outermost: refused bodies and every answer carry the headers.
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
+    docs.install(app)
     app.mount("/static", static_files(app.state.registry.static_dirs()), name="static")
     install_handlers(app)
