@@ -29,11 +29,17 @@ def columns(audience: Audience) -> list[str]:
 def audience_counts(*, session: Session, segment_id: int) -> dict:
     """Stored members, and how many of them may be contacted on each channel."""
     get_segment(session=session, segment_id=segment_id)
-    m, consent = SegmentMembership, Consent
-    members = session.scalar(select(func.count()).select_from(m).where(m.segment_id == segment_id))
+    m, c, consent = SegmentMembership, Customer, Consent
+    # Joined to customers as the export is: a deleted customer's membership is not counted.
+    members = session.scalar(
+        select(func.count(m.customer_id))
+        .join(c, c.id == m.customer_id)
+        .where(m.segment_id == segment_id)
+    )
     granted = session.execute(
         select(consent.channel, func.count())
         .join(m, m.customer_id == consent.customer_id)
+        .join(c, c.id == m.customer_id)
         .where(m.segment_id == segment_id, consent.status == PERMITTING_STATUS)
         .group_by(consent.channel)
     ).all()

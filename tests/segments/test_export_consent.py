@@ -12,11 +12,13 @@ import io
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 from typer.testing import CliRunner
 
 from patron.app import create_app
 from patron.auth import service as auth_service
 from patron.cli import app as cli_app
+from patron.customers.read import Customer
 from patron.db import make_engine, make_sessionmaker, transaction, utcnow
 from patron.errors import InvalidInput
 from patron.migrate import upgrade
@@ -112,6 +114,16 @@ def test_service_exports_only_granted_by_default_with_consent_columns(db):
     sms = _rows(texted)
     assert _ids(sms) == ["g1", "u1"] and list(sms[0])[-1] == "contactable_on_sms"
     assert counts == {"members": 5, "contactable": {"email": 2, "sms": 2, "push": 0}}
+
+
+def test_counts_match_the_export_when_a_member_was_deleted(db):
+    with transaction(db.sessions) as s:
+        sid = _seed(s)
+        s.execute(delete(Customer).where(Customer.external_id == "g1"))
+        counts = exports.audience_counts(session=s, segment_id=sid)
+        text = "".join(exports.export_csv(session=s, segment_id=sid, audience=Audience()))
+    assert counts["members"] == 4 and counts["contactable"]["email"] == 1
+    assert _ids(_rows(text)) == ["g2"]
 
 
 def test_unknown_channel_or_audience_is_refused():
