@@ -62,7 +62,11 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     """Build the app: engine, session factory, every capability's routers and set-up."""
     registry = boot()
     app = FastAPI(
-        title="Patron", version="0.1.0", description="Self-hosted customer marketing platform."
+        title="Patron",
+        version="0.1.0",
+        description="Self-hosted customer marketing platform.",
+        docs_url=None,  # /docs and /redoc come from patron.web.docs, with local assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.registry = registry

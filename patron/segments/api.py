@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session
 from patron.db import transaction, utcnow
 from patron.deps import SESSION, require_scope
 from patron.errors import InvalidInput
-from patron.segments import catalogue, service
+from patron.segments import catalogue, exports, service
+from patron.segments.audience import (
+    AUDIENCES,
+    CHANNELS,
+    DEFAULT_AUDIENCE,
+    DEFAULT_CHANNEL,
+    Audience,
+    audience_of,
+)
 from patron.segments.schemas import (
     ChangePage,
     CountRead,
@@ -30,6 +38,12 @@ from patron.web import pagination
 router = APIRouter(prefix="/api/segments", tags=["segments"])
 READ = [Depends(require_scope("read"))]
 WRITE = [Depends(require_scope("write"))]
+EXPORT_DESCRIPTION = (
+    "CSV: customer_id, external_id, email, phone, first_name, last_name, entered_at, "
+    "email_consent, sms_consent, push_consent, contactable_on_<channel>. The filename "
+    "(segment-<id>-<channel>-<audience>.csv) and the X-Patron-Audience header say which "
+    "audience it holds; X-Patron-Rows counts its rows, X-Patron-Members the segment's."
+)
 
 
 @router.get("", response_model=list[SegmentRead], summary="List segments", dependencies=READ)
@@ -198,32 +212,60 @@ def refresh(segment_id: int, session: Session = SESSION):
     return service.refresh_segment(session=session, segment_id=segment_id, now=utcnow())
 
 
+CHANNEL = Query(
+    DEFAULT_CHANNEL,
+    description="The channel whose consent decides who may be contacted.",
+    json_schema_extra={"enum": list(CHANNELS)},
+)
+AUDIENCE = Query(
+    DEFAULT_AUDIENCE,
+    description="`contactable` (default): only members whose consent on the channel is "
+    "granted; `all`: every member; `not_contactable`: denied, unsubscribed or unknown.",
+    json_schema_extra={"enum": list(AUDIENCES)},
+)
+
+
 @router.get(
     "/{segment_id}/export",
     dependencies=READ,
     response_class=StreamingResponse,
-    summary="Members as CSV",
+    summary="Members as CSV with their consent (by default only those who may be emailed)",
+    responses={200: {"content": {"text/csv": {}}, "description": EXPORT_DESCRIPTION}},
 )
-def export(segment_id: int, request: Request):
-    """Streams the members as CSV, read in its own transaction."""
-    return csv_response(request, segment_id)
+def export(
+    segment_id: int,
+    request: Request,
+    channel: str = CHANNEL,
+    audience: str = AUDIENCE,
+):
+    """Streams the members of the chosen audience as CSV, read in its own transaction."""
+    return csv_response(request, segment_id, audience_of(channel, audience))
 
 
-def csv_response(request: Request, segment_id: int) -> StreamingResponse:
-    """A streamed CSV download of a segment's members (404 before streaming when unknown)."""
+def csv_response(request: Request, segment_id: int, audience: Audience) -> StreamingResponse:
+    """A streamed CSV download of an audience of a segment (404 before streaming when unknown).
+
+    The filename, the X-Patron-Audience and X-Patron-Channel headers and the last column
+    (`contactable_on_<channel>`) say which audience the file holds.
+    """
     sessions = request.app.state.sessions
     with transaction(sessions) as session:
-        name = service.get_segment(session=session, segment_id=segment_id).name
+        counts = exports.audience_counts(session=session, segment_id=segment_id)
 
     def rows():
         with transaction(sessions) as session:
-            yield from service.export_csv(session=session, segment_id=segment_id)
+            yield from exports.export_csv(session=session, segment_id=segment_id, audience=audience)
 
-    filename = "".join(ch if ch.isalnum() else "-" for ch in name).strip("-") or "segment"
     return StreamingResponse(
         rows(),
         media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{audience.filename(segment_id)}"',
+            "X-Patron-Audience": audience.audience,
+            "X-Patron-Channel": audience.channel,
+            "X-Patron-Members": str(counts["members"]),
+            "X-Patron-Rows": str(audience.rows_in(counts)),
+        },
     )
 
 

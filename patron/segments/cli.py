@@ -9,7 +9,14 @@ import typer
 
 from patron.db import transaction, utcnow
 from patron.runtime import open_runtime, run_cli
-from patron.segments import service
+from patron.segments import exports, service
+from patron.segments.audience import (
+    CHANNELS,
+    DEFAULT_AUDIENCE,
+    DEFAULT_CHANNEL,
+    Audience,
+    audience_of,
+)
 
 segments_app = typer.Typer(
     help="Segments: saved audiences and their members.", no_args_is_help=True
@@ -48,22 +55,43 @@ def export_command(
     output: Path = typer.Option(
         None, "--output", "-o", help="CSV file to write; stdout when omitted."
     ),
+    channel: str = typer.Option(
+        DEFAULT_CHANNEL, "--channel", help=f"Consent channel: {', '.join(CHANNELS)}."
+    ),
+    audience: str = typer.Option(
+        DEFAULT_AUDIENCE,
+        "--audience",
+        help="contactable (consent granted on the channel), all, or not_contactable.",
+    ),
 ) -> None:
-    """Write a segment's stored members as CSV."""
+    """Write a segment's members as CSV with their consent; by default only those who may
+    be contacted on the channel. A summary line goes to stderr."""
     runtime = open_runtime()
 
-    def export() -> None:
+    def export() -> str:
+        chosen = audience_of(channel, audience)
         with transaction(runtime.sessions) as session:
-            chunks = service.export_csv(session=session, segment_id=segment_id)
+            counts = exports.audience_counts(session=session, segment_id=segment_id)
+            chunks = exports.export_csv(session=session, segment_id=segment_id, audience=chosen)
             if output is None:
                 for chunk in chunks:
                     sys.stdout.write(chunk)
-                return
-            with output.open("w", newline="") as handle:
-                for chunk in chunks:
-                    handle.write(chunk)
+            else:
+                with output.open("w", newline="") as handle:
+                    for chunk in chunks:
+                        handle.write(chunk)
+        return _summary(segment_id, chosen, counts)
 
-    run_cli(export)
+    typer.echo(run_cli(export), err=True)
+
+
+def _summary(segment_id: int, chosen: Audience, counts: dict) -> str:
+    """The line saying how many members the file holds, and which ones."""
+    rows, members = chosen.rows_in(counts), counts["members"]
+    return (
+        f"segment {segment_id}: exported {rows:,} of {members:,} members: {chosen.describe()} "
+        f"(--audience {chosen.audience} --channel {chosen.channel})"
+    )
 
 
 @segments_app.command("refresh")

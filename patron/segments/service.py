@@ -1,13 +1,11 @@
-"""Use cases of segments: save, count, preview, members, export, memberships, built-ins."""
+"""Use cases of segments: save, count, preview, members, memberships, built-ins (CSV: exports)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Text, any_, bindparam, cast, delete, select
@@ -249,38 +247,6 @@ def members(*, session: Session, segment_id: int, limit: int = 100, after: int =
         .limit(max(1, min(limit, 10000)))
     )
     return [dict(row._mapping) for row in session.execute(query)]
-
-
-EXPORT_COLUMNS = ("id", "external_id", "email", "first_name", "last_name", "entered_at")
-
-
-def export_csv(*, session: Session, segment_id: int, batch: int = 5000) -> Iterator[str]:
-    """The members as CSV text, a header then one chunk per batch of rows."""
-    get_segment(session=session, segment_id=segment_id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["customer_id", *EXPORT_COLUMNS[1:]])
-    after = 0
-    while True:
-        rows = members(session=session, segment_id=segment_id, limit=batch, after=after)
-        for row in rows:
-            writer.writerow([_csv_cell(row[k]) for k in EXPORT_COLUMNS])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        if len(rows) < batch:
-            return
-        after = rows[-1]["id"]
-
-
-def _csv_cell(value) -> str:
-    """A CSV cell; formula-like text is quoted so spreadsheets do not run it."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def changes(

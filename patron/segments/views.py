@@ -11,8 +11,15 @@ from sqlalchemy.orm import Session
 from patron.db import utcnow
 from patron.deps import SESSION
 from patron.errors import InvalidInput, NotFound, PatronError
-from patron.segments import catalogue, rules, service
+from patron.segments import catalogue, exports, rules, service
 from patron.segments.api import csv_response
+from patron.segments.audience import (
+    CHANNELS,
+    DEFAULT_AUDIENCE,
+    DEFAULT_CHANNEL,
+    VERBS,
+    audience_of,
+)
 from patron.web.render import render
 from patron.web.session import check_csrf, current_user, flash
 
@@ -47,12 +54,17 @@ def _builder(
         if segment is None or s.id != segment.id
     ]
     data = {"catalogue": catalogue.catalogue(others), "rules": form["rules"]}
-    return render(
-        request,
-        "segments/builder.html",
-        {"segment": segment, "form": form, "data": data, "error": error},
-        status_code=status_code,
-    )
+    context = {"segment": segment, "form": form, "data": data, "error": error}
+    if segment is not None:
+        context["export"] = _export_choices(session, segment.id)
+    return render(request, "segments/builder.html", context, status_code=status_code)
+
+
+def _export_choices(session: Session, segment_id: int) -> dict:
+    """Counts and options of the export form: who may be contacted on each channel."""
+    counts = exports.audience_counts(session=session, segment_id=segment_id)
+    channels = [(channel, counts["contactable"][channel], VERBS[channel]) for channel in CHANNELS]
+    return {"members": counts["members"], "channels": channels}
 
 
 @router.get("/segments/new")
@@ -190,6 +202,12 @@ def segment_delete(
 
 
 @router.get("/segments/{segment_id}/export.csv")
-def segment_export(request: Request, segment_id: int, _user=Depends(current_user)):
-    """Download the members as CSV."""
-    return csv_response(request, segment_id)
+def segment_export(
+    request: Request,
+    segment_id: int,
+    channel: str = DEFAULT_CHANNEL,
+    audience: str = DEFAULT_AUDIENCE,
+    _user=Depends(current_user),
+):
+    """Download the members of the chosen audience as CSV (default: who may be emailed)."""
+    return csv_response(request, segment_id, audience_of(channel, audience))

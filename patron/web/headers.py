@@ -3,7 +3,7 @@
 Pages load only local assets. Scripts: 'self' only (no inline script; the builder's JSON data
 block is not executed). Styles need 'unsafe-inline': pygal's inline SVG charts carry a <style>
 element, and heat-map cells (RFM grid, cohorts) shade themselves with a computed style attribute.
-The API docs (/docs, /redoc) load Swagger UI / ReDoc from their CDN, so they get their own policy.
+The API docs (/docs, /redoc) load Swagger UI and ReDoc from local files too (patron.web.docs).
 """
 
 from __future__ import annotations
@@ -13,12 +13,9 @@ PAGE_CSP = (
     "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    "https://cdn.redoc.ly; worker-src 'self' blob:; frame-ancestors 'none'"
-)
+# ReDoc runs its search index in a Web Worker it starts from a blob: URL (same-origin by
+# construction); nothing else differs from the page policy, and no other origin is allowed.
+DOCS_CSP = PAGE_CSP + "; worker-src 'self' blob:"
 DOCS_PATHS = ("/docs", "/redoc")
 
 

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from patron.web import docs
 from patron.web.errors import install_handlers
 from patron.web.guard import LoginBeforeBody
 from patron.web.headers import SecurityHeaders
@@ -55,5 +56,6 @@ def install(app: FastAPI) -> None:
     )
     app.add_middleware(SecurityHeaders)
     app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
+    docs.install(app)
     app.mount("/static", static_files(app.state.registry.static_dirs()), name="static")
     install_handlers(app)

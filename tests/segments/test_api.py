@@ -57,11 +57,12 @@ def test_crud_count_members_and_export(api):
         f"/api/segments/{sid}/members", params={"limit": 2, "cursor": page["next_cursor"]}
     ).json()
     assert [m["external_id"] for m in rest["items"]] == ["c4"] and rest["next_cursor"] is None
-    export = api.get(f"/api/segments/{sid}/export")
+    export = api.get(f"/api/segments/{sid}/export", params={"audience": "all"})
     assert export.headers["content-type"].startswith("text/csv")
-    assert 'filename="Gold.csv"' in export.headers["content-disposition"]
+    assert f'filename="segment-{sid}-email-all.csv"' in export.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(export.text)))
     assert [r[1] for r in rows[1:]] == ["c0", "c2", "c4"]
+    assert len(list(csv.reader(io.StringIO(api.get(f"/api/segments/{sid}/export").text)))) == 1
     changed = api.patch(
         f"/api/segments/{sid}", json={"rules": {"type": "not", "children": GOLD["children"]}}
     )

@@ -43,7 +43,7 @@ def test_list_count_refresh_export(run, tmp_path):
     refreshed = run("segments", "refresh", "1")
     assert "1\tGold\t3 members\t+1 -0" in refreshed.stdout
     target = tmp_path / "gold.csv"
-    assert run("segments", "export", "1", "--output", target).exit_code == 0
+    assert run("segments", "export", "1", "--output", target, "--audience", "all").exit_code == 0
     with target.open() as handle:
         assert [row["external_id"] for row in csv.DictReader(handle)] == ["c1", "c2", "c9"]
     everything = run("segments", "refresh")

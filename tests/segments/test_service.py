@@ -15,7 +15,8 @@ from patron.customers import service as customers
 from patron.customers.read import Customer, Event, Order
 from patron.db import transaction
 from patron.errors import Conflict, InvalidInput, NotFound
-from patron.segments import memberships, service
+from patron.segments import exports, memberships, service
+from patron.segments.audience import Audience
 from patron.segments.builtins import BUILTINS
 from patron.segments.tables import Segment, SegmentChange, SegmentMembership
 from tests import factories
@@ -241,10 +242,11 @@ def test_preview_explains_and_export_writes_csv(db):
         assert reasons["a"] == ["bought product category shoes"]
         assert reasons["b"] == ["none of (used coupon (any) in the last 60 days)"]
         seg = service.create_segment(session=s, name="Gold", rules_json=GOLD, now=NOW)
-        text = "".join(service.export_csv(session=s, segment_id=seg.id, batch=1))
+        everyone = Audience("email", "all")
+        text = "".join(exports.export_csv(session=s, segment_id=seg.id, audience=everyone, batch=1))
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:3] == ["customer_id", "external_id", "email"]
-    assert rows[1][:4] == [str(a.id), "a", "'=cmd@example.com", "Ann"]
+    assert rows[1][:5] == [str(a.id), "a", "'=cmd@example.com", "", "Ann"]
     assert len(rows) == 2
 
 

@@ -56,7 +56,7 @@ def test_builder_previews_and_saves(page):
     assert "Segment Gold saved: 2 members." in edit
     listing = page.get("/segments").text
     assert "Gold" in listing and "attribute plan is gold" in listing and "New customers" in listing
-    export = page.get(saved.headers["location"] + "/export.csv")
+    export = page.get(saved.headers["location"] + "/export.csv?audience=all")
     assert export.text.count("\n") == 3
 
 
