@@ -21,6 +21,10 @@ from patron.analytics import AnalyticsInputError
 from patron.analytics.summary import CompressedSummary
 
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
+RowObjective = Callable[[np.ndarray, "Rows"], tuple[float, np.ndarray]]
+# Above this many distinct rows the fit starts from a fit on SAMPLE_SIZE evenly spaced rows.
+SAMPLE_ABOVE, SAMPLE_SIZE, PROBE_SIZE = 200_000, 50_000, 20_000
+GTOL = 1e-10
 
 
 @dataclass(frozen=True)
@@ -69,11 +73,11 @@ class Rows:
     def _part(self, mask: np.ndarray) -> RowPart:
         return RowPart(self.x[mask], self.tx[mask], self.T[mask], self.w[mask], self.ix[mask])
 
-    def sample(self, size: int) -> Rows:
-        """Every k-th row (stratified by frequency, rows being sorted), weights rescaled."""
+    def sample(self, size: int, *, pairs: bool = False) -> Rows:
+        """Evenly spaced rows (stratified by frequency when sorted), weights rescaled."""
         idx = np.linspace(0, self.x.size - 1, size).round().astype(np.int64)
         w = self.w[idx] * (self.w.sum() / self.w[idx].sum())
-        return _rows(self.x[idx], self.tx[idx], self.T[idx], w, self.n_customers, pairs=False)
+        return _rows(self.x[idx], self.tx[idx], self.T[idx], w, self.n_customers, pairs)
 
 
 def check_rfm(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -133,21 +137,48 @@ def prepare_rows(frequency, recency, T, weights=None, *, pairs: bool = False) ->
         weights = np.asarray(weights, dtype=float)
         if weights.shape != x.shape or not np.isfinite(weights).all() or (weights < 0).any():
             raise AnalyticsInputError("weights must be finite, >= 0 and match frequency")
-    comp = compress(x, tx, tt, weights)
-    keep = comp.weights > 0
-    n = round(comp.weights.sum())
+    if _worth_compressing(x, tx, tt):
+        comp = compress(x, tx, tt, weights)
+        x, tx, tt, w = comp.frequency, comp.recency, comp.T, comp.weights
+    else:
+        w = np.ones(x.size) if weights is None else weights
+    keep = w > 0
+    n = round(w.sum())
     if n < 2:
         raise AnalyticsInputError("need at least two customers to fit a model")
-    if not (comp.frequency[keep] > 0).any():
+    if not (x[keep] > 0).any():
         raise AnalyticsInputError("nobody has a repeat purchase; the model cannot be fitted")
-    return _rows(
-        comp.frequency[keep], comp.recency[keep], comp.T[keep], comp.weights[keep], n, pairs
-    )
+    if not keep.all():
+        x, tx, tt, w = x[keep], tx[keep], tt[keep], w[keep]
+    return _rows(x, tx, tt, w, n, pairs)
+
+
+def _worth_compressing(x, tx, tt) -> bool:
+    """False when an evenly spaced sample of a large input has (almost) no repeated rows.
+
+    Compressing costs a sort; on all-distinct rows (day-resolution ages) it saves nothing.
+    """
+    if x.size <= SAMPLE_ABOVE:
+        return True
+    idx = np.linspace(0, x.size - 1, PROBE_SIZE).round().astype(np.int64)
+    return compress(x[idx], tx[idx], tt[idx]).weights.size < 0.99 * idx.size
+
+
+def _frequency_groups(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct frequencies and each row's index into them (counting, for whole numbers)."""
+    top = x.max()
+    if top < 1e7 and (x == np.floor(x)).all():
+        counts = np.bincount(x.astype(np.int64))
+        ux = np.flatnonzero(counts)
+        rank = np.zeros(counts.size, dtype=np.int64)
+        rank[ux] = np.arange(ux.size)
+        return ux.astype(float), rank[x.astype(np.int64)]
+    return np.unique(x, return_inverse=True)
 
 
 def _rows(x, tx, tt, w, n, pairs: bool) -> Rows:
     """Assemble ``Rows`` from distinct sorted rows: per-frequency groups and optional pairs."""
-    ux, ix = np.unique(x, return_inverse=True)
+    ux, ix = _frequency_groups(x)
     wx = np.bincount(ix, weights=w, minlength=ux.size)
     if not pairs:
         return Rows(x, tx, tt, w, n, ux, ix, wx)
@@ -169,6 +200,74 @@ class Fit:
 
 def maximize(objective: Objective, start: np.ndarray, total_weight: float) -> Fit:
     """Minimise a negative log-likelihood over log-parameters; return estimates and std errors."""
+    res = _minimize(objective, start, total_weight)
+    if not np.isfinite(res.fun):
+        raise AnalyticsInputError("the likelihood could not be evaluated at any start value")
+    phi = res.x
+    theta = np.exp(phi)
+    return Fit(theta, -float(res.fun) * total_weight, _std_errors(objective, phi, theta))
+
+
+def fit_rows(row_objective: RowObjective, rows: Rows, start: np.ndarray) -> Fit:
+    """Maximise over all rows; above ``SAMPLE_ABOVE`` rows, from a fit on a sample of them.
+
+    Large fits: L-BFGS on ``SAMPLE_SIZE`` evenly spaced rows, two Newton steps on all rows with
+    that sample's Hessian, then Newton steps with the all-rows Hessian (forward differences of
+    the analytic gradient) until the gradient is below ``GTOL``: about ten evaluations on all
+    rows instead of thirty. Falls back to L-BFGS on all rows if that does not converge.
+    """
+    if rows.x.size <= SAMPLE_ABOVE:
+        return maximize(lambda phi: row_objective(phi, rows), start, rows.w.sum())
+    sample = rows.sample(SAMPLE_SIZE, pairs=rows.pair_x is not None)
+    res = _minimize(lambda phi: row_objective(phi, sample), start, sample.w.sum())
+    objective = lambda phi: row_objective(phi, rows)  # noqa: E731
+    total = rows.w.sum()
+    if np.isfinite(res.fun):
+        with np.errstate(under="ignore"):
+            hess_s = hessian(lambda phi: row_objective(phi, sample), res.x) / sample.w.sum()
+        phi, f, g = _newton(objective, total, res.x, hess_s, 2)
+        if np.isfinite(f):
+            with np.errstate(under="ignore"):
+                hess = _forward_hessian(objective, phi, g * total) / total
+            phi, f, g = _newton(objective, total, phi, hess, 8, g=g, f=f)
+            if np.isfinite(f) and np.abs(g).max() <= GTOL:
+                theta = np.exp(phi)
+                return Fit(theta, -f * total, _se_from_hessian(hess * total, theta))
+        start = res.x
+    return maximize(objective, start, total)
+
+
+def _newton(objective, total, phi, hess, steps, g=None, f=None):
+    """Up to ``steps`` Newton steps (halved while the objective rises); stop below ``GTOL``."""
+    scaled = _scaled(objective, total)
+    if g is None:
+        f, g = scaled(phi)
+    for _ in range(steps):
+        if not np.isfinite(f) or np.abs(g).max() <= GTOL:
+            break
+        try:
+            step = np.linalg.solve(hess, g)
+        except np.linalg.LinAlgError:
+            break
+        for shrink in (1.0, 0.5, 0.25, 0.125):
+            trial = np.clip(phi - shrink * step, -12.0, 12.0)
+            f_new, g_new = scaled(trial)
+            if f_new <= f:
+                phi, f, g = trial, f_new, g_new
+                break
+        else:
+            break
+    return phi, f, g
+
+
+def _forward_hessian(objective: Objective, phi: np.ndarray, grad: np.ndarray, step=1e-6):
+    """Forward finite-difference Hessian from the analytic gradient (``grad`` at ``phi``)."""
+    hess = np.array([(objective(phi + step * e)[1] - grad) / step for e in np.eye(phi.size)])
+    return 0.5 * (hess + hess.T)
+
+
+def _scaled(objective: Objective, total_weight: float) -> Objective:
+    """The objective per unit weight; overflow or invalid values count as +inf."""
 
     def scaled(phi):
         with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
@@ -178,14 +277,15 @@ def maximize(objective: Objective, start: np.ndarray, total_weight: float) -> Fi
                 return np.inf, np.zeros_like(phi)
         return f / total_weight, g / total_weight
 
+    return scaled
+
+
+def _minimize(objective: Objective, start: np.ndarray, total_weight: float):
+    """L-BFGS-B on the per-unit-weight objective within the log-parameter bounds."""
     bounds = [(-12.0, 12.0)] * start.size
-    opts = {"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000, "maxls": 50}
-    res = minimize(scaled, start, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
-    if not np.isfinite(res.fun):
-        raise AnalyticsInputError("the likelihood could not be evaluated at any start value")
-    phi = res.x
-    theta = np.exp(phi)
-    return Fit(theta, -float(res.fun) * total_weight, _std_errors(objective, phi, theta))
+    opts = {"ftol": 1e-15, "gtol": GTOL, "maxiter": 2000, "maxls": 50}
+    scaled = _scaled(objective, total_weight)
+    return minimize(scaled, start, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
 
 
 def hessian(objective: Objective, phi: np.ndarray, step: float = 1e-5) -> np.ndarray:
@@ -203,6 +303,11 @@ def _std_errors(objective: Objective, phi: np.ndarray, theta: np.ndarray) -> np.
     """Delta-method standard errors; ``inf`` where the Hessian is not positive definite."""
     with np.errstate(under="ignore"):
         hess = hessian(objective, phi)
+    return _se_from_hessian(hess, theta)
+
+
+def _se_from_hessian(hess: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """Delta-method standard errors from the Hessian in log-parameters."""
     try:
         np.linalg.cholesky(hess)
     except np.linalg.LinAlgError:

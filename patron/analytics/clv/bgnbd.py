@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, expit, gammaln
 
-from patron.analytics.clv._fit import Rows, maximize, prepare_rows
+from patron.analytics.clv._fit import Rows, fit_rows, prepare_rows
 from patron.analytics.clv._model import TransactionModel
 from patron.analytics.clv._special import bg_tail
 from patron.analytics.summary import compress_rows
@@ -145,5 +145,5 @@ class BgNbdModel(TransactionModel):
 def fit_bgnbd(frequency, recency, T, weights=None) -> BgNbdModel:
     """Fit the BG/NBD model by maximum likelihood on distinct (x, t_x, T) rows."""
     rows = prepare_rows(frequency, recency, T, weights)
-    fit = maximize(lambda phi: bg_objective(phi, rows), np.zeros(4), rows.w.sum())
+    fit = fit_rows(bg_objective, rows, np.zeros(4))
     return BgNbdModel.from_fit(fit, rows.n_customers)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, expit, gammaln
 
-from patron.analytics.clv._fit import Rows, check_rfm, maximize, prepare_rows
+from patron.analytics.clv._fit import Rows, check_rfm, fit_rows, prepare_rows
 from patron.analytics.clv._model import TransactionModel
 from patron.analytics.clv._special import hyp_1b_c, softplus_integral
 
@@ -217,5 +217,5 @@ class ParetoNbdModel(TransactionModel):
 def fit_paretonbd(frequency, recency, T, weights=None) -> ParetoNbdModel:
     """Fit the Pareto/NBD model by maximum likelihood on distinct (x, t_x, T) rows."""
     rows = prepare_rows(frequency, recency, T, weights, pairs=True)
-    fit = maximize(lambda phi: pnbd_objective(phi, rows), np.zeros(4), rows.w.sum())
+    fit = fit_rows(pnbd_objective, rows, np.zeros(4))
     return ParetoNbdModel.from_fit(fit, rows.n_customers)
