@@ -25,6 +25,8 @@ RowObjective = Callable[[np.ndarray, "Rows"], tuple[float, np.ndarray]]
 # Above this many distinct rows the fit starts from a fit on SAMPLE_SIZE evenly spaced rows.
 SAMPLE_ABOVE, SAMPLE_SIZE, PROBE_SIZE = 200_000, 50_000, 20_000
 GTOL = 1e-10
+# The Hessian for standard errors is recomputed if the optimum is farther than this from it.
+HESSIAN_MOVE = 1e-4
 
 
 @dataclass(frozen=True)
@@ -229,8 +231,12 @@ def fit_rows(row_objective: RowObjective, rows: Rows, start: np.ndarray) -> Fit:
         if np.isfinite(f):
             with np.errstate(under="ignore"):
                 hess = _forward_hessian(objective, phi, g * total) / total
+            at = phi
             phi, f, g = _newton(objective, total, phi, hess, 8, g=g, f=f)
             if np.isfinite(f) and np.abs(g).max() <= GTOL:
+                if np.abs(phi - at).max() > HESSIAN_MOVE:  # standard errors at the maximum
+                    with np.errstate(under="ignore"):
+                        hess = _forward_hessian(objective, phi, g * total) / total
                 theta = np.exp(phi)
                 return Fit(theta, -f * total, _se_from_hessian(hess * total, theta))
         start = res.x
