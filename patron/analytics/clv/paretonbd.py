@@ -17,7 +17,10 @@ summed in blocks (``_special.hyp_1b_c``): no overflow for any frequency or T.
 
 Gradient: analytic. The derivatives of 2F1 in its parameters are the term-by-term derivatives of
 the same series (digamma differences as running harmonic sums), in its argument the standard
-``n t_n / z`` series; the only approximation is the series truncation at relative 1e-17. The
+``n t_n / z`` series. Where ``z > 1/2`` the series would be slow (200,000 terms at
+``z = 1 - 1e-4``): F is the series at ``z = 1/2`` plus a fixed-size Gauss-Legendre quadrature
+(``_log_f``), derivatives under the integral. Accuracy vs a 60-digit reference: see
+tests/analytics/test_clv_extremes.py. The
 Hessian for standard errors is a finite difference of this analytic gradient (see ``_fit``).
 """
 
