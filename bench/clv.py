@@ -1,8 +1,9 @@
 """Benchmark patron.analytics (summary, BG/NBD, Pareto/NBD, CLV) beside lifetimes 0.11.3.
 
 Usage: ``.venv/bin/python bench/clv.py [--customers 1000000] [--transactions 10000000]
-[--peer-sample 100000] [--skip-peer] [--only threads] [--threads-customers 100000]
-[--threads-repeats 7]``.
+[--peer-sample 100000] [--skip-peer] [--only threads|distinct] [--threads-customers 100000]
+[--threads-repeats 7]``. ``--only distinct`` times the BG/NBD fit on ``--customers`` rows that
+are all distinct (no compression possible) beside lifetimes' fit on the same file.
 
 Data are synthetic and deterministic (seed 2024): a BG/NBD customer base (r=0.5, alpha=3 weeks,
 a=0.8, b=2.5; first purchases spread over 52 weeks, times in weeks on whole days) and a transaction
@@ -38,8 +39,24 @@ from patron.analytics import summarize  # noqa: E402
 from patron.analytics.clv import clv, fit_bgnbd, fit_gamma_gamma, fit_paretonbd  # noqa: E402
 
 PEER_VENV = ROOT / "bench" / ".venv-peer"
-PEER_PINS = ["lifetimes==0.11.3", "pandas==3.1.1", "autograd==1.9.1", "numpy", "scipy"]
+PEER_PINS = [
+    "lifetimes==0.11.3",
+    "pandas==2.1.4",
+    "autograd==1.9.1",
+    "numpy==1.26.4",
+    "scipy==1.13.1",
+]
 DATA = Path("/tmp/patron_bench_clv.npz")
+DISTINCT_DATA = Path("/tmp/patron_bench_clv_distinct.npz")
+DISTINCT_TARGET_S = 2.0
+
+PEER_DISTINCT = r"""
+import json, sys, time, numpy as np
+from lifetimes import BetaGeoFitter
+d = np.load(sys.argv[1])
+t = time.perf_counter(); bgf = BetaGeoFitter().fit(d["x"], d["tx"], d["T"])
+print(json.dumps({"bgnbd": time.perf_counter() - t, "params": list(map(float, bgf.params_))}))
+"""
 TARGETS = {"summary": 3.5, "bgnbd": 5.0, "paretonbd": 10.0, "clv": 10.0}
 
 PEER_SCRIPT = r"""
@@ -163,6 +180,34 @@ def report_threads(n: int, rows: list[tuple[str, str, list[float]]]) -> None:
         )
 
 
+def run_distinct(n: int, skip_peer: bool) -> None:
+    """BG/NBD fit on n all-distinct rows, ours (BLAS pinned to 1 thread) beside lifetimes."""
+    x, tx, T, _ = simulate_customers(n, np.random.default_rng(2024))
+    T = T + np.arange(n) * 1e-9  # every row distinct: compression gains nothing
+    np.savez(DISTINCT_DATA, x=x, tx=tx, T=T)
+    with threadpool_limits(1, user_api="blas"):
+        model = fit_bgnbd(x, tx, T)
+        ours = best_of(lambda: fit_bgnbd(x, tx, T))
+    peer = {}
+    if not skip_peer:
+        cmd = [str(ensure_peer()), "-c", PEER_DISTINCT, str(DISTINCT_DATA)]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        peer = json.loads(out.strip().splitlines()[-1])
+    print(f"\nBG/NBD fit, {n:,} customers, all rows distinct (no compression), same data")
+    print(f"{'patron s':>9} {'lifetimes s':>12} {'ratio':>7} {'target':>8} met?")
+    peer_s = peer.get("bgnbd", float("nan"))
+    met = "yes" if ours < DISTINCT_TARGET_S else "NO"
+    print(
+        f"{ours:>9.3f} {peer_s:>12.2f} {peer_s / ours:>7.1f} "
+        f"{'< ' + str(DISTINCT_TARGET_S) + ' s':>8} {met}"
+    )
+    ours_p = [model.params[k] for k in ("r", "alpha", "a", "b")]
+    print("patron    (r, alpha, a, b):", ", ".join(f"{v:.6f}" for v in ours_p))
+    if peer:
+        print("lifetimes (r, alpha, a, b):", ", ".join(f"{v:.6f}" for v in peer["params"]))
+    print("patron: best of 3 runs after one warm-up, BLAS 1 thread; lifetimes: one run.")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -174,10 +219,13 @@ def main() -> None:
         help="customers for the lifetimes Pareto/NBD fit (time scaled linearly)",
     )
     parser.add_argument("--skip-peer", action="store_true")
-    parser.add_argument("--only", choices=["threads"], help="run only this table")
+    parser.add_argument("--only", choices=["threads", "distinct"], help="run only this table")
     parser.add_argument("--threads-customers", type=int, default=100_000)
     parser.add_argument("--threads-repeats", type=int, default=7)
     args = parser.parse_args()
+    if args.only == "distinct":
+        run_distinct(args.customers, args.skip_peer)
+        return
     threads = run_threads(args.threads_customers, args.threads_repeats)
     if args.only == "threads":
         report_threads(args.threads_customers, threads)

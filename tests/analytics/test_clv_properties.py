@@ -67,7 +67,7 @@ def numeric_gradient(objective, phi, step=1e-6):
 @FAST
 @given(phi=log_params, seed=seeds)
 def test_count_model_gradients_match_finite_differences(objective, phi, seed):
-    rows = prepare_rows(*simulate(seed, 60))
+    rows = prepare_rows(*simulate(seed, 60), pairs=True)
     with np.errstate(under="ignore"):
         value, grad = objective(phi, rows)
         numeric = numeric_gradient(lambda p: objective(p, rows), phi)

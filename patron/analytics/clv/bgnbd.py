@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, expit, gammaln
 
-from patron.analytics.clv._fit import Rows, maximize, prepare_rows
+from patron.analytics.clv._fit import Rows, fit_rows, prepare_rows
 from patron.analytics.clv._model import TransactionModel
 from patron.analytics.clv._special import bg_tail
 from patron.analytics.summary import compress_rows
@@ -34,10 +34,13 @@ def bg_objective(phi: np.ndarray, rows: Rows, modified: bool = False):
     """Return the weighted negative log-likelihood and its gradient in log-parameters.
 
     Terms that depend on the frequency only (gamma and digamma functions) are evaluated once per
-    distinct frequency and weighted by its total count.
+    distinct frequency and weighted by its total count. Per row, with ``A3 = -(r+x) ln(alpha+T)``
+    and ``A4 = ln a - ln(b+x-1) - (r+x) ln(alpha+t_x)``, the log-sum is
+    ``A4 + log1p(e^D)``, ``D = A3 - A4``: one exp and one log1p per row, whose weights
+    ``e^D / (1+e^D)`` and ``1 / (1+e^D)`` give the gradient. BG/NBD rows with ``x = 0`` have
+    only ``A3``.
     """
     r, al, a, b = np.exp(phi)
-    x, tx, T, w = rows.x, rows.tx, rows.T, rows.w
     ux, wx = rows.ux, rows.wx
     shift = 1.0 if modified else 0.0
     has4x = np.ones(ux.size, dtype=bool) if modified else ux > 0
@@ -56,20 +59,43 @@ def bg_objective(phi: np.ndarray, rows: Rows, modified: bool = False):
     g_al = r / al * wx.sum()
     g_a = wx @ (psi_ab - psi_abx)
     g_b = wx @ (psi_ab + digamma(b + ux + shift) - digamma(b) - psi_abx)
-    rx = r + x
-    log_t, log_tx = np.log(al + T), np.log(al + tx)
-    a3 = -rx * log_t
-    a4 = np.where(has4x[rows.ix], (np.log(a) - np.log(bdx))[rows.ix] - rx * log_tx, -np.inf)
-    top = np.maximum(a3, a4)
-    lse = top + np.log(np.exp(a3 - top) + np.exp(a4 - top))
-    p3, p4 = np.exp(a3 - lse), np.exp(a4 - lse)
-    wp3, wp4 = w * p3, w * p4
-    g_r -= wp3 @ log_t + wp4 @ log_tx
-    g_al -= wp3 @ (rx / (al + T)) + wp4 @ (rx / (al + tx))
+    total = float(wx @ a12)
+    if not modified:
+        zero = rows.zero
+        inv_t = al + zero.T
+        log_t = np.log(inv_t)
+        np.reciprocal(inv_t, out=inv_t)
+        s_log = zero.w @ log_t
+        total -= r * s_log
+        g_r -= s_log
+        g_al -= r * (zero.w @ inv_t)
+    part = rows.every if modified else rows.repeat
+    w, rx = part.w, r + part.x
+    c = np.log(a) - np.log(bdx)
+    inv_t, inv_tx = al + part.T, al + part.tx
+    log_tx = np.log(inv_tx)
+    diff = np.log(inv_t)
+    diff -= log_tx
+    d = c[part.ix]
+    total += float(w @ d)
+    d += diff * rx
+    np.negative(d, out=d)
+    e = np.exp(d, out=d)
+    rx_log_tx = rx * log_tx
+    total -= float(w @ rx_log_tx)
+    p4 = 1.0 + e
+    total += float(w @ np.log(p4))
+    np.reciprocal(p4, out=p4)
+    wp4 = np.multiply(w, p4, out=p4)
+    wp3 = np.subtract(w, wp4, out=e)
+    g_r -= w @ log_tx + wp3 @ diff
+    np.reciprocal(inv_t, out=inv_t)
+    np.reciprocal(inv_tx, out=inv_tx)
+    g_al -= (wp3 * rx) @ inv_t + (wp4 * rx) @ inv_tx
     g_a += wp4.sum() / a
-    g_b -= wp4 @ (1.0 / bdx)[rows.ix]
+    g_b -= np.bincount(part.ix, weights=wp4, minlength=ux.size) @ (1.0 / bdx)
     grad = np.array([g_r, g_al, g_a, g_b]) * np.array([r, al, a, b])
-    return -float(wx @ a12 + w @ lse), -grad
+    return -total, -grad
 
 
 def log_likelihood(params, frequency, recency, T, weights=None, *, modified=False) -> float:
@@ -119,5 +145,5 @@ class BgNbdModel(TransactionModel):
 def fit_bgnbd(frequency, recency, T, weights=None) -> BgNbdModel:
     """Fit the BG/NBD model by maximum likelihood on distinct (x, t_x, T) rows."""
     rows = prepare_rows(frequency, recency, T, weights)
-    fit = maximize(lambda phi: bg_objective(phi, rows), np.zeros(4), rows.w.sum())
+    fit = fit_rows(bg_objective, rows, np.zeros(4))
     return BgNbdModel.from_fit(fit, rows.n_customers)

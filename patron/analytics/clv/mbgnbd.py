@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from patron.analytics.clv._fit import maximize, prepare_rows
+from patron.analytics.clv._fit import fit_rows, prepare_rows
 from patron.analytics.clv._model import TransactionModel
 from patron.analytics.clv.bgnbd import NAMES, bg_expected, bg_objective, bg_p_alive
 
@@ -39,5 +39,5 @@ class MbgNbdModel(TransactionModel):
 def fit_mbgnbd(frequency, recency, T, weights=None) -> MbgNbdModel:
     """Fit the modified BG/NBD model by maximum likelihood on distinct (x, t_x, T) rows."""
     rows = prepare_rows(frequency, recency, T, weights)
-    fit = maximize(lambda phi: bg_objective(phi, rows, True), np.zeros(4), rows.w.sum())
+    fit = fit_rows(lambda phi, part: bg_objective(phi, part, True), rows, np.zeros(4))
     return MbgNbdModel.from_fit(fit, rows.n_customers)

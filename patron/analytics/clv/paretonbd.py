@@ -17,7 +17,10 @@ summed in blocks (``_special.hyp_1b_c``): no overflow for any frequency or T.
 
 Gradient: analytic. The derivatives of 2F1 in its parameters are the term-by-term derivatives of
 the same series (digamma differences as running harmonic sums), in its argument the standard
-``n t_n / z`` series; the only approximation is the series truncation at relative 1e-17. The
+``n t_n / z`` series. Where ``z > 1/2`` the series would be slow (200,000 terms at
+``z = 1 - 1e-4``): F is the series at ``z = 1/2`` plus a fixed-size Gauss-Legendre quadrature
+(``_log_f``), derivatives under the integral. Accuracy vs a 60-digit reference: see
+tests/analytics/test_clv_extremes.py. The
 Hessian for standard errors is a finite difference of this analytic gradient (see ``_fit``).
 """
 
@@ -28,27 +31,59 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, expit, gammaln
 
-from patron.analytics.clv._fit import Rows, maximize, prepare_rows
+from patron.analytics.clv._fit import Rows, check_rfm, fit_rows, prepare_rows
 from patron.analytics.clv._model import TransactionModel
-from patron.analytics.clv._special import hyp_1b_c
+from patron.analytics.clv._special import hyp_1b_c, softplus_integral
 
 NAMES = ("r", "alpha", "s", "beta")
+# Terms enough for the series at z <= 1/2 (each term at most half the previous one).
+SERIES_TERMS = 96
 
 
-def _log_f(r, al, s, be, x, y, grad: bool):
-    """log F(y) and (with ``grad``) its derivatives in (r, alpha, s, beta), per row."""
+def _log_f(r, al, s, be, x, y, grad: bool, work=None):
+    """log F(y) and (with ``grad``) its derivatives in (r, alpha, s, beta), per row.
+
+    Where the 2F1 argument ``z`` is at most 1/2 the series converges in ``SERIES_TERMS`` terms.
+    Above, ``F(y) = a int_y^Y h + F(Y)`` with ``h(tau) = (alpha+tau)^-(r+x) (beta+tau)^-(s+1)``
+    and ``z(Y) = 1/2``: the series at ``Y`` plus a fixed-size quadrature on [y, Y].
+    """
+    y = np.asarray(y, dtype=float)
+    kappa, m = min(al, be), max(al, be)
+    near = m - kappa > kappa + y  # z > 1/2
+    y_series = np.where(near, m - 2.0 * kappa, y)
+    series = _log_f_series(r, al, s, be, x, y_series, grad, work)
+    if not near.any():
+        return series
+    quad = _log_q(r, al, s, be, x[near], y[near], grad)
+    lf = series[0].copy() if grad else series.copy()
+    lf_s = lf[near]
+    lf[near] = np.logaddexp(quad[0] if grad else quad, lf_s)
+    if not grad:
+        return lf
+    dlf = series[1].copy()
+    w_q = np.exp(quad[0] - lf[near])
+    dlf[:, near] = w_q * quad[1] + np.exp(lf_s - lf[near]) * dlf[:, near]
+    return lf, dlf
+
+
+def _log_f_series(r, al, s, be, x, y, grad: bool, work=None):
+    """log F(y) by the Euler-transformed series, for rows with ``z <= 1/2``."""
     a = r + s + x
     high_alpha = al >= be
-    m = al if high_alpha else be
-    z = abs(al - be) / (m + y)
+    kappa, m = (be, al) if high_alpha else (al, be)
+    z = (m - kappa) / (m + y)
     b, b1 = (s + 1.0, r + x) if high_alpha else (r + x, s + 1.0)
-    log1mz = np.log1p(-z)
     lm = np.log(m + y)
+    log1mz = np.log(kappa + y) - lm  # 1 - z = (kappa+y)/(m+y), without cancellation
     if not grad:
-        return (1.0 - b) * log1mz + hyp_1b_c(b1, a + 1.0, z) - a * lm
-    lg, g_b1, g_c, g_z = hyp_1b_c(b1, a + 1.0, z, grad=True)
+        return (
+            (1.0 - b) * log1mz
+            + hyp_1b_c(b1, a + 1.0, z, max_terms=SERIES_TERMS, work=work)
+            - a * lm
+        )
+    lg, g_b1, g_c, g_z = hyp_1b_c(b1, a + 1.0, z, grad=True, max_terms=SERIES_TERMS, work=work)
     value = (1.0 - b) * log1mz + lg - a * lm
-    d_z = -(1.0 - b) / (1.0 - z) + g_z
+    d_z = -(1.0 - b) * (m + y) / (kappa + y) + g_z
     if high_alpha:
         d_r = g_b1 + g_c - lm
         d_s = -log1mz + g_c - lm
@@ -62,6 +97,35 @@ def _log_f(r, al, s, be, x, y, grad: bool):
     return value, np.array([d_r, d_al, d_s, d_be])
 
 
+def _log_q(r, al, s, be, x, y, grad: bool):
+    """log of ``a int_y^Y h(tau) d tau`` (``Y = m - 2 kappa``) and its parameter derivatives.
+
+    With ``kappa + tau = d e^u`` (``d = m - kappa``) the integral is
+    ``d^-a int_{-L}^0 exp((1 - k) u - j log(1+e^u)) du``, k and j the exponents of the
+    ``kappa`` and ``m`` factors of h, ``L = log(d / (kappa + y))``. Derivatives are taken under the
+    integral at fixed ``Y``: the ``Y``-dependence cancels against that of ``F(Y)``.
+    """
+    a = r + s + x
+    high_alpha = al >= be
+    kappa, m = (be, al) if high_alpha else (al, be)
+    k_exp, j_exp = (s + 1.0, r + x) if high_alpha else (r + x, s + 1.0)
+    d = m - kappa
+    log_d = np.log(d)
+    log_i, e_u, e_sp, e_inv_k, e_inv_m = softplus_integral(
+        1.0 - k_exp, j_exp, log_d - np.log(kappa + y)
+    )
+    value = np.log(a) - a * log_d + log_i
+    if not grad:
+        return value
+    d_k, d_j = -(log_d + e_u), -(log_d + e_sp)
+    d_kappa, d_m = -k_exp / d * e_inv_k, -j_exp / d * e_inv_m
+    if high_alpha:
+        derivs = [d_j + 1.0 / a, d_m, d_k + 1.0 / a, d_kappa]
+    else:
+        derivs = [d_k + 1.0 / a, d_kappa, d_j + 1.0 / a, d_m]
+    return value, np.array(derivs)
+
+
 def _log_diff(lf_t, lf_T):
     """Return log(F(t_x) - F(T)) (``-inf`` where equal) and ``e = F(T) / F(t_x)``."""
     e = np.minimum(np.exp(lf_T - lf_t), 1.0)
@@ -69,6 +133,23 @@ def _log_diff(lf_t, lf_T):
     out = np.full(e.shape, -np.inf)
     out[pos] = lf_t[pos] + np.log1p(-e[pos])
     return out, e
+
+
+def _row_terms(r, al, s, be, x, T, log_d):
+    """The two log-terms of each customer's likelihood, their log-sum and the log-likelihood."""
+    q1 = -(r + x) * np.log(al + T) - s * np.log(be + T)
+    q2 = np.log(s) - np.log(r + s + x) + log_d
+    lse = np.logaddexp(q1, q2)
+    return q1, q2, lse, gammaln(r + x) - gammaln(r) + r * np.log(al) + s * np.log(be) + lse
+
+
+def customer_log_likelihood(params, frequency, recency, T, work=None) -> np.ndarray:
+    """Per-customer Pareto/NBD log-likelihood (no compression); ``work`` as in ``hyp_1b_c``."""
+    x, tx, tt = check_rfm(frequency, recency, T)
+    r, al, s, be = map(float, params)
+    lf = _log_f(r, al, s, be, np.r_[x, x], np.r_[tx, tt], grad=False, work=work)
+    log_d, _ = _log_diff(lf[: x.size], lf[x.size :])
+    return _row_terms(r, al, s, be, x, tt, log_d)[3]
 
 
 def pnbd_objective(phi: np.ndarray, rows: Rows):
@@ -84,10 +165,7 @@ def pnbd_objective(phi: np.ndarray, rows: Rows):
     lf_t, lf_T, d_t, d_T = lf[it], lf[i_T], dlf[:, it], dlf[:, i_T]
     log_d, e = _log_diff(lf_t, lf_T)
     a = r + s + x
-    q1 = -(r + x) * np.log(al + T) - s * np.log(be + T)
-    q2 = np.log(s) - np.log(a) + log_d
-    lse = np.logaddexp(q1, q2)
-    ll = gammaln(r + x) - gammaln(r) + r * np.log(al) + s * np.log(be) + lse
+    q1, q2, lse, ll = _row_terms(r, al, s, be, x, T, log_d)
     w1, w2 = np.exp(q1 - lse), np.exp(q2 - lse)
     k2 = np.exp(np.log(s) - np.log(a) + lf_t - lse)
     d_mix = k2 * (d_t - e * d_T)
@@ -101,7 +179,7 @@ def pnbd_objective(phi: np.ndarray, rows: Rows):
 
 def log_likelihood(params, frequency, recency, T, weights=None) -> float:
     """Total Pareto/NBD log-likelihood at ``params = (r, alpha, s, beta)``."""
-    rows = prepare_rows(frequency, recency, T, weights)
+    rows = prepare_rows(frequency, recency, T, weights, pairs=True)
     with np.errstate(under="ignore"):
         return -pnbd_objective(np.log(np.asarray(params, dtype=float)), rows)[0]
 
@@ -141,6 +219,6 @@ class ParetoNbdModel(TransactionModel):
 
 def fit_paretonbd(frequency, recency, T, weights=None) -> ParetoNbdModel:
     """Fit the Pareto/NBD model by maximum likelihood on distinct (x, t_x, T) rows."""
-    rows = prepare_rows(frequency, recency, T, weights)
-    fit = maximize(lambda phi: pnbd_objective(phi, rows), np.zeros(4), rows.w.sum())
+    rows = prepare_rows(frequency, recency, T, weights, pairs=True)
+    fit = fit_rows(pnbd_objective, rows, np.zeros(4))
     return ParetoNbdModel.from_fit(fit, rows.n_customers)
