@@ -6,6 +6,7 @@ import importlib
 import os
 
 from patron import manifest as kernel_manifest
+from patron.admin.manifest import manifest as admin
 from patron.analytics.manifest import manifest as analytics
 from patron.auth.manifest import manifest as auth
 from patron.customers.manifest import manifest as customers
@@ -29,6 +30,7 @@ CAPABILITIES = (
     analytics,
     segments,
     webhooks,
+    admin,
     demo,
 )
 

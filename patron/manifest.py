@@ -30,13 +30,15 @@ class NavItem:
 class Panel:
     """A block on the customer page: a template and the function that gives its context.
 
-    `context(session=, customer_id=)` returns the template's variables, or None to hide it.
+    `context(session=, customer_id=)` returns the template's variables, or None to hide it;
+    with `wants_settings` it is also given `settings=` (the process's Settings).
     """
 
     name: str
     template: str
     context: Callable[..., dict | None]
     order: int = 100
+    wants_settings: bool = False
 
 
 @dataclass(frozen=True)

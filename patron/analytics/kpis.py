@@ -10,6 +10,9 @@ from dataclasses import dataclass, fields
 
 from patron.analytics import AnalyticsInputError
 
+# The date range the overview and the KPI page show when none is chosen: the last 30 days.
+DEFAULT_RANGE_DAYS = 30
+
 
 def _ratio(numerator: float, denominator: float) -> float | None:
     if numerator < 0 or denominator < 0:

@@ -18,6 +18,14 @@ manifest = Manifest(
         Schedule(REFRESH_JOB, lambda settings: settings.refresh_interval_minutes, queue="bulk"),
     ),
     nav=(NavItem("/analytics", "Analytics", order=30),),
-    panels=(Panel("insights", "analytics/_insights.html", views.insights_panel, order=10),),
+    panels=(
+        Panel(
+            "insights",
+            "analytics/_insights.html",
+            views.insights_panel,
+            order=10,
+            wants_settings=True,
+        ),
+    ),
     templates=Path(__file__).parent / "templates",
 )

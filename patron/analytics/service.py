@@ -189,13 +189,20 @@ def cohort_report(*, session: Session, now: datetime, months: int = 12) -> dict:
         ]
         rows.append(
             {
-                "cohort": str(np.datetime64(int(cohort), "M")),
+                "cohort": _month_label(int(cohort)),
                 "customers": int(table.sizes[i]),
                 "retention": shares,
                 "active": [int(v) for v in table.active[i]],
+                # The month in progress: its cell counts only the days so far.
+                "partial_index": last - int(cohort),
             }
         )
-    return {"cohorts": rows, "months": months}
+    return {"cohorts": rows, "months": months, "current_month": _month_label(last)}
+
+
+def _month_label(index: int) -> str:
+    """A month index (12 * (year - 1970) + month - 1) as YYYY-MM."""
+    return str(np.datetime64(index, "M"))
 
 
 def rfm_overview(*, session: Session) -> dict:

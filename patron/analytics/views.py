@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from patron.analytics import charts, service
+from patron.analytics.kpis import DEFAULT_RANGE_DAYS
 from patron.db import utcnow
 from patron.deps import READ_SESSION
 from patron.errors import InvalidInput
@@ -37,10 +38,12 @@ def _page(request: Request, name: str, session: Session, context: dict, status: 
 
 
 def _dates(start: str, end: str) -> tuple[date, date]:
-    """Parse the form's dates (default: the last 30 days) or raise InvalidInput."""
+    """Parse the form's dates (default: the overview's, the last 30 days) or raise InvalidInput."""
     try:
         last = date.fromisoformat(end) if end else utcnow().date()
-        first = date.fromisoformat(start) if start else last - timedelta(days=29)
+        first = (
+            date.fromisoformat(start) if start else last - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        )
     except ValueError:
         raise InvalidInput("dates must be given as YYYY-MM-DD")
     service.check_range(first, last)
@@ -111,6 +114,9 @@ def churn_page(request: Request, _user=Depends(current_user), session: Session =
     return _page(request, "churn", session, {"rows": rows})
 
 
-def insights_panel(*, session: Session, customer_id: int) -> dict:
-    """Context of the insights panel on a customer's page."""
-    return {"insights": service.customer_insights(session=session, customer_id=customer_id)}
+def insights_panel(*, session: Session, customer_id: int, settings=None) -> dict:
+    """Context of the insights panel on a customer's page (with the refresh schedule)."""
+    return {
+        "insights": service.customer_insights(session=session, customer_id=customer_id),
+        "refresh_every": settings.refresh_interval_minutes if settings else None,
+    }

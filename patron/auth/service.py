@@ -89,3 +89,13 @@ def check_login(*, session: Session, email: str, password: str, now: datetime) -
         raise Unauthorized("wrong email or password")
     user.last_login_at = now
     return user
+
+
+def list_users(*, session: Session) -> list[User]:
+    """Lists dashboard users, oldest first."""
+    return list(session.scalars(select(User).order_by(User.id)))
+
+
+def is_admin(*, session: Session, user_id: int) -> bool:
+    """Whether the user exists and may administer Patron."""
+    return bool(session.scalar(select(User.is_admin).where(User.id == user_id)))

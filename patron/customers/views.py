@@ -60,6 +60,8 @@ def customer_detail(
             "orders": queries.customer_orders(session=session, customer_id=customer_id),
             "events": queries.customer_events(session=session, customer_id=customer_id),
             "anonymous_ids": queries.anonymous_ids(session=session, customer_id=customer_id),
-            "panels": panels(session=session, customer_id=customer_id),
+            "panels": panels(
+                session=session, customer_id=customer_id, settings=request.app.state.settings
+            ),
         },
     )

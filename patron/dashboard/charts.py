@@ -77,7 +77,11 @@ def _config(**overrides) -> dict:
 def daily_revenue_chart(daily: list[tuple[date, int]], currency: str = "USD") -> Markup:
     """A filled line of net revenue per day, as inline SVG markup."""
     chart = pygal.Line(
-        **_config(value_formatter=lambda v: f"{v:,.0f}", y_title=f"Revenue ({currency})")
+        **_config(
+            value_formatter=lambda v: f"{v:,.0f}",
+            y_title=f"Revenue ({currency})",
+            include_x_axis=True,  # the axis starts at 0, so a small dip does not look like a fall
+        )
     )
     chart.x_labels = [d.strftime("%b %d").replace(" 0", " ") for d, _ in daily]
     every = max(1, len(daily) // 8)

@@ -71,7 +71,7 @@ def overview_page(
             "help": COUNT_HELP,
             "error": error,
             "presets": periods.PRESETS,
-            "preset": preset if error is None else None,
+            "preset": periods.active_preset(period, today),
             "chart": charts.daily_revenue_chart(report["daily_revenue"]),
         },
     )

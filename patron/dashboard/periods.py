@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from patron.analytics.kpis import DEFAULT_RANGE_DAYS
 from patron.errors import InvalidInput
 
 PRESETS = (30, 90, 365)
-DEFAULT_DAYS = 90
+DEFAULT_DAYS = DEFAULT_RANGE_DAYS  # the KPI page's default too
 MAX_DAYS = 3660
 
 
@@ -42,6 +43,11 @@ class Period:
 def last_days(days: int, today: date) -> Period:
     """The last `days` days up to and including today."""
     return Period(today - timedelta(days=days - 1), today)
+
+
+def active_preset(period: Period, today: date) -> int | None:
+    """The preset a period equals (the last N days up to today), to highlight its chip."""
+    return period.days if period.end == today and period.days in PRESETS else None
 
 
 def _parse(value: str, name: str) -> date:

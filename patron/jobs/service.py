@@ -231,3 +231,54 @@ def prune(*, session: Session, now: datetime, keep_hours: int) -> int:
         delete(Job).where(Job.state.in_(("done", "failed")), Job.finished_at < cutoff)
     )
     return result.rowcount or 0
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job as status pages show it."""
+
+    id: int
+    kind: str
+    queue: str
+    state: str
+    attempts: int
+    max_attempts: int
+    last_error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def _view(job: Job) -> JobView:
+    """The status-page view of a job row."""
+    return JobView(
+        job.id,
+        job.kind,
+        job.queue,
+        job.state,
+        job.attempts,
+        job.max_attempts,
+        job.last_error,
+        job.created_at,
+        job.finished_at,
+    )
+
+
+def active_job_id(*, session: Session, dedupe_key: str) -> int | None:
+    """The id of the pending or running job holding a dedupe key, if any."""
+    return session.scalar(
+        select(Job.id).where(Job.dedupe_key == dedupe_key, Job.state.in_(("pending", "running")))
+    )
+
+
+def latest_of_kind(*, session: Session, kind: str) -> JobView | None:
+    """The newest job of a kind, whatever its state."""
+    job = session.scalar(select(Job).where(Job.kind == kind).order_by(Job.id.desc()).limit(1))
+    return _view(job) if job is not None else None
+
+
+def recent_failed(*, session: Session, limit: int = 20) -> list[JobView]:
+    """Jobs that failed for good, newest first, with their last error."""
+    rows = session.scalars(
+        select(Job).where(Job.state == "failed").order_by(Job.finished_at.desc()).limit(limit)
+    )
+    return [_view(job) for job in rows]

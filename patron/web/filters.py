@@ -7,6 +7,7 @@ from datetime import datetime
 from patron.money import SYMBOLS, minor_digits
 
 MISSING = "–"
+MINUS = "\u2212"  # a true minus sign: as wide as the plus, unlike a hyphen
 
 
 def money(cents: int | None, currency: str = "USD", whole: bool = False) -> str:
@@ -18,6 +19,14 @@ def money(cents: int | None, currency: str = "USD", whole: bool = False) -> str:
     amount = f"{abs(cents) / 10**digits:,.{0 if whole else digits}f}"
     sign = "-" if cents < 0 else ""
     return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
+
+
+def signed_money(cents: int | None, currency: str = "USD", whole: bool = False) -> str:
+    """Format a change of money with its sign, e.g. +$1,234.00 or −$56.00 (a true minus)."""
+    if cents is None:
+        return MISSING
+    unsigned = money(abs(cents), currency, whole)
+    return unsigned if cents == 0 else f"{'+' if cents > 0 else MINUS}{unsigned}"
 
 
 def number(value: int | None) -> str:
@@ -35,4 +44,10 @@ def when(moment: datetime | None) -> str:
     return MISSING if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-FILTERS = {"money": money, "number": number, "percent": percent, "when": when}
+FILTERS = {
+    "money": money,
+    "signed_money": signed_money,
+    "number": number,
+    "percent": percent,
+    "when": when,
+}

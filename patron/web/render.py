@@ -37,11 +37,12 @@ def nav() -> list[NavItem]:
     return installed().nav()
 
 
-def panels(*, session: Session, customer_id: int) -> list[Markup]:
+def panels(*, session: Session, customer_id: int, settings=None) -> list[Markup]:
     """The customer-page panels the capabilities declare, rendered in order (hidden: None)."""
     rendered = []
     for panel in installed().panels():
-        context = panel.context(session=session, customer_id=customer_id)
+        extra = {"settings": settings} if panel.wants_settings else {}
+        context = panel.context(session=session, customer_id=customer_id, **extra)
         if context is not None:
             template = templates().get_template(panel.template)
             rendered.append(Markup(template.render(**context)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -26,6 +27,15 @@ def static_files(folders: list[Path]) -> StaticFiles:
     return files
 
 
+def favicon() -> FileResponse:
+    """The icon browsers ask for at /favicon.ico (pages link the SVG one)."""
+    return FileResponse(
+        KERNEL_STATIC / "favicon.ico",
+        media_type="image/x-icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 def install(app: FastAPI) -> None:
     """Add the kernel's middleware, mount and handlers (after the capabilities' set-up)."""
     settings = app.state.settings
@@ -40,5 +50,6 @@ def install(app: FastAPI) -> None:
     # Added last, so outermost: refused bodies and every answer carry the headers.
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
+    app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
     app.mount("/static", static_files(app.state.registry.static_dirs()), name="static")
     install_handlers(app)

@@ -81,7 +81,7 @@ def test_overview_with_a_bad_range_explains_and_falls_back(client):
     login(client)
     page = client.get("/?from=2025-13-01")
     assert page.status_code == 200
-    assert "from must be a date" in page.text and "last 90 days" in page.text
+    assert "from must be a date" in page.text and "last 30 days" in page.text
 
 
 def test_customer_list_searches_and_pages(client, db):

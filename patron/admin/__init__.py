@@ -1,0 +1,1 @@
+"""Administration pages: import, API keys, users, refresh now, system status."""
