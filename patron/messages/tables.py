@@ -105,10 +105,14 @@ class OutboxMessage(Base):
     send_after: Mapped[datetime] = mapped_column(UTCDateTime)
     locked_by: Mapped[str | None] = mapped_column(String(128))
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set (and committed) just before the attempt: a row whose lease runs out while `sending`
+    # with it set may have been delivered (uncertain); without it, it never left (queued again).
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     address: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    data: Mapped[dict | None] = mapped_column(JSONType)  # extra template variables (API sends)
     last_error: Mapped[str | None] = mapped_column(Text)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
