@@ -160,7 +160,8 @@ def enqueue_many(
     statement = builder(OutboxMessage).from_select(columns, rows)
     if dialect in ("postgresql", "sqlite"):
         statement = statement.on_conflict_do_nothing()
-    return session.execute(statement).rowcount or 0
+    # Without preserve_rowcount SQLAlchemy reports -1 for INSERT ... SELECT on psycopg.
+    return session.execute(statement.execution_options(preserve_rowcount=True)).rowcount or 0
 
 
 # Claiming -------------------------------------------------------------------------------------
