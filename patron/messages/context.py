@@ -17,11 +17,23 @@ from patron.manifest import contributions
 POINT = "messages.context"
 
 
+class _Placeholder(str):
+    """A value standing for any variable of `data`, however deep (`data.order.number`)."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _Placeholder(f"{str.__str__(self)[:-1]}.{name}]")
+
+    def __getitem__(self, key):
+        return _Placeholder(f"{str.__str__(self)[:-1]}.{key}]")
+
+
 class AnyData(dict):
     """`data` while validating a template: any variable an API caller might pass is allowed."""
 
     def __missing__(self, key):
-        return f"[{key}]"
+        return _Placeholder(f"[{key}]")
 
 
 def providers() -> list:
