@@ -15,6 +15,7 @@ from patron.demo.manifest import manifest as demo
 from patron.events.manifest import manifest as events
 from patron.imports.manifest import manifest as imports
 from patron.jobs.manifest import manifest as jobs
+from patron.messages.manifest import manifest as messages
 from patron.segments.manifest import manifest as segments
 from patron.tracking.manifest import manifest as tracking
 from patron.webhooks.manifest import manifest as webhooks
@@ -30,6 +31,7 @@ CAPABILITIES = (
     analytics,
     segments,
     webhooks,
+    messages,
     admin,
     demo,
 )

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from patron.analytics import api, cli, events, service, tables, views
+from patron.analytics import api, cli, context, events, service, tables, views
 from patron.manifest import JobHandler, Manifest, NavItem, Panel, Schedule
 
 REFRESH_JOB = "analytics.refresh"
@@ -27,5 +27,6 @@ manifest = Manifest(
             wants_settings=True,
         ),
     ),
+    contributes={"messages.context": (context.message_context,)},
     templates=Path(__file__).parent / "templates",
 )

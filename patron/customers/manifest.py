@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from patron.customers import api, cli, events, tables, views
+from patron.customers import api, cli, context, events, tables, views
 from patron.manifest import Manifest, NavItem
 
 manifest = Manifest(
@@ -12,5 +12,6 @@ manifest = Manifest(
     tables=(tables,),
     event_types=events.EVENT_TYPES,
     nav=(NavItem("/customers", "Customers", order=20),),
+    contributes={"messages.context": (context.message_context,)},
     templates=Path(__file__).parent / "templates",
 )

@@ -1,0 +1,96 @@
+"""Pages of messages: the capture mailbox (login) and the public unsubscribe page and POST.
+
+The unsubscribe URL is the one in List-Unsubscribe: a mail client's one-click button POSTs
+`List-Unsubscribe=One-Click` to it (RFC 8058) with no cookie and no CSRF token, and the
+signed token is the only proof needed. The GET page shows a button that POSTs the same form,
+so a person unsubscribes in one click too. A tampered token answers 400 and changes nothing.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from patron.db import utcnow
+from patron.deps import READ_SESSION, SESSION
+from patron.errors import NotFound
+from patron.messages import links, rules, service
+from patron.web.render import render, templates
+from patron.web.session import current_user
+
+router = APIRouter(include_in_schema=False)
+MAILBOX_PAGE = 50
+
+
+def _public(name: str, context: dict, status_code: int = 200) -> HTMLResponse:
+    """A public page outside the dashboard layout (no session, so no cookie)."""
+    html = templates().get_template(name).render(**context)
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+def _customer_of(request: Request, token: str) -> int | None:
+    """The customer an unsubscribe token names, or None when it is not valid."""
+    try:
+        payload = links.read_unsubscribe(request.app.state.settings.secret_key, token, now=utcnow())
+    except rules.BadToken:
+        return None
+    return payload["c"]
+
+
+_BAD_LINK = {"title": "This link is not valid", "state": "invalid"}
+
+
+@router.get("/u/{token}")
+def unsubscribe_page(request: Request, token: str):
+    """A page with one button that unsubscribes (GET never changes anything)."""
+    if _customer_of(request, token) is None:
+        return _public("messages/unsubscribe.html", _BAD_LINK, status_code=400)
+    return _public(
+        "messages/unsubscribe.html", {"title": "Unsubscribe", "state": "ask", "token": token}
+    )
+
+
+@router.post("/u/{token}")
+def unsubscribe_now(request: Request, token: str, session: Session = SESSION):
+    """RFC 8058 one-click: unsubscribe from marketing email, no cookie or CSRF needed."""
+    customer_id = _customer_of(request, token)
+    if customer_id is None:
+        return _public("messages/unsubscribe.html", _BAD_LINK, status_code=400)
+    service.unsubscribe(session=session, customer_id=customer_id, now=utcnow())
+    return _public("messages/unsubscribe.html", {"title": "Unsubscribed", "state": "done"})
+
+
+@router.get("/messages/mailbox")
+def mailbox(
+    request: Request,
+    before: int | None = Query(None, ge=1),
+    _user=Depends(current_user),
+    session: Session = READ_SESSION,
+):
+    """Messages the `capture` channel kept, newest first."""
+    rows = service.mailbox(session=session, before_id=before, limit=MAILBOX_PAGE + 1)
+    more = len(rows) > MAILBOX_PAGE
+    rows = rows[:MAILBOX_PAGE]
+    return render(
+        request,
+        "messages/mailbox.html",
+        {"messages": rows, "older": rows[-1].id if more else None},
+    )
+
+
+@router.get("/messages/mailbox/{captured_id}")
+def mailbox_message(
+    request: Request, captured_id: int, _user=Depends(current_user), session=READ_SESSION
+):
+    """One captured message: its HTML in a sandboxed frame, its text and headers."""
+    try:
+        message = service.captured(session=session, captured_id=captured_id)
+    except NotFound as exc:
+        return render(
+            request,
+            "web/not_found.html",
+            {"message": exc.message, "back_href": "/messages/mailbox", "back_label": "Mailbox"},
+            status_code=404,
+        )
+    return render(request, "messages/mailbox_message.html", {"message": message})
