@@ -125,8 +125,8 @@ class OrderInput:
 
 
 def refund_status(total_cents: int, refunded_cents: int, current: str) -> str:
-    """The order status after a refund of refunded_cents in all."""
-    if refunded_cents <= 0:
+    """The order status after a refund of refunded_cents in all (a cancelled order stays so)."""
+    if refunded_cents <= 0 or current == "cancelled":
         return current
     return "refunded" if refunded_cents >= total_cents else "partially_refunded"
 
