@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class ErrorBody(BaseModel):
     """The JSON body of every refused or failed API request."""
 
-    model_config = ConfigDict(extra="allow", title="Error")
+    model_config = ConfigDict(extra="allow")
 
     error: str = Field(description="Stable machine-readable code, e.g. `invalid_input`.")
     message: str = Field(description="What went wrong, in one line for a person.")

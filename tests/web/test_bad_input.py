@@ -278,3 +278,19 @@ def test_a_real_cycle_is_still_refused(api):
     )
     body = _refused(answer, (422,))
     assert "cycle" in body["message"] or "itself" in body["message"]
+
+
+def test_every_api_operation_documents_the_error_body(api):
+    spec = api.get("/openapi.json").json()
+    error = spec["components"]["schemas"]["ErrorBody"]
+    assert {"error", "message", "details"} <= set(error["properties"])
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status in ("400", "401", "403", "404", "409", "422"):
+                content = operation["responses"][status]["content"]["application/json"]
+                assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}, (path, method)
+
+
+def test_a_body_that_is_not_json_answers_the_error_body(api):
+    answer = _raw(api, "POST", "/api/customers", "{not json")
+    _refused(answer, (400, 422))
