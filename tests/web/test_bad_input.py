@@ -280,6 +280,9 @@ def test_a_real_cycle_is_still_refused(api):
     assert "cycle" in body["message"] or "itself" in body["message"]
 
 
+ERROR_REF = "#/components/schemas/ErrorBody"
+
+
 def test_every_api_operation_documents_the_error_body(api):
     spec = api.get("/openapi.json").json()
     error = spec["components"]["schemas"]["ErrorBody"]
@@ -288,7 +291,7 @@ def test_every_api_operation_documents_the_error_body(api):
         for method, operation in operations.items():
             for status in ("400", "401", "403", "404", "409", "422"):
                 content = operation["responses"][status]["content"]["application/json"]
-                assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}, (path, method)
+                assert content["schema"] == {"$ref": ERROR_REF}, (path, method)
 
 
 def test_a_body_that_is_not_json_answers_the_error_body(api):
