@@ -8,13 +8,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 
 from patron.capabilities import boot
 from patron.config import Settings
 from patron.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from patron.errors import PatronError
 from patron.web import setup as web
+from patron.web.errors import internal_error
+from patron.web.inputs import TEXT_GUARD
+from patron.web.openapi import ERROR_RESPONSES
 
 log = logging.getLogger("patron")
 
@@ -28,6 +31,13 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, list]:
     first = details[0] if details else {"path": "", "message": "invalid request"}
     prefix = f"{first['path']}: " if first["path"] else ""
     return f"{prefix}{first['message']}", details
+
+
+def _out_of_range(exc: Exception) -> bool:
+    """Whether an error is a value out of the database's or Python's range."""
+    if isinstance(exc, OverflowError | DataError):
+        return True
+    return isinstance(exc, StatementError) and isinstance(exc.orig, OverflowError)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -48,6 +58,22 @@ def install_error_handlers(app: FastAPI) -> None:
                 "data (a duplicate id or a missing reference); nothing was saved",
             },
             status_code=409,
+        )
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(StatementError)
+    async def out_of_range(request: Request, exc: Exception):
+        # The safety net behind the services' own checks: a number or date the database
+        # (64-bit integers on SQLite, 32-bit ids on PostgreSQL) or Python cannot hold.
+        if not _out_of_range(exc):
+            return await internal_error(request, exc)
+        log.info("out-of-range value answered 422: %s", exc)
+        return JSONResponse(
+            {
+                "error": "invalid_input",
+                "message": "a number or date in the request is out of range; nothing was saved",
+            },
+            status_code=422,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -75,7 +101,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.read_sessions = make_read_sessionmaker(app.state.engine)
     install_error_handlers(app)
     for router in registry.routers():
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES, dependencies=[TEXT_GUARD])
     for setup in registry.app_setups():
         setup(app)
     web.install(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from patron.errors import InvalidInput
@@ -17,6 +17,9 @@ CONSENT_STATUSES = ("granted", "denied", "unsubscribed", "unknown")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTED_EXCLUDED = ("cancelled", "refunded")
+# Bounds far above any real order that keep sums inside a 64-bit column.
+MAX_MINOR_UNITS = 10**15
+MAX_QUANTITY = 1_000_000
 PROFILE_FIELDS = ("email", "phone", "first_name", "last_name", "birthday", "locale", "time_zone")
 
 
@@ -30,8 +33,17 @@ def to_minor_units(amount: object, currency: str, *, name: str = "amount") -> in
         raise InvalidInput(f"{name} must be a number, got {amount!r}")
     if not value.is_finite():
         raise InvalidInput(f"{name} must be a finite number")
+    if abs(value) >= MAX_MINOR_UNITS:  # before scaling: 1e308 would take a while to quantize
+        raise InvalidInput(f"{name} is too large")
     scaled = value.scaleb(minor_digits(currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return int(scaled)
+    return check_amount(int(scaled), name)
+
+
+def check_amount(cents: int, name: str) -> int:
+    """Refuse an amount in minor units beyond what any order holds."""
+    if abs(cents) > MAX_MINOR_UNITS:
+        raise InvalidInput(f"{name} is too large (at most {MAX_MINOR_UNITS} minor units)")
+    return cents
 
 
 def check_currency(currency: str) -> str:
@@ -53,9 +65,13 @@ def check_email(email: str | None) -> str | None:
 
 
 def check_aware(moment: datetime, name: str) -> datetime:
-    """Refuse naive datetimes."""
+    """Refuse naive datetimes and ones outside the years 1-9999 once in UTC."""
     if moment.tzinfo is None:
         raise InvalidInput(f"{name} must carry a time zone")
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{name} is out of range once converted to UTC")
     return moment
 
 
@@ -118,15 +134,20 @@ class OrderInput:
             raise InvalidInput("total, discount and refund must not be negative")
         if self.refunded_cents > self.total_cents:
             raise InvalidInput("refund is larger than the order total")
+        for name in ("total_cents", "discount_cents"):
+            check_amount(getattr(self, name), name)
         for line in self.lines:
             if line.quantity <= 0 or line.unit_price_cents < 0:
                 raise InvalidInput("order line quantity must be positive and price not negative")
+            if line.quantity > MAX_QUANTITY:
+                raise InvalidInput(f"order line quantity must be at most {MAX_QUANTITY}")
+            check_amount(line.total_cents, "order line total")
         return self
 
 
 def refund_status(total_cents: int, refunded_cents: int, current: str) -> str:
-    """The order status after a refund of refunded_cents in all."""
-    if refunded_cents <= 0:
+    """The order status after a refund of refunded_cents in all (a cancelled order stays so)."""
+    if refunded_cents <= 0 or current == "cancelled":
         return current
     return "refunded" if refunded_cents >= total_cents else "partially_refunded"
 

@@ -485,9 +485,13 @@ def list_orders(
 
 
 def orders_by_external_id(
-    *, session: Session, external_ids: Collection[str], lock: bool = False
+    *, session: Session, external_ids: Collection[str], lock: bool = True
 ) -> dict[str, Order]:
-    """The orders with the given external ids, by external id (locked, in id order, if asked)."""
+    """The orders with the given external ids, by external id, locked in id order.
+
+    Every caller reads them to replace them: the lock (PostgreSQL) keeps a concurrent writer
+    from replacing the lines in between. Pass lock=False only to read.
+    """
     if not external_ids:
         return {}
     query = select(Order).where(Order.external_id.in_(sorted(external_ids)))

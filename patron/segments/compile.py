@@ -23,7 +23,10 @@ from patron.segments.rules import Group, Node
 from patron.segments.sql import COMPILERS
 
 CUSTOMERS = Customer.__table__
-MAX_INLINE_DEPTH = 10
+# Deep enough for any hand-built chain; each level compiles its rules into the one query.
+MAX_INLINE_DEPTH = 32
+# Joined subqueries per query, well inside SQLite's 64 tables a join (customers included).
+MAX_JOINS = 48
 
 
 @dataclass
@@ -55,6 +58,10 @@ class Context:
             self.joins[key] = selectable
         return self.joins[key]
 
+    def joins_full(self, key: str) -> bool:
+        """Whether a new join under key would pass the budget (conditions then correlate)."""
+        return key not in self.joins and len(self.joins) >= MAX_JOINS
+
     def key(self, condition) -> str:
         """A join key for a condition: equal conditions share one subquery."""
         return json.dumps(condition.model_dump(mode="json"), sort_keys=True)
@@ -65,8 +72,14 @@ class Context:
 
     def inline_segment(self, segment_id: int):
         """The boolean of another segment's rules, compiled into this query."""
-        if segment_id in self.inlining or len(self.inlining) >= MAX_INLINE_DEPTH:
+        if segment_id in self.inlining:
             raise InvalidInput(f"segment {segment_id} refers to itself through other segments")
+        if len(self.inlining) >= MAX_INLINE_DEPTH:
+            chain = " → ".join(str(i) for i in [*self.inlining, segment_id])
+            raise InvalidInput(
+                f"segments may refer to each other at most {MAX_INLINE_DEPTH} deep "
+                f"(segment {chain})"
+            )
         tree = self.resolve(segment_id) if self.resolve else None
         if tree is None:
             return false()

@@ -68,7 +68,13 @@ def _line(product: object, currency: str, where: str) -> OrderLineData:
         or int(quantity) != quantity
     ):
         raise BadMessage(f"{where}.quantity must be a positive whole number")
+    if quantity > customer_rules.MAX_QUANTITY:
+        raise BadMessage(f"{where}.quantity must be at most {customer_rules.MAX_QUANTITY}")
     price = _amount(product.get("price", 0), currency, f"{where}.price") or 0
+    try:
+        customer_rules.check_amount(int(quantity) * price, f"{where} (quantity × price)")
+    except InvalidInput as exc:
+        raise BadMessage(exc.message)
     return OrderLineData(
         sku=sku,
         name=text(product.get("name"), f"{where}.name"),

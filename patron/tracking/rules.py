@@ -107,7 +107,10 @@ def parse_timestamp(value: object, name: str) -> datetime | None:
         raise BadMessage(f"{name} is not an ISO-8601 timestamp: {value!r}")
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise BadMessage(f"{name} is out of range once converted to UTC: {value!r}")
 
 
 def corrected_time(

@@ -16,6 +16,7 @@ from patron.web.session import LOGIN_PATH, LoginRequired
 
 log = logging.getLogger("patron")
 API_PREFIXES = ("/api/", "/v1/", "/docs", "/redoc", "/openapi.json")
+_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 405: "method_not_allowed"}
 INTERNAL = "something went wrong on our side; the error is logged, please try again later"
 
 
@@ -40,7 +41,11 @@ def error_page(request: Request, status: int, heading: str, message: str):
 async def not_found_or_default(request: Request, exc: HTTPException):
     """Unknown page URL: the HTML not-found page; API: a JSON body with a message."""
     if exc.status_code != 404:
-        return await http_exception_handler(request, exc)
+        if is_page(request):
+            return await http_exception_handler(request, exc)
+        # FastAPI's own refusals (a body that is not JSON: 400) in Patron's error body.
+        body = {"error": _CODES.get(exc.status_code, "error"), "message": str(exc.detail)}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
     message = f"there is no page at {request.url.path}"
     if is_page(request):
         return render(request, "web/not_found.html", {"message": message}, status_code=404)

@@ -8,7 +8,7 @@ from pathlib import Path
 import patron.web
 
 ALLOWED = {"patron.web", "patron.manifest", "patron.config", "patron.errors", "patron.db"}
-ALLOWED |= {"patron.auth", "patron.money"}
+ALLOWED |= {"patron.auth", "patron.money", "patron.text"}
 
 
 def test_web_kernel_imports_only_kernel_modules():

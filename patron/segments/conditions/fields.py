@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
+from pydantic import Field as ModelField
 from pydantic import ValidationInfo, field_validator
 
 from patron.segments.conditions.registry import (
@@ -89,7 +90,10 @@ def parse_moment(value: Any) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError("must be an ISO date such as 2025-01-31")
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC")
 
 
 def _check_number(field: Field, value: Any) -> float | int:
@@ -146,7 +150,8 @@ class FieldCondition(ConditionModel):
 
     field: str
     op: str
-    value: Any = None
+    # Validated when absent too: "Orders ≥" with no number yet is a 422 naming the value.
+    value: Any = ModelField(None, validate_default=True)
 
     @field_validator("field")
     @classmethod

@@ -263,7 +263,12 @@
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
       body: JSON.stringify({ rules: rules }),
     }).then(function (response) {
-      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; },
+        function () {
+          // Not JSON (e.g. an error page): say what the server answered, not "unreachable".
+          var text = "the preview failed (HTTP " + response.status + "); check the conditions";
+          return { ok: false, body: { message: text } };
+        });
     }).then(function (result) {
       if (mine !== requestNo) { return; }
       if (result.ok) {
