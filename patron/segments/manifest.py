@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from patron.manifest import Consumer, JobHandler, Manifest, NavItem
+from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Panel
 from patron.segments import api, cli, events, reactions, service, tables, views
 
 manifest = Manifest(
@@ -22,6 +22,7 @@ manifest = Manifest(
         JobHandler(reactions.RECOMPUTE_JOB, reactions.recompute_job, queue="bulk", outside=True),
     ),
     nav=(NavItem("/segments", "Segments", order=40),),
+    panels=(Panel("segments", "segments/_panel.html", views.segments_panel, order=20),),
     templates=Path(__file__).parent / "templates",
     static=Path(__file__).parent / "static",
     setup_app=api.install,

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi import APIRouter, Body, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from patron.db import utcnow
 from patron.deps import SESSION
 from patron.errors import InvalidInput, NotFound, PatronError
-from patron.segments import catalogue, rules, service
+from patron.segments import catalogue, rules, service, shortcuts
 from patron.segments.api import csv_response
+from patron.segments.catalogue import members_text
 from patron.web.render import render
 from patron.web.session import check_csrf, current_user, flash
 
@@ -56,9 +57,20 @@ def _builder(
 
 
 @router.get("/segments/new")
-def segment_new(request: Request, _user=Depends(current_user), session: Session = SESSION):
-    """The builder for a new segment."""
-    form = {"name": "", "description": "", "rules": EMPTY}
+def segment_new(
+    request: Request,
+    rules_json: str = Query("", alias="rules", max_length=20000),
+    name: str = "",
+    _user=Depends(current_user),
+    session: Session = SESSION,
+):
+    """The builder for a new segment, prefilled when other pages pass rules (JSON) and a name."""
+    form = {"name": name[:255], "description": "", "rules": EMPTY}
+    if rules_json:
+        try:
+            form["rules"] = _parse_rules(rules_json)
+        except InvalidInput as exc:
+            return _builder(request, session, None, form, error=exc, status_code=exc.status)
     return _builder(request, session, None, form)
 
 
@@ -77,6 +89,37 @@ def segment_preview(
         )
     except InvalidInput as exc:
         return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+
+@router.post("/segments/open")
+def segment_open(
+    request: Request,
+    csrf_token: str = Form(""),
+    name: str = Form(""),
+    description: str = Form(""),
+    rules_json: str = Form("", alias="rules"),
+    _user=Depends(current_user),
+    session: Session = SESSION,
+):
+    """Open the saved segment of a rule another page offers (an RFM cell ...), or create it."""
+    check_csrf(request, csrf_token)
+    form = {"name": name, "description": description, "rules": EMPTY}
+    try:
+        form["rules"] = _parse_rules(rules_json)
+        with session.begin_nested():
+            segment, created = shortcuts.open_or_create(
+                session=session,
+                name=name,
+                description=description,
+                rules_json=form["rules"],
+                now=utcnow(),
+            )
+    except PatronError as exc:
+        return _builder(request, session, None, form, error=exc, status_code=exc.status)
+    verb = "created" if created else "opened"
+    message = f"Segment {segment.name} {verb}: {members_text(segment.member_count)}."
+    flash(request, message, "success")
+    return RedirectResponse(f"/segments/{segment.id}", status_code=303)
 
 
 @router.get("/segments/{segment_id}")
@@ -131,7 +174,8 @@ def segment_create(
             )
     except PatronError as exc:
         return _builder(request, session, None, form, error=exc, status_code=exc.status)
-    flash(request, f"Segment {segment.name} saved: {segment.member_count} members.", "success")
+    message = f"Segment {segment.name} saved: {members_text(segment.member_count)}."
+    flash(request, message, "success")
     return RedirectResponse(f"/segments/{segment.id}", status_code=303)
 
 
@@ -165,7 +209,7 @@ def segment_update(
         session.expire_all()
         segment = service.get_segment(session=session, segment_id=segment_id)
         return _builder(request, session, segment, form, error=exc, status_code=exc.status)
-    flash(request, f"Segment saved: {segment.member_count} members.", "success")
+    flash(request, f"Segment saved: {members_text(segment.member_count)}.", "success")
     return RedirectResponse(f"/segments/{segment_id}", status_code=303)
 
 
@@ -193,3 +237,8 @@ def segment_delete(
 def segment_export(request: Request, segment_id: int, _user=Depends(current_user)):
     """Download the members as CSV."""
     return csv_response(request, segment_id)
+
+
+def segments_panel(*, session: Session, customer_id: int) -> dict:
+    """Context of the segments panel on a customer's page."""
+    return {"memberships": shortcuts.customer_segments(session=session, customer_id=customer_id)}
