@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from patron.analytics import api, cli, events, service, tables, views
+from patron.analytics import api, cli, events, facets, service, tables, views
 from patron.manifest import JobHandler, Manifest, NavItem, Panel, Schedule
 
 REFRESH_JOB = "analytics.refresh"
@@ -20,4 +20,5 @@ manifest = Manifest(
     nav=(NavItem("/analytics", "Analytics", order=30),),
     panels=(Panel("insights", "analytics/_insights.html", views.insights_panel, order=10),),
     templates=Path(__file__).parent / "templates",
+    contributes={"customers.list_facets": (facets.STAGE, facets.RFM)},
 )

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Panel
-from patron.segments import api, cli, events, reactions, service, tables, views
+from patron.segments import api, cli, events, reactions, service, shortcuts, tables, views
 
 manifest = Manifest(
     name="segments",
@@ -26,5 +26,8 @@ manifest = Manifest(
     templates=Path(__file__).parent / "templates",
     static=Path(__file__).parent / "static",
     setup_app=api.install,
-    contributes={"customers.activity": (service.update_for_customers,)},
+    contributes={
+        "customers.activity": (service.update_for_customers,),
+        "customers.list_facets": (shortcuts.SEGMENT_FACET,),
+    },
 )

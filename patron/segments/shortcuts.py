@@ -7,6 +7,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from patron.customers.facets import ListFacet
+from patron.customers.read import Customer
+from patron.errors import InvalidInput
 from patron.segments import rules, service
 from patron.segments.tables import Segment, SegmentMembership
 
@@ -57,3 +60,44 @@ def customer_segments(*, session: Session, customer_id: int) -> list[dict]:
         .order_by(Segment.name)
     )
     return [dict(row._mapping) for row in session.execute(query)]
+
+
+def _segment_where(value: str):
+    """Customers who are stored members of the segment with this id."""
+    if not value.isdigit() or not 0 < int(value) < 2**31:
+        raise InvalidInput("segment: choose a saved segment")
+    members = select(SegmentMembership.customer_id).where(
+        SegmentMembership.segment_id == int(value)
+    )
+    return Customer.id.in_(members)
+
+
+def _segment_names(*, session: Session, customer_ids: list[int]) -> dict[int, str]:
+    """The saved segments of each customer, names joined (at most three, then a count)."""
+    if not customer_ids:
+        return {}
+    rows = session.execute(
+        select(SegmentMembership.customer_id, Segment.name)
+        .join(Segment, Segment.id == SegmentMembership.segment_id)
+        .where(SegmentMembership.customer_id.in_(customer_ids))
+        .order_by(SegmentMembership.customer_id, Segment.name)
+    )
+    names: dict[int, list[str]] = {}
+    for customer_id, name in rows:
+        names.setdefault(customer_id, []).append(name)
+    return {
+        cid: ", ".join(found[:3]) + (f" +{len(found) - 3} more" if len(found) > 3 else "")
+        for cid, found in names.items()
+    }
+
+
+SEGMENT_FACET = ListFacet(
+    name="segment",
+    label="Segments",
+    options=lambda *, session: [
+        (str(s.id), s.name) for s in service.list_segments(session=session)
+    ],
+    where=_segment_where,
+    values=_segment_names,
+    order=30,
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -89,6 +90,27 @@ def segment_preview(
         )
     except InvalidInput as exc:
         return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+
+@router.get("/segments/open")
+def segment_find(
+    request: Request,
+    rules_json: str = Query("", alias="rules", max_length=20000),
+    name: str = Query("", max_length=255),
+    _user=Depends(current_user),
+    session: Session = SESSION,
+):
+    """The saved segment of a rule other pages link to, or the builder prefilled with it."""
+    form = {"name": name, "description": "", "rules": EMPTY}
+    try:
+        form["rules"] = _parse_rules(rules_json)
+        found = shortcuts.find_by_rules(session=session, rules_json=form["rules"])
+    except PatronError as exc:
+        return _builder(request, session, None, form, error=exc, status_code=exc.status)
+    if found is not None:
+        return RedirectResponse(f"/segments/{found.id}", status_code=303)
+    query = urlencode({"rules": json.dumps(form["rules"]), "name": name})
+    return RedirectResponse(f"/segments/new?{query}", status_code=303)
 
 
 @router.post("/segments/open")
