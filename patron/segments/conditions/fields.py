@@ -6,6 +6,7 @@ import calendar
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from numbers import Real
 from typing import Any, ClassVar
 
 from pydantic import ValidationInfo, field_validator
@@ -256,16 +257,15 @@ def show_value(field: Field, value: Any) -> str:
     if value is None:
         return "–"
     labels = dict(field.options)
-    if value in labels:
+    if not isinstance(value, list | dict) and value in labels:
         return labels[value]
-    if field.unit == "money" and isinstance(value, int | float):
-        return f"{value / 100:,.2f}"
-    if field.unit == "percent" and isinstance(value, int | float):
-        return f"{value * 100:.4g}%"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:.4g}"
-    if isinstance(value, int | float):
-        return f"{value:,}"
+    if isinstance(value, Real) and not isinstance(value, bool):
+        number = float(value)
+        if field.unit == "money":
+            return f"{number / 100:,.2f}"
+        if field.unit == "percent":
+            return f"{number * 100:.4g}%"
+        return f"{number:,.0f}" if number.is_integer() else f"{number:.4g}"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     return str(value)
