@@ -52,7 +52,8 @@ _FULL_NAME = func.trim(
 # Sort orders of the list: (label, key expression, key type, descending). Missing values sort
 # as the epoch or zero, so every key is non-NULL and the cursor compares plainly.
 SORTS: dict[str, tuple[str, Any, type, bool]] = {
-    "created": ("Newest", Customer.created_at, datetime, True),
+    # Ids grow with sign-up: the primary key orders newest first without a sort.
+    "created": ("Newest", Customer.id, int, True),
     "last_order": (
         "Last order",
         func.coalesce(CustomerStats.last_order_at, literal(EPOCH, Customer.created_at.type)),

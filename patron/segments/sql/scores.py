@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import literal_column
+from sqlalchemy import Integer, literal_column
 
 from patron.analytics.read import CustomerScore
 from patron.segments.conditions.scores import FIELDS
@@ -19,7 +19,10 @@ def _column(name: str) -> FieldSql:
 def _fm(ctx):
     """FM = (F + M + 1) // 2 in integers (NULL when unscored), as the RFM grid groups."""
     c = ctx.outer_join("scores", SCORES).c
-    return (c.frequency_score + c.monetary_score + literal_column("1")) // literal_column("2")
+    # A plain "/" of integers: integer division on both databases, NULL-safe (SQLAlchemy's
+    # "//" wraps it in FLOOR, which SQLite's Python function refuses NULL for).
+    total = c.frequency_score + c.monetary_score + literal_column("1")
+    return total.self_group().op("/", return_type=Integer)(literal_column("2"))
 
 
 COLUMNS = {name: _column(name) for name in FIELDS if name != "fm_score"}
