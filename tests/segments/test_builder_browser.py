@@ -125,9 +125,12 @@ def _login(page, server: str) -> None:
     page.wait_for_selector("[data-testid=builder]")
 
 
-def test_money_percent_and_pick_list_make_the_stored_rule(scored, start_server, page):
+def test_money_percent_and_pick_list_make_the_stored_rule(scored, start_server, page, monkeypatch):
     from playwright.sync_api import expect
 
+    # No in-process worker: its refresh would replace the scores set above (`patron demo`,
+    # run in-process by other tests, leaves PATRON_INPROCESS_WORKER=true in os.environ).
+    monkeypatch.setenv("PATRON_INPROCESS_WORKER", "false")
     server = start_server(scored)
     _login(page, server)
     page.wait_for_timeout(600)  # past the preview's debounce: a fresh page shows no error
