@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from patron.analytics import api, cli, context, events, service, tables, views
+from patron.analytics import api, cli, context, events, facets, service, tables, views
 from patron.manifest import JobHandler, Manifest, NavItem, Panel, Schedule
 
 REFRESH_JOB = "analytics.refresh"
@@ -27,6 +27,9 @@ manifest = Manifest(
             wants_settings=True,
         ),
     ),
-    contributes={"messages.context": (context.message_context,)},
+    contributes={
+        "messages.context": (context.message_context,),
+        "customers.list_facets": (facets.STAGE, facets.RFM),
+    },
     templates=Path(__file__).parent / "templates",
 )

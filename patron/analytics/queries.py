@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import Float, String, case, exists, func, literal, literal_column, select
+from sqlalchemy import INTEGER, Float, String, case, exists, func, literal, literal_column, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -270,3 +270,16 @@ def churn_risk_rows(session: Session, *, limit: int) -> list[dict]:
         .limit(limit)
     )
     return [dict(row._mapping) for row in session.execute(query)]
+
+
+def clv_decile_rows(session: Session) -> dict[int, tuple[int, int]]:
+    """(customers, summed predicted CLV) per CLV decile 0-9 of the stored percentiles."""
+    p = CustomerScore.clv_percentile
+    nine, ten = literal_column("9"), literal_column("10.0")
+    index = case((p >= literal_column("90"), nine), else_=func.cast(p / ten, INTEGER))
+    rows = session.execute(
+        select(index, func.count(), func.coalesce(func.sum(CustomerScore.predicted_clv_cents), 0))
+        .where(p.is_not(None))
+        .group_by(index)
+    )
+    return {int(i): (int(n), int(total)) for i, n, total in rows}

@@ -59,6 +59,21 @@ SEGMENT_RULES: tuple[SegmentRule, ...] = (
     SegmentRule("Lost", 1, 1, 1, 2),
 )
 SEGMENTS: tuple[str, ...] = tuple(rule.name for rule in SEGMENT_RULES)
+# Stored segment names stay stable; pages show these labels. "Loyal" of RFM ranks past orders
+# and spend against other customers, while the lifecycle stage "loyal" means active with three
+# or more orders: one customer can be "Loyal (RFM)" yet lifecycle "former" and likely churned.
+LABELS = {"Loyal": "Loyal (RFM)"}
+LOYAL_HELP = (
+    "RFM segments rank how recently, how often and how much a customer bought against everyone "
+    "else; lifecycle stages follow the customer's own purchase rhythm. So a customer with many "
+    "past orders can be “Loyal (RFM)” while their lifecycle stage is “former” (no order for more "
+    "than four purchase cycles) with a high churn risk."
+)
+
+
+def segment_label(name: str | None) -> str | None:
+    """How pages show a stored RFM segment name ("Loyal" is "Loyal (RFM)")."""
+    return None if name is None else LABELS.get(name, name)
 
 
 @dataclass(frozen=True)

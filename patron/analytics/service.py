@@ -20,6 +20,7 @@ from patron.analytics.queries import (
     churn_risk_rows,
     clv_bins,
     clv_cap,
+    clv_decile_rows,
     rfm_cells,
     window_counts,
 )
@@ -259,6 +260,24 @@ def clv_distribution(*, session: Session, bins: int = 20) -> dict:
         for i in range(bins)
     ]
     return {"customers": n, "bins": rows}
+
+
+def clv_deciles(*, session: Session) -> list[dict]:
+    """Customers and predicted CLV per decile of CLV percentile, top decile first."""
+    rows = clv_decile_rows(session)
+    out = []
+    for index in range(9, -1, -1):
+        customers, total = rows.get(index, (0, 0))
+        out.append(
+            {
+                "decile": index + 1,
+                "from_percentile": 10 * index,
+                "customers": customers,
+                "total_cents": total,
+                "average_cents": round(total / customers) if customers else None,
+            }
+        )
+    return out
 
 
 def churn_risk_list(*, session: Session, limit: int = 50) -> list[dict]:

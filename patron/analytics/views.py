@@ -7,8 +7,9 @@ from datetime import date, timedelta
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
-from patron.analytics import charts, service
+from patron.analytics import charts, links, service
 from patron.analytics.kpis import DEFAULT_RANGE_DAYS
+from patron.analytics.rfm import LOYAL_HELP, segment_label
 from patron.db import utcnow
 from patron.deps import READ_SESSION
 from patron.errors import InvalidInput
@@ -29,12 +30,8 @@ SECTIONS = (
 def _page(request: Request, name: str, session: Session, context: dict, status: int = 200):
     """Render an analytics page with the section menu and the latest refresh."""
     run = service.latest_run(session=session)
-    return render(
-        request,
-        f"analytics/{name}.html",
-        {"sections": SECTIONS, "run": run, **context},
-        status_code=status,
-    )
+    shared = {"sections": SECTIONS, "run": run, "rfm_label": segment_label, "links": links}
+    return render(request, f"analytics/{name}.html", {**shared, **context}, status_code=status)
 
 
 def _dates(start: str, end: str) -> tuple[date, date]:
@@ -83,7 +80,8 @@ def rfm_page(request: Request, _user=Depends(current_user), session: Session = R
     """The R x FM grid of customers with segment names, and segment sizes."""
     overview = service.rfm_overview(session=session)
     chart = charts.segment_chart(overview["segments"]) if overview["customers"] else None
-    return _page(request, "rfm", session, {"rfm": overview, "chart": chart})
+    context = {"rfm": overview, "chart": chart, "loyal_help": LOYAL_HELP}
+    return _page(request, "rfm", session, context)
 
 
 @router.get("/analytics/cohorts")
@@ -104,14 +102,21 @@ def clv_page(request: Request, _user=Depends(current_user), session: Session = R
     """Distribution of predicted 12-month CLV and the fitted models."""
     distribution = service.clv_distribution(session=session)
     chart = charts.histogram_chart(distribution["bins"]) if distribution["customers"] else None
-    return _page(request, "clv", session, {"distribution": distribution, "chart": chart})
+    deciles = service.clv_deciles(session=session) if distribution["customers"] else []
+    context = {"distribution": distribution, "chart": chart, "deciles": deciles}
+    return _page(request, "clv", session, context)
 
 
 @router.get("/analytics/churn")
 def churn_page(request: Request, _user=Depends(current_user), session: Session = READ_SESSION):
     """Customers most worth winning back: churn risk weighted by what they spent."""
     rows = service.churn_risk_list(session=session, limit=50)
-    return _page(request, "churn", session, {"rows": rows})
+    # The list as a rule: likely lost (churn risk at least 50%) and spent at least the least of
+    # the customers listed; opens the builder prefilled to adjust.
+    spent = min((r["total_spent_cents"] or 0 for r in rows), default=0)
+    rule = links.churn(0.5, spent)
+    context = {"rows": rows, "list_rule": rule, "list_spent": spent, "loyal_help": LOYAL_HELP}
+    return _page(request, "churn", session, context)
 
 
 def insights_panel(*, session: Session, customer_id: int, settings=None) -> dict:
@@ -119,4 +124,6 @@ def insights_panel(*, session: Session, customer_id: int, settings=None) -> dict
     return {
         "insights": service.customer_insights(session=session, customer_id=customer_id),
         "refresh_every": settings.refresh_interval_minutes if settings else None,
+        "rfm_label": segment_label,
+        "loyal_help": LOYAL_HELP,
     }

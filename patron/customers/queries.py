@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from patron.customers.tables import AnonymousId, Customer, CustomerStats, Event, Order
+from patron.errors import InvalidInput
+from patron.web import pagination
+from patron.web.pagination import Position
 
 PAGE_SIZE = 50
 
@@ -25,6 +29,7 @@ class CustomerRow:
     order_count: int
     total_spent_cents: int
     last_order_at: datetime | None
+    sort_key: Any = None
 
 
 def _matches(text: str):
@@ -40,21 +45,71 @@ def _matches(text: str):
     return or_(*conditions)
 
 
-def search_customers(
-    *, session: Session, text: str | None = None, before: int | None = None, limit: int = PAGE_SIZE
-) -> list[CustomerRow]:
-    """Lists up to `limit` customers newest first (by id), filtered by text, ids below `before`."""
-    query = (
-        select(Customer, CustomerStats)
-        .outerjoin(CustomerStats, CustomerStats.customer_id == Customer.id)
-        .order_by(Customer.id.desc())
-        .limit(limit)
-    )
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FULL_NAME = func.trim(
+    func.coalesce(Customer.first_name, "") + " " + func.coalesce(Customer.last_name, "")
+)
+# Sort orders of the list: (label, key expression, key type, descending). Missing values sort
+# as the epoch or zero, so every key is non-NULL and the cursor compares plainly.
+SORTS: dict[str, tuple[str, Any, type, bool]] = {
+    # Ids grow with sign-up: the primary key orders newest first without a sort.
+    "created": ("Newest", Customer.id, int, True),
+    "last_order": (
+        "Last order",
+        func.coalesce(CustomerStats.last_order_at, literal(EPOCH, Customer.created_at.type)),
+        datetime,
+        True,
+    ),
+    "spent": ("Total spent", func.coalesce(CustomerStats.total_spent_cents, 0), int, True),
+    "name": (
+        "Name",
+        func.lower(
+            func.coalesce(func.nullif(_FULL_NAME, ""), Customer.email, Customer.external_id)
+        ),
+        str,
+        False,
+    ),
+}
+
+
+def sort_key(sort: str, after: Position | None):
+    """The key expression of a sort, checking that a cursor was made for it (else 422)."""
+    if sort not in SORTS:
+        raise InvalidInput(f"sort: choose one of {', '.join(SORTS)}")
+    _label, expr, kind, _desc = SORTS[sort]
+    if after is not None and not isinstance(after.key, kind):
+        raise InvalidInput("cursor is not valid for this sort: start from the first page")
+    return expr
+
+
+def _filtered(query, text: str | None, filters: list):
+    """A query narrowed by the search text and the facet filters."""
     if text and text.strip():
         query = query.where(_matches(text))
-    if before is not None:
-        query = query.where(Customer.id < before)
-    found = session.execute(query).all()
+    return query.where(*filters)
+
+
+def list_customers(
+    *,
+    session: Session,
+    text: str | None = None,
+    filters: list | None = None,
+    sort: str = "created",
+    after: Position | None = None,
+    limit: int = PAGE_SIZE,
+) -> list[CustomerRow]:
+    """Up to `limit` customers in the sort's order after a cursor, filtered by text and facets."""
+    key = sort_key(sort, after)
+    descending = SORTS[sort][3]
+    order = (key.desc(), Customer.id.desc()) if descending else (key, Customer.id)
+    query = (
+        select(Customer, CustomerStats, key.label("sort_key"))
+        .outerjoin(CustomerStats, CustomerStats.customer_id == Customer.id)
+        .where(pagination.beyond(after, key, Customer.id, descending=descending))
+        .order_by(*order)
+        .limit(limit)
+    )
+    found = session.execute(_filtered(query, text, filters or [])).all()
     return [
         CustomerRow(
             id=c.id,
@@ -65,9 +120,16 @@ def search_customers(
             order_count=s.order_count if s else 0,
             total_spent_cents=s.total_spent_cents if s else 0,
             last_order_at=s.last_order_at if s else None,
+            sort_key=key_value,
         )
-        for c, s in found
+        for c, s, key_value in found
     ]
+
+
+def count_customers(*, session: Session, text: str | None = None, filters: list | None = None):
+    """How many customers the text and facet filters match."""
+    query = select(func.count()).select_from(Customer)
+    return session.scalar(_filtered(query, text, filters or [])) or 0
 
 
 def display_name(customer: Customer) -> str:

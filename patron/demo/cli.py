@@ -30,7 +30,6 @@ def demo(
         raise fail("--customers must be between 1 and 500000")
     if database_url:
         os.environ["PATRON_DATABASE_URL"] = database_url  # seen by the served app too
-    os.environ.setdefault("PATRON_INPROCESS_WORKER", "true")  # jobs run beside the dashboard
     runtime = open_runtime(load_settings())
     now = utcnow()
     run_cli(lambda: _load(runtime, seed=seed, customers=customers, now=now))
@@ -51,6 +50,7 @@ def demo(
     if not no_serve:
         import uvicorn
 
+        os.environ.setdefault("PATRON_INPROCESS_WORKER", "true")  # jobs run beside the dashboard
         uvicorn.run(
             "patron.asgi:app",
             host=host or settings.host,

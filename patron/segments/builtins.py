@@ -14,7 +14,13 @@ def _stage(stage: str) -> dict:
 # (builtin key, name, description, rules)
 BUILTINS: tuple[tuple[str, str, str, dict], ...] = (
     ("new", "New customers", "First order recently, within one purchase cycle.", _stage("new")),
-    ("loyal", "Loyal customers", "Active customers with three or more orders.", _stage("loyal")),
+    (
+        "loyal",
+        "Loyal customers",
+        "Lifecycle stage loyal: active, with three or more orders. Not the RFM segment "
+        "“Loyal (RFM)”, which ranks past orders and spend and may hold lapsed customers.",
+        _stage("loyal"),
+    ),
     ("occasional", "Occasional buyers", "Active customers with few orders.", _stage("occasional")),
     (
         "at_risk",

@@ -16,3 +16,8 @@ def catalogue(segments: list[tuple[int, str]] | None = None) -> dict:
         "json_ops": [[k, v] for k, v in JSON_OPS.items()],
         "segments": [[sid, name] for sid, name in (segments or [])],
     }
+
+
+def members_text(count: int) -> str:
+    """'1 member', '1,130 members': a member count as pages and the CLI write it."""
+    return f"{count:,} member" + ("" if count == 1 else "s")

@@ -17,6 +17,7 @@ from patron.segments.audience import (
     Audience,
     audience_of,
 )
+from patron.segments.catalogue import members_text
 
 segments_app = typer.Typer(
     help="Segments: saved audiences and their members.", no_args_is_help=True
@@ -33,7 +34,7 @@ def list_command() -> None:
             refreshed = (
                 row.refreshed_at.isoformat(timespec="seconds") if row.refreshed_at else "never"
             )
-            typer.echo(f"{row.id}\t{row.name}\t{row.member_count}\trefreshed {refreshed}")
+            typer.echo(f"{row.id}\t{row.name}\t{row.member_count:,}\trefreshed {refreshed}")
 
 
 @segments_app.command("count")
@@ -109,7 +110,7 @@ def refresh_command(
 
     for row in run_cli(refresh):
         typer.echo(
-            f"{row['id']}\t{row['name']}\t{row['members']} members\t"
+            f"{row['id']}\t{row['name']}\t{members_text(row['members'])}\t"
             f"+{row['entered']} -{row['exited']}"
         )
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from patron.customers.read import Customer
 from patron.errors import Conflict, InvalidInput, NotFound
-from patron.segments import memberships, rules
+from patron.segments import explain, memberships, rules
 from patron.segments.builtins import BUILTINS
 from patron.segments.compile import Compiled, compile_tree
 from patron.segments.tables import Segment, SegmentChange, SegmentMembership
@@ -210,29 +210,24 @@ def preview(*, session: Session, rules_json: dict, now: datetime, limit: int = 2
     tree = validate_rules(session=session, rules_json=rules_json)
     compiled = _compile(session, tree, now)
     names = dict(session.execute(select(Segment.id, Segment.name)).all())
-    customers = []
-    for row in session.execute(compiled.explain(max(1, min(limit, 100)))):
-        reasons = [
-            _reason(node, names) for i, (_p, node, _e) in enumerate(compiled.leaves) if row[5 + i]
-        ]
-        customers.append(
-            {
-                "id": row.id,
-                "external_id": row.external_id,
-                "email": row.email,
-                "name": " ".join(filter(None, [row.first_name, row.last_name])),
-                "reasons": reasons,
-            }
-        )
+    found = session.execute(compiled.explain(max(1, min(limit, 100)))).all()
+    facts = explain.load_facts(session, [row.id for row in found])
+    customers = [
+        {
+            "id": row.id,
+            "external_id": row.external_id,
+            "email": row.email,
+            "name": " ".join(filter(None, [row.first_name, row.last_name])),
+            "reasons": [
+                explain.reason(node, names, facts.get(row.id))
+                for i, (_p, node, _e) in enumerate(compiled.leaves)
+                if row[5 + i]
+            ],
+        }
+        for row in found
+    ]
     total = session.scalar(compiled.count()) or 0
     return {"count": total, "customers": customers}
-
-
-def _reason(node: rules.Node, names: dict[int, str]) -> str:
-    """Why a customer matched, for one leaf (segments named)."""
-    if getattr(node, "type", None) == "segment":
-        return f"in segment {names.get(node.segment_id, node.segment_id)}"
-    return rules.describe(node)
 
 
 def members(*, session: Session, segment_id: int, limit: int = 100, after: int = 0) -> list[dict]:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi import APIRouter, Body, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from patron.db import utcnow
 from patron.deps import SESSION
 from patron.errors import InvalidInput, NotFound, PatronError
-from patron.segments import catalogue, exports, rules, service
+from patron.segments import catalogue, exports, rules, service, shortcuts
 from patron.segments.api import csv_response
 from patron.segments.audience import (
     CHANNELS,
@@ -20,6 +21,7 @@ from patron.segments.audience import (
     VERBS,
     audience_of,
 )
+from patron.segments.catalogue import members_text
 from patron.web.render import render
 from patron.web.session import check_csrf, current_user, flash
 
@@ -68,9 +70,20 @@ def _export_choices(session: Session, segment_id: int) -> dict:
 
 
 @router.get("/segments/new")
-def segment_new(request: Request, _user=Depends(current_user), session: Session = SESSION):
-    """The builder for a new segment."""
-    form = {"name": "", "description": "", "rules": EMPTY}
+def segment_new(
+    request: Request,
+    rules_json: str = Query("", alias="rules", max_length=20000),
+    name: str = "",
+    _user=Depends(current_user),
+    session: Session = SESSION,
+):
+    """The builder for a new segment, prefilled when other pages pass rules (JSON) and a name."""
+    form = {"name": name[:255], "description": "", "rules": EMPTY}
+    if rules_json:
+        try:
+            form["rules"] = _parse_rules(rules_json)
+        except InvalidInput as exc:
+            return _builder(request, session, None, form, error=exc, status_code=exc.status)
     return _builder(request, session, None, form)
 
 
@@ -89,6 +102,58 @@ def segment_preview(
         )
     except InvalidInput as exc:
         return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+
+@router.get("/segments/open")
+def segment_find(
+    request: Request,
+    rules_json: str = Query("", alias="rules", max_length=20000),
+    name: str = Query("", max_length=255),
+    _user=Depends(current_user),
+    session: Session = SESSION,
+):
+    """The saved segment of a rule other pages link to, or the builder prefilled with it."""
+    form = {"name": name, "description": "", "rules": EMPTY}
+    try:
+        form["rules"] = _parse_rules(rules_json)
+        found = shortcuts.find_by_rules(session=session, rules_json=form["rules"])
+    except PatronError as exc:
+        return _builder(request, session, None, form, error=exc, status_code=exc.status)
+    if found is not None:
+        return RedirectResponse(f"/segments/{found.id}", status_code=303)
+    query = urlencode({"rules": json.dumps(form["rules"]), "name": name})
+    return RedirectResponse(f"/segments/new?{query}", status_code=303)
+
+
+@router.post("/segments/open")
+def segment_open(
+    request: Request,
+    csrf_token: str = Form(""),
+    name: str = Form(""),
+    description: str = Form(""),
+    rules_json: str = Form("", alias="rules"),
+    _user=Depends(current_user),
+    session: Session = SESSION,
+):
+    """Open the saved segment of a rule another page offers (an RFM cell ...), or create it."""
+    check_csrf(request, csrf_token)
+    form = {"name": name, "description": description, "rules": EMPTY}
+    try:
+        form["rules"] = _parse_rules(rules_json)
+        with session.begin_nested():
+            segment, created = shortcuts.open_or_create(
+                session=session,
+                name=name,
+                description=description,
+                rules_json=form["rules"],
+                now=utcnow(),
+            )
+    except PatronError as exc:
+        return _builder(request, session, None, form, error=exc, status_code=exc.status)
+    verb = "created" if created else "opened"
+    message = f"Segment {segment.name} {verb}: {members_text(segment.member_count)}."
+    flash(request, message, "success")
+    return RedirectResponse(f"/segments/{segment.id}", status_code=303)
 
 
 @router.get("/segments/{segment_id}")
@@ -143,7 +208,8 @@ def segment_create(
             )
     except PatronError as exc:
         return _builder(request, session, None, form, error=exc, status_code=exc.status)
-    flash(request, f"Segment {segment.name} saved: {segment.member_count} members.", "success")
+    message = f"Segment {segment.name} saved: {members_text(segment.member_count)}."
+    flash(request, message, "success")
     return RedirectResponse(f"/segments/{segment.id}", status_code=303)
 
 
@@ -177,7 +243,7 @@ def segment_update(
         session.expire_all()
         segment = service.get_segment(session=session, segment_id=segment_id)
         return _builder(request, session, segment, form, error=exc, status_code=exc.status)
-    flash(request, f"Segment saved: {segment.member_count} members.", "success")
+    flash(request, f"Segment saved: {members_text(segment.member_count)}.", "success")
     return RedirectResponse(f"/segments/{segment_id}", status_code=303)
 
 
@@ -211,3 +277,8 @@ def segment_export(
 ):
     """Download the members of the chosen audience as CSV (default: who may be emailed)."""
     return csv_response(request, segment_id, audience_of(channel, audience))
+
+
+def segments_panel(*, session: Session, customer_id: int) -> dict:
+    """Context of the segments panel on a customer's page."""
+    return {"memberships": shortcuts.customer_segments(session=session, customer_id=customer_id)}

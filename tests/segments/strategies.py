@@ -27,6 +27,7 @@ NUMBERS = {
     "recency_score": [1, 3, 5],
     "frequency_score": [1, 3, 5],
     "monetary_score": [1, 3, 5],
+    "fm_score": [1, 2, 3, 5],
     "p_alive": [0, 0.25, 0.5, 0.9],
     "churn_risk": [0.1, 0.5, 0.75],
     "expected_purchases_90d": [1, 1.5],

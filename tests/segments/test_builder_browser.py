@@ -78,3 +78,96 @@ def test_compose_a_rule_see_the_count_and_save(database, server, page):
         ).all()
         assert len(members) == 5
     engine.dispose()
+
+
+SCORES = {
+    "c2": (0.9, "former"),
+    "c3": (0.9, "loyal"),
+    "c4": (0.2, "former"),
+    "c5": (0.95, "former"),
+}
+
+
+@pytest.fixture
+def scored(database) -> str:
+    """The browser database with scores: churn risk and lifecycle stage of c2..c5."""
+    from sqlalchemy import insert
+
+    from patron.analytics.tables import CustomerScore
+    from patron.customers.read import Customer
+
+    engine = make_engine(database)
+    with transaction(make_sessionmaker(engine)) as s:
+        ids = dict(s.execute(select(Customer.external_id, Customer.id)).all())
+        s.execute(
+            insert(CustomerScore),
+            [
+                {
+                    "customer_id": ids[ext],
+                    "computed_at": factories.T0,
+                    "churn_risk": churn,
+                    "p_alive": 1 - churn,
+                    "lifecycle_stage": stage,
+                }
+                for ext, (churn, stage) in SCORES.items()
+            ],
+        )
+    engine.dispose()
+    return database
+
+
+def _login(page, server: str) -> None:
+    """Open the builder through the login form."""
+    page.goto(f"{server}/segments/new")
+    page.fill("input[name=email]", EMAIL)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_selector("[data-testid=builder]")
+
+
+def test_money_percent_and_pick_list_make_the_stored_rule(scored, start_server, page, monkeypatch):
+    from playwright.sync_api import expect
+
+    # No in-process worker: its refresh would replace the scores set above (`patron demo`,
+    # run in-process by other tests, leaves PATRON_INPROCESS_WORKER=true in os.environ).
+    monkeypatch.setenv("PATRON_INPROCESS_WORKER", "false")
+    server = start_server(scored)
+    _login(page, server)
+    page.wait_for_timeout(600)  # past the preview's debounce: a fresh page shows no error
+    expect(page.locator("#segment-errors li")).to_have_count(0)
+    expect(page.locator("[data-testid=count]")).to_have_text("–")
+    for _ in range(3):
+        page.click("[data-testid=add-condition]")
+    money, percent, stage = page.locator("[data-testid=condition]").all()
+    money.locator("[data-testid=field]").select_option("purchase.total_spent_cents")
+    money.locator("[data-param=op]").select_option("gte")
+    money.locator("[data-param=value]").fill("15")
+    expect(money).to_contain_text("in currency")
+    percent.locator("[data-testid=field]").select_option("score.churn_risk")
+    percent.locator("[data-param=op]").select_option("gte")
+    percent.locator("[data-param=value]").fill("80")
+    expect(percent).to_contain_text("%")
+    stage.locator("[data-testid=field]").select_option("score.lifecycle_stage")
+    stage.locator("[data-param=op]").select_option("eq")
+    value = stage.locator("[data-param=value]")
+    assert value.evaluate("node => node.tagName") == "SELECT"
+    value.select_option("former")
+    expect(page.locator("[data-testid=count]")).to_have_text("2")
+    preview = page.locator("[data-testid=preview]")
+    expect(preview).to_contain_text("Total spent ≥ 15.00 (theirs: 20.00)")
+    expect(preview).to_contain_text("Churn risk ≥ 80% (theirs: 95%)")
+    stage.locator("[data-param=op]").select_option("in")
+    stage.locator("[data-param=value]").select_option(["former", "loyal"])
+    expect(page.locator("[data-testid=count]")).to_have_text("3")
+    page.fill("#segment-name", "Lost big spenders")
+    page.click("[data-testid=save]")
+    page.wait_for_url(re.compile(r".*/segments/\d+$"))
+    expect(page.locator(".flash")).to_contain_text("3 members")
+    expect(page.locator("[data-param=value]").nth(0)).to_have_value("15")
+    expect(page.locator("[data-param=value]").nth(1)).to_have_value("80")
+    engine = make_engine(scored)
+    with transaction(make_sessionmaker(engine)) as s:
+        segment = s.scalar(select(Segment).where(Segment.name == "Lost big spenders"))
+        values = [c["value"] for c in segment.rules["children"]]
+    engine.dispose()
+    assert values == [1500, 0.8, ["loyal", "former"]]  # in the pick list's order

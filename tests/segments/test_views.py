@@ -92,7 +92,7 @@ def test_edit_and_delete(page):
             "rules": json.dumps({"type": "not", "children": GOLD["children"]}),
         },
     )
-    assert "Segment saved: 1 members." in changed.text
+    assert "Segment saved: 1 member." in changed.text
     assert page.get("/segments/99999").status_code == 404
     gone = page.post(f"/segments/{sid}/delete", data={"csrf_token": token})
     assert "Segment deleted." in gone.text and "Gold 2" not in gone.text

@@ -6,6 +6,7 @@ import calendar
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from numbers import Real
 from typing import Any, ClassVar
 
 from pydantic import Field as ModelField
@@ -80,6 +81,11 @@ class Field:
     minimum: float = -(10**13)
     maximum: float = 10**13
     integer: bool = True
+    # How people enter and read the value: "money" (stored in cents, entered in currency) or
+    # "percent" (stored as a share 0-1, entered as 0-100); None: as stored.
+    unit: str | None = None
+    # A closed list of (stored value, label) the builder offers as a pick list; () if open.
+    options: tuple[tuple[Any, str], ...] = ()
 
 
 def parse_moment(value: Any) -> datetime:
@@ -251,6 +257,25 @@ def _py_positive(kind: str, actual: Any, op: str, value: Any, now: datetime) -> 
     return checks[op]()
 
 
+def show_value(field: Field, value: Any) -> str:
+    """A stored value as people read it: money in currency, shares as percents, option labels."""
+    if value is None:
+        return "–"
+    labels = dict(field.options)
+    if not isinstance(value, list | dict) and value in labels:
+        return labels[value]
+    if isinstance(value, Real) and not isinstance(value, bool):
+        number = float(value)
+        if field.unit == "money":
+            return f"{number / 100:,.2f}"
+        if field.unit == "percent":
+            return f"{number * 100:.4g}%"
+        return f"{number:,.0f}" if number.is_integer() else f"{number:.4g}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
 def describe_field(field: Field, op: str, value: Any) -> str:
     """A human sentence for `field op value`."""
     words = OPS[field.kind][op]
@@ -258,7 +283,12 @@ def describe_field(field: Field, op: str, value: Any) -> str:
         return f"{field.label} {words}"
     if op in DAY_OPS:
         return f"{field.label} {words.replace('N', str(value))}"
-    shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+    if field.kind in ("datetime", "date"):
+        shown = value
+    elif isinstance(value, list):
+        shown = ", ".join(show_value(field, v) for v in value)
+    else:
+        shown = show_value(field, value)
     return f"{field.label} {words} {shown}"
 
 
@@ -277,18 +307,28 @@ def field_catalogue(kind_name: str, group: str, fields: dict[str, Field]) -> lis
                     "label": "operator",
                     "options": [[op, words] for op, words in OPS[f.kind].items()],
                 },
-                {
-                    "name": "value",
-                    "input": _input_for(f),
-                    "label": "value",
-                    "hide_for": sorted(NO_VALUE),
-                    "list_for": ["in", "not_in"],
-                    "days_for": sorted(DAY_OPS),
-                },
+                _value_param(f),
             ],
         }
         for f in fields.values()
     ]
+
+
+def _value_param(field: Field) -> dict:
+    """The builder's value input of a field: its type, unit and pick list."""
+    param = {
+        "name": "value",
+        "input": _input_for(field),
+        "label": "value",
+        "hide_for": sorted(NO_VALUE),
+        "list_for": ["in", "not_in"],
+        "days_for": sorted(DAY_OPS),
+    }
+    if field.unit:
+        param["unit"] = field.unit
+    if field.options:
+        param["options"] = [[value, label] for value, label in field.options]
+    return param
 
 
 def _input_for(field: Field) -> str:

@@ -13,7 +13,7 @@ from patron.segments.conditions.fields import (
 from patron.segments.conditions.registry import MAX_CENTS, MAX_COUNT, register
 
 
-def _count(name: str, label: str, maximum: float = MAX_COUNT) -> Field:
+def _count(name: str, label: str, maximum: float = MAX_COUNT, unit: str | None = None) -> Field:
     """A non-null aggregate; a customer without aggregates counts as zero."""
     return Field(
         name,
@@ -21,6 +21,7 @@ def _count(name: str, label: str, maximum: float = MAX_COUNT) -> Field:
         "number",
         minimum=0,
         maximum=maximum,
+        unit=unit,
         get=lambda facts: facts.stats.get(name) or 0,
     )
 
@@ -43,13 +44,14 @@ FIELDS = {
     for f in (
         _count("order_count", "Orders"),
         _count("purchase_days", "Purchase days"),
-        _count("total_spent_cents", "Total spent (cents)", MAX_CENTS),
+        _count("total_spent_cents", "Total spent", MAX_CENTS, unit="money"),
         Field(
             "average_order_cents",
-            "Average order value (cents)",
+            "Average order value",
             "number",
             minimum=0,
             maximum=MAX_CENTS,
+            unit="money",
             get=_average,
         ),
         _moment("first_order_at", "First order"),

@@ -48,6 +48,21 @@
     return best;
   }
 
+  // Units: money is stored in cents and entered in currency; percents are stored as 0-1 shares.
+  function toStored(param, number) {
+    if (number === null || isNaN(number)) { return number; }
+    if (param.unit === "money") { return Math.round(number * 100); }
+    if (param.unit === "percent") { return Math.round(number * 1e7) / 1e9; }
+    return number;
+  }
+
+  function toShown(param, value) {
+    if (typeof value !== "number") { return value; }
+    if (param.unit === "money") { return Number((value / 100).toFixed(2)); }
+    if (param.unit === "percent") { return Number((value * 100).toPrecision(12)); }
+    return value;
+  }
+
   // UI model: groups {kind: "group", type, children} and conditions {kind: "cond", key, values}.
   function fromRules(node) {
     if (node && (node.type === "and" || node.type === "or" || node.type === "not")) {
@@ -58,7 +73,13 @@
     var values = {};
     entry.params.forEach(function (p) {
       var v = getPath(node, p.name);
-      if (v != null) { values[p.name] = Array.isArray(v) ? v.join(", ") : String(v); }
+      if (v == null) { return; }
+      if (Array.isArray(v)) {
+        var shown = v.map(function (x) { return String(toShown(p, x)); });
+        values[p.name] = p.options ? shown : shown.join(", ");
+      } else {
+        values[p.name] = String(toShown(p, v));
+      }
     });
     return { kind: "cond", key: entry.key, values: values };
   }
@@ -98,11 +119,14 @@
       if (kind === null || text == null || (String(text).trim() === "" && p.optional)) { return; }
       var value;
       if (kind === "list") {
-        value = String(text).split(",").map(function (s) { return s.trim(); })
+        var items = Array.isArray(text) ? text : String(text).split(",");
+        value = items.map(function (s) { return String(s).trim(); })
           .filter(function (s) { return s !== ""; })
-          .map(function (s) { return p.input === "number" ? Number(s) : (p.input === "json" ? jsonScalar(s) : s); });
-      } else if (kind === "number" || kind === "days" || kind === "segment") {
+          .map(function (s) { return p.input === "number" ? toStored(p, Number(s)) : (p.input === "json" ? jsonScalar(s) : s); });
+      } else if (kind === "days" || kind === "segment") {
         value = scalar(String(text), true);
+      } else if (kind === "number") {
+        value = toStored(p, scalar(String(text), true));
       } else if (kind === "json") {
         value = jsonScalar(String(text));
       } else {
@@ -144,14 +168,33 @@
     var kind = valueInput(entry, param, node.values);
     if (kind === null) { return null; }
     var control;
+    if (param.options && kind === "list" && param.input !== "select") {
+      control = el("select", { multiple: "multiple", size: String(Math.min(param.options.length, 6)) });
+      var chosen = node.values[param.name];
+      chosen = Array.isArray(chosen) ? chosen : (chosen ? String(chosen).split(",").map(function (s) { return s.trim(); }) : []);
+      param.options.forEach(function (o) {
+        var option = el("option", { value: String(o[0]), text: o[1] });
+        option.selected = chosen.indexOf(String(o[0])) >= 0;
+        control.appendChild(option);
+      });
+      node.values[param.name] = chosen;
+      return finishControl(control, param, node, function () {
+        return Array.prototype.filter.call(control.options, function (o) { return o.selected; })
+          .map(function (o) { return o.value; });
+      });
+    }
+    if (param.options && kind !== "days") { kind = "select"; }
     if (kind === "select" || kind === "segment") {
       var options = kind === "segment" ? cat.segments : param.options;
       control = el("select", {});
       options.forEach(function (o) { control.appendChild(el("option", { value: String(o[0]), text: o[1] })); });
-      if (node.values[param.name] == null && options.length) { node.values[param.name] = String(options[0][0]); }
+      var known = options.some(function (o) { return String(o[0]) === node.values[param.name]; });
+      if ((node.values[param.name] == null || !known) && options.length) { node.values[param.name] = String(options[0][0]); }
     } else {
       var type = { number: "number", days: "number", date: "date" }[kind] || "text";
-      control = el("input", { type: type, placeholder: kind === "days" ? "days" : (kind === "list" ? "a, b, c" : param.label) });
+      var hint = { money: "amount, e.g. 49.90", percent: "percent, e.g. 50" }[param.unit];
+      control = el("input", { type: type, placeholder: kind === "days" ? "days" : (kind === "list" ? "a, b, c" : (hint || param.label)) });
+      if (type === "number" && kind !== "days" && param.unit) { control.setAttribute("step", "any"); }
       if (kind === "list" || param.input === "json") { control.className = "wide"; }
       if (node.values[param.name] == null && param["default"] != null) { node.values[param.name] = String(param["default"]); }
       if (param.suggest) {
@@ -164,11 +207,18 @@
         control.setAttribute("list", listId);
       }
     }
+    if (node.values[param.name] != null) { control.value = node.values[param.name]; }
+    var unit = { money: "in currency", percent: "%" }[kind === "number" ? param.unit : ""];
+    var wrapped = finishControl(control, param, node, function () { return control.value; });
+    if (!unit) { return wrapped; }
+    return el("span", { "class": "seg-unit" }, [wrapped, el("span", { "class": "help", text: unit })]);
+  }
+
+  function finishControl(control, param, node, read) {
     control.setAttribute("data-param", param.name);
     control.setAttribute("aria-label", param.label || param.name);
-    if (node.values[param.name] != null) { control.value = node.values[param.name]; }
     control.addEventListener(control.tagName === "SELECT" ? "change" : "input", function () {
-      node.values[param.name] = control.value;
+      node.values[param.name] = read();
       if (param.name === "op") { render(); }
       changed();
     });
@@ -197,6 +247,7 @@
         var control = paramControl(entry, p, node);
         if (control) { row.appendChild(control); }
       });
+      if (entry.help) { row.appendChild(el("span", { "class": "help", "data-testid": "condition-help", text: entry.help })); }
     }
     row.appendChild(removeButton(parent, node));
     return row;
@@ -254,8 +305,15 @@
     });
   }
 
+  function showEmpty() {
+    document.getElementById("segment-count").textContent = "–";
+    document.querySelector("#segment-preview tbody").innerHTML = "";
+    showErrors([]);
+  }
+
   function preview() {
     var rules = toRules(state);
+    if (!state.children.length) { requestNo++; showEmpty(); return; }
     var mine = ++requestNo;
     fetch("/segments/preview", {
       method: "POST",
