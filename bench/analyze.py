@@ -33,6 +33,10 @@ import pyarrow.csv as pv
 ROOT = Path(__file__).resolve().parents[1]
 PEER_PYTHON = ROOT / "bench" / ".venv-peer" / "bin" / "python"
 ROWS_PER_CUSTOMER = 6
+SPAN_DAYS = 730  # 2023-01-01 to 2024-12-30
+# Per day; about 6 orders per customer on average over the two years.
+BGNBD = {"r": 0.6, "alpha": 11.0, "a": 0.8, "b": 2.5}
+GAMMA_GAMMA = {"p": 6.0, "q": 3.5, "gamma": 15.0}  # mean order about 36
 
 PEER_SCRIPT = r"""
 import sys, pandas as pd
@@ -51,34 +55,71 @@ s.to_csv(sys.argv[2])
 """
 
 
-def make_file(rows: int) -> Path:
-    """Write (once) the deterministic transactions file of `rows` rows."""
-    path = Path(f"/tmp/patron_bench_analyze_{rows}.csv")
+def simulate(customers: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Customer ids, epoch days and amounts of the orders of `customers` BG/NBD buyers.
+
+    Each customer makes a first purchase on a day uniform over the SPAN_DAYS and is watched to
+    the end of them. While alive, repeat purchases arrive as a Poisson process of rate
+    lambda ~ Gamma(R, 1/ALPHA) per day; after each repeat purchase the customer drops out with
+    probability p ~ Beta(A, B). Spend per order ~ Gamma(P, 1/nu), nu ~ Gamma(Q, 1/GAMMA) per
+    customer (the Gamma-Gamma story). Orders are returned in no particular order.
+    """
+    lam = rng.gamma(BGNBD["r"], 1.0 / BGNBD["alpha"], customers)
+    p = rng.beta(BGNBD["a"], BGNBD["b"], customers)
+    start = rng.integers(0, SPAN_DAYS, customers)
+    observed = SPAN_DAYS - start
+    arrivals = rng.poisson(lam * observed)
+    repeats = np.minimum(arrivals, rng.geometric(p))
+    # Arrival times are sorted uniforms over the observed days; the first `repeats` are bought.
+    owner = np.repeat(np.arange(customers), arrivals)
+    u = rng.random(owner.size)
+    order = np.lexsort((u, owner))
+    owner, u = owner[order], u[order]
+    rank = np.arange(owner.size) - np.repeat(np.cumsum(arrivals) - arrivals, arrivals)
+    bought = rank < repeats[owner]
+    owner = np.r_[np.arange(customers), owner[bought]]
+    offset = np.r_[np.zeros(customers), np.floor(u[bought] * observed[owner[customers:]])]
+    days = start[owner] + offset.astype(np.int64)
+    nu = rng.gamma(GAMMA_GAMMA["q"], 1.0 / GAMMA_GAMMA["gamma"], customers)
+    amounts = np.maximum(np.round(rng.gamma(GAMMA_GAMMA["p"], 1.0 / nu[owner]), 2), 0.01)
+    return owner, days, amounts
+
+
+def make_file(rows: int) -> tuple[Path, int]:
+    """Write (once) the deterministic file of about `rows` orders; return it and its row count."""
+    path = Path(f"/tmp/patron_bench_analyze_bgnbd_{rows}.csv")
     if path.exists():
-        return path
+        return path, sum(1 for _ in open(path, "rb")) - 1
     rng = np.random.default_rng(2024)
     customers = max(rows // ROWS_PER_CUSTOMER, 1)
-    chunk = 5_000_000
-    # Heterogeneous buyers: purchase rates ~ gamma, a first day in year one, an exponential
-    # lifetime cut at the end of the two years (so some lapse, as in the BG/NBD story).
-    weight = rng.gamma(0.8, 1.0, customers)
-    weight /= weight.sum()
-    start_day = rng.integers(0, 365, customers)
-    life = np.minimum(rng.exponential(300.0, customers) + 1, 730 - start_day)
-    with pv.CSVWriter(
-        path,
-        pa.schema([("customer_id", pa.int64()), ("date", pa.date32()), ("amount", pa.float64())]),
-    ) as writer:
-        for start in range(0, rows, chunk):
-            n = min(chunk, rows - start)
-            ids = rng.choice(customers, n, p=weight) + 1
-            offset = np.floor(rng.random(n) * life[ids - 1]).astype(np.int64)
-            days = np.datetime64("2023-01-01") + (start_day[ids - 1] + offset).astype(
-                "timedelta64[D]"
+    ids = 1 + rng.permutation(customers)  # integer ids unrelated to the order of first purchase
+    parts = []
+    for first in range(0, customers, 250_000):
+        owner, days, amounts = simulate(min(250_000, customers - first), rng)
+        parts.append((ids[first + owner], days.astype(np.int32), amounts))
+    owner, days, amounts = (np.concatenate(column) for column in zip(*parts, strict=True))
+    del parts
+    # An export by date: sorted by day, customers shuffled within a day.
+    order = np.argsort(days + rng.random(days.size), kind="stable")
+    schema = pa.schema(
+        [("customer_id", pa.int64()), ("date", pa.date32()), ("amount", pa.float64())]
+    )
+    epoch = (np.datetime64("2023-01-01") - np.datetime64("1970-01-01")).astype(np.int32)
+    path.write_text("customer_id,date,amount\n")
+    plain = pv.WriteOptions(include_header=False)
+    with open(path, "ab") as fh, pv.CSVWriter(fh, schema, write_options=plain) as writer:
+        for s in range(0, order.size, 5_000_000):
+            pick = order[s : s + 5_000_000]
+            table = pa.table(
+                {
+                    "customer_id": owner[pick],
+                    "date": pa.array(days[pick] + epoch, pa.int32()).cast(pa.date32()),
+                    "amount": amounts[pick],
+                },
+                schema=schema,
             )
-            amounts = np.round(rng.gamma(2.0, 20.0, n), 2)
-            writer.write_table(pa.table({"customer_id": ids, "date": days, "amount": amounts}))
-    return path
+            writer.write_table(table)
+    return path, int(order.size)
 
 
 def run(command: list[str], timeout: float | None = None) -> dict:
@@ -111,12 +152,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[3_000_000, 30_000_000])
     parser.add_argument("--peer-timeout", type=float, default=1200.0)
     parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--peer-python", default=str(PEER_PYTHON), help="python of the peer venv")
     args = parser.parse_args()
     env_python = sys.executable
     os.environ.setdefault("PYTHONPATH", str(ROOT))
     results = []
     for rows in args.rows:
-        path = make_file(rows)
+        path, written = make_file(rows)
         ours = run(
             [
                 env_python,
@@ -134,7 +176,7 @@ def main() -> None:
         if not args.skip_peer:
             peer = run(
                 [
-                    str(PEER_PYTHON),
+                    args.peer_python,
                     "-c",
                     PEER_SCRIPT,
                     str(path),
@@ -142,7 +184,7 @@ def main() -> None:
                 ],
                 timeout=args.peer_timeout,
             )
-        results.append((rows, ours, peer))
+        results.append((written, ours, peer))
         report(results)
 
 
