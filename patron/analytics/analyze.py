@@ -256,12 +256,17 @@ def _subset(agg: BuyerAggregates, rows: np.ndarray) -> BuyerAggregates:
     )
 
 
+def _counts(labels: np.ndarray) -> dict[str, int]:
+    """How many times each label occurs (None counts as "None", as str() names it)."""
+    counts = pa.array(labels, pa.string(), from_pandas=True).fill_null("None").value_counts()
+    return {v["values"].as_py(): v["counts"].as_py() for v in counts}
+
+
 def _fill(result: Analysis, customers, buyers: BuyerAggregates, scores: Scores) -> None:
     """Segment sizes, stage counts, fit summaries and per-customer columns of the scores."""
-    sizes = dict(zip(*np.unique(scores.segment.astype(str), return_counts=True), strict=True))
+    sizes = _counts(scores.segment)
     result.segments = [{"name": s, "customers": int(sizes.get(s, 0))} for s in SEGMENTS]
-    names, counts = np.unique(scores.stage.astype(str), return_counts=True)
-    result.stages = {str(k): int(v) for k, v in zip(names, counts, strict=True)}
+    result.stages = dict(sorted(_counts(scores.stage).items()))
     result.cycle_days = scores.cycle_days
     result.fit, result.spend_fit, result.fit_note = scores.fit, scores.spend_fit, scores.fit_note
     summary = scores.summary
