@@ -298,6 +298,7 @@ def _fill(result: Analysis, customers, buyers: BuyerAggregates, scores: Scores) 
         )
 
 
+WRITE_ROWS = 500_000
 # Decimals of the rounded float columns; probabilities and expectations keep full precision.
 _DECIMALS = {"recency": 4, "T": 4, "monetary": 2, "total": 2, "expected_spend": 2, "clv": 2}
 
@@ -305,18 +306,30 @@ _DECIMALS = {"recency": 4, "T": 4, "monetary": 2, "total": 2, "expected_spend": 
 def write_scores(result: Analysis, path: Path) -> int:
     """Write one CSV row per customer with scores and predictions; return the row count."""
     n = result.customers
-    columns = {name: _arrow(name, result.scores.get(name), n) for name in SCORE_COLUMNS}
-    pv.write_csv(pa.table(columns), path, pv.WriteOptions(quoting_style="needed"))
+    options = pv.WriteOptions(quoting_style="needed")
+    schema = None
+    with open(path, "wb") as fh:
+        # Slices of WRITE_ROWS customers keep the arrow copies small on millions of customers.
+        for lo in range(0, max(n, 1), WRITE_ROWS):
+            hi = min(lo + WRITE_ROWS, n)
+            columns = {
+                name: _arrow(name, result.scores.get(name), lo, hi) for name in SCORE_COLUMNS
+            }
+            table = pa.table(columns) if schema is None else pa.table(columns, schema=schema)
+            if schema is None:
+                schema, writer = table.schema, pv.CSVWriter(fh, table.schema, write_options=options)
+            writer.write_table(table)
+        writer.close()
     return n
 
 
-def _arrow(name: str, column, n: int) -> pa.Array:
-    """A score column as an arrow array: floats rounded, NaN and None as empty cells."""
+def _arrow(name: str, column, lo: int, hi: int) -> pa.Array:
+    """Rows lo..hi of a score column as an arrow array: floats rounded, NaN and None empty."""
     if column is None:
-        return pa.nulls(n, pa.string())
+        return pa.nulls(hi - lo, pa.string())
     if isinstance(column, pa.Array):
-        return column
-    arr = np.asarray(column)
+        return column.slice(lo, hi - lo)
+    arr = np.asarray(column)[lo:hi]
     if arr.dtype.kind == "f":
         rounded = np.round(arr, _DECIMALS[name]) if name in _DECIMALS else arr
         return pa.array(rounded, mask=~np.isfinite(rounded))

@@ -15,7 +15,6 @@ when a calibration end is given, a second set of totals of the orders up to it (
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -298,8 +297,3 @@ class Accumulator:
     def _calibration_result(self, order: np.ndarray) -> BuyerAggregates:
         self.cal.grow(self.ids.count)
         return self.cal.result(order)
-
-
-def now_seconds(now: datetime) -> int:
-    """Epoch seconds of an aware datetime."""
-    return int(now.timestamp())
