@@ -77,7 +77,7 @@ class _Totals:
         if n <= self.orders.size:
             self.n = max(self.n, n)
             return
-        size = max(n, 2 * self.orders.size, 1024)
+        size = max(n, self.orders.size + self.orders.size // 2, 1024)
         for name, fill in (
             ("orders", 0),
             ("cents", 0),
@@ -142,23 +142,29 @@ class _Totals:
 
 
 class _Ids:
-    """Dense indices of customer ids, in order of appearance; integer ids while all are."""
+    """Dense indices of customer ids, in order of appearance; integer ids while all are.
+
+    Integer ids live in two sorted levels: a large one and a small one that takes the new ids
+    and is merged into the large one when it reaches an eighth of its size, so that a batch
+    copies the small level, not every id seen so far.
+    """
 
     def __init__(self) -> None:
-        self.known = np.zeros(0, np.int64)  # sorted integer ids
-        self.index = np.zeros(0, np.int64)  # dense index of each
+        self.levels = [(np.zeros(0, np.int64), np.zeros(0, np.int64)) for _ in range(2)]
+        self.total = 0
         self.text: dict[str, int] | None = None
 
     @property
     def count(self) -> int:
-        return self.index.size if self.text is None else len(self.text)
+        return self.total if self.text is None else len(self.text)
 
     def codes(self, ids: pa.Array) -> tuple[np.ndarray, bool]:
         """Per-row codes and whether they are already dense (text) or integer ids to look up."""
         if self.text is None and pc.all(pc.match_substring_regex(ids, _INTEGER)).as_py():
             return pc.cast(ids, pa.int64()).to_numpy(), False
         if self.text is None:
-            self.text = {str(v): int(i) for v, i in zip(self.known, self.index, strict=True)}
+            known, index = self._merged()
+            self.text = {str(v): int(i) for v, i in zip(known, index, strict=True)}
         encoded = pc.dictionary_encode(ids)
         table = self.text
         names = encoded.dictionary.to_pylist()
@@ -167,21 +173,37 @@ class _Ids:
 
     def dense(self, unique_ids: np.ndarray) -> np.ndarray:
         """Dense indices of sorted distinct integer ids, numbering the new ones."""
-        pos = np.searchsorted(self.known, unique_ids)
-        hit = pos < self.known.size
-        hit[hit] = self.known[pos[hit]] == unique_ids[hit]
-        out = np.empty(unique_ids.size, np.int64)
-        out[hit] = self.index[pos[hit]]
-        fresh = np.arange(self.index.size, self.index.size + int((~hit).sum()))
-        out[~hit] = fresh
-        self.known = np.insert(self.known, pos[~hit], unique_ids[~hit])
-        self.index = np.insert(self.index, pos[~hit], fresh)
+        out = np.full(unique_ids.size, -1, np.int64)
+        for known, index in self.levels:
+            pos = np.searchsorted(known, unique_ids)
+            hit = pos < known.size
+            hit[hit] = known[pos[hit]] == unique_ids[hit]
+            out[hit] = index[pos[hit]]
+        fresh = np.flatnonzero(out < 0)
+        out[fresh] = np.arange(self.total, self.total + fresh.size)
+        self.total += fresh.size
+        small, small_index = self.levels[1]
+        at = np.searchsorted(small, unique_ids[fresh])
+        self.levels[1] = (
+            np.insert(small, at, unique_ids[fresh]),
+            np.insert(small_index, at, out[fresh]),
+        )
+        if 8 * self.levels[1][0].size > self.levels[0][0].size:
+            self.levels = [self._merged(), (np.zeros(0, np.int64), np.zeros(0, np.int64))]
         return out
+
+    def _merged(self) -> tuple[np.ndarray, np.ndarray]:
+        """Both levels as one sorted level."""
+        known = np.concatenate([k for k, _ in self.levels])
+        index = np.concatenate([i for _, i in self.levels])
+        order = np.argsort(known, kind="stable")
+        return known[order], index[order]
 
     def sorted(self) -> tuple[pa.Array, np.ndarray]:
         """Customer ids in order (numeric, or text) and the dense index of each."""
         if self.text is None:
-            return pa.array(self.known), self.index
+            known, index = self._merged()
+            return pa.array(known), index
         names = pa.array(list(self.text), pa.string())
         order = pc.sort_indices(names)
         return names.take(order), order.to_numpy()
@@ -252,7 +274,8 @@ class Accumulator:
     def _recent(self, code, day, orders) -> None:
         """Keep the pairs that may fall in the KPI windows; prune as the latest day moves."""
         keep = day > self._horizon()
-        self.recent.append(((code[keep] << DAY_BITS) | (day[keep] + DAY_OFFSET), orders[keep]))
+        key = (code[keep] << DAY_BITS) | (day[keep] + DAY_OFFSET)
+        self.recent.append((key, orders[keep].astype(np.int32)))
         self.recent_size += int(keep.sum())
         if self.recent_size > 2 * self.recent_kept + 1_000_000:
             self._prune()
@@ -262,8 +285,10 @@ class Accumulator:
         return end - self.recent_days
 
     def _prune(self) -> None:
-        key = np.concatenate([k for k, _ in self.recent])
-        orders = np.concatenate([o for _, o in self.recent])
+        parts, self.recent = self.recent, []
+        key = np.concatenate([k for k, _ in parts])
+        orders = np.concatenate([o for _, o in parts])
+        del parts
         keep = (key & DAY_MASK) - DAY_OFFSET > self._horizon()
         self.recent = [(key[keep], orders[keep])]
         self.recent_size = self.recent_kept = int(keep.sum())
@@ -273,18 +298,20 @@ class Accumulator:
         if not self.rows:
             raise AnalyticsInputError(f"{path}: no transactions")
         customers, order = self.ids.sorted()
-        rank = np.empty(order.size, np.int64)
-        rank[order] = np.arange(order.size)
+        rank = np.empty(order.size, np.int32)
+        rank[order] = np.arange(order.size, dtype=np.int32)
         self._prune()
-        key, orders = self.recent[0]
+        key, orders = self.recent.pop()
+        buyers = self.all.result(order)
+        self.all = None  # free the per-customer arrays before the calibration copies
         used = np.flatnonzero(self.day_orders)
         lo, hi = int(used[0]), int(used[-1]) + 1
         return CustomerTotals(
             customers=customers,
-            buyers=self.all.result(order),
+            buyers=buyers,
             calibration=None if self.cal is None else self._calibration_result(order),
             recent_code=rank[key >> DAY_BITS],
-            recent_day=(key & DAY_MASK) - DAY_OFFSET,
+            recent_day=((key & DAY_MASK) - DAY_OFFSET).astype(np.int32),
             recent_orders=orders,
             day_orders=self.day_orders[lo:hi],
             day_cents=self.day_cents[lo:hi],

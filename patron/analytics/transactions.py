@@ -32,7 +32,8 @@ from patron.analytics.customer_totals import (
     Disorder,
 )
 
-BLOCK_BYTES = 16 << 20
+# pyarrow reads dozens of blocks ahead of the parser: small blocks bound that memory.
+BLOCK_BYTES = 4 << 20
 Progress = Callable[[int, int], None]
 
 
