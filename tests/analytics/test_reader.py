@@ -194,3 +194,20 @@ def test_sorted_files_in_small_batches_count_a_day_split_across_batches_once(
     monkeypatch.setattr(transactions, "BLOCK_BYTES", 150)
     assert _fast(path, CsvSpec()) == whole == _legacy(path, CsvSpec())
     assert max(v[3] for v in whole.values()) < max(v[0] for v in whole.values())
+
+
+def test_holdout_totals_of_an_unsorted_file_equal_those_of_the_sorted_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(transactions, "BLOCK_BYTES", 150)
+    unsorted = _write(tmp_path, ["customer_id,date,amount", *ROWS], "unsorted.csv")
+    ordered = sorted(ROWS, key=lambda r: r.split(",")[1])
+    by_date = _write(tmp_path, ["customer_id,date,amount", *ordered], "sorted.csv")
+    cal = int(np.datetime64("2024-05-01").astype(np.int64))
+    got = [
+        read_customer_totals(p, CsvSpec(), now=NOW, calibration_end=cal)
+        for p in (unsorted, by_date)
+    ]
+    for field in ("order_count", "purchase_days", "total_cents", "first_day_cents", "last_day"):
+        a, b = (getattr(t.calibration, field).tolist() for t in got)
+        assert a == b
+    early = read_customer_totals(unsorted, CsvSpec(), now=NOW, calibration_end=cal - 10_000)
+    assert early.calibration.order_count.sum() == 0
