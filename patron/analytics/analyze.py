@@ -48,7 +48,7 @@ from patron.analytics.scoring import (
 )
 from patron.analytics.service import KPI_HELP, kpi_rows, period_kpis
 from patron.analytics.summary import summary_from_aggregates, unit_days
-from patron.analytics.transactions import CsvSpec, DayTotals, Progress, read_day_totals
+from patron.analytics.transactions import CsvSpec, CustomerTotals, Progress, read_customer_totals
 
 STEPS = ("read", "kpis", *scoring.STEPS)
 SCORE_COLUMNS = (
@@ -96,47 +96,30 @@ class Analysis:
     holdout: dict | None = None
 
 
-def window_counts(totals: DayTotals, first: np.ndarray, edges: list[int]) -> list[dict[str, int]]:
-    """Per-window counts like the service's SQL, over the (customer, day) totals."""
-    codes, days = totals.code, totals.day
+def window_counts(totals: CustomerTotals, edges: list[int]) -> list[dict[str, int]]:
+    """Per-window counts like the service's SQL, over the recent (customer, day) pairs."""
+    codes, days, first = totals.recent_code, totals.recent_day, totals.buyers.first_day
     k, n = len(edges) - 1, first.size
     keep = (days >= edges[0]) & (days < edges[-1])
     bucket = np.searchsorted(edges, days[keep], side="right") - 1
     cell = codes[keep] * k + bucket
-    per = np.bincount(cell, weights=totals.orders[keep], minlength=n * k).reshape(n, k)
-    revenue = np.bincount(bucket, weights=totals.cents[keep], minlength=k)
+    per = np.bincount(cell, weights=totals.recent_orders[keep], minlength=n * k).reshape(n, k)
     out = []
     for w in range(k):
         active = per[:, w] > 0
         retained = active & (per[:, w - 1] > 0) if w else np.zeros(n, bool)
+        orders, cents = totals.window_orders(edges[w], edges[w + 1])
         out.append(
             {
                 "active": int(active.sum()),
-                "orders": int(per[:, w].sum()),
-                "revenue_cents": round(float(revenue[w])),
+                "orders": orders,
+                "revenue_cents": cents,
                 "repeat": int((per[:, w] >= 2).sum()),
                 "retained": int(retained.sum()),
                 "first_time": int(((first >= edges[w]) & (first < edges[w + 1])).sum()),
             }
         )
     return out
-
-
-def customer_aggregates(totals: DayTotals, keep: np.ndarray | None = None) -> BuyerAggregates:
-    """Per-customer aggregates like customer_stats, from the (customer, day) totals or a subset."""
-    code, day, orders, cents = totals.code, totals.day, totals.orders, totals.cents
-    if keep is not None:
-        code, day, orders, cents = code[keep], day[keep], orders[keep], cents[keep]
-    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
-    ends = np.r_[starts[1:], code.size]
-    return BuyerAggregates(
-        order_count=np.add.reduceat(orders, starts),
-        first_day=day[starts].astype(float),
-        last_day=day[ends - 1].astype(float),
-        purchase_days=ends - starts,
-        total_cents=np.add.reduceat(cents, starts),
-        first_day_cents=cents[starts],
-    )
 
 
 def _day(value: date | None) -> int | None:
@@ -168,14 +151,22 @@ def analyze(
     if obs_day is not None and cal_day is not None and cal_day >= obs_day:
         raise AnalyticsInputError("calibration end must be before the observation end")
     step("read")
-    totals = read_day_totals(path, spec, now=now, observation_end=obs_day, progress=read_progress)
-    end = int(totals.day.max()) if obs_day is None else obs_day
-    buyers = customer_aggregates(totals)
+    totals = read_customer_totals(
+        path,
+        spec,
+        now=now,
+        observation_end=obs_day,
+        calibration_end=cal_day,
+        recent_days=3 * period_days,
+        progress=read_progress,
+    )
+    end = totals.last_day if obs_day is None else obs_day
+    buyers = totals.buyers
     result = Analysis(
         source=str(path),
         customers=len(totals.customers),
         transactions=totals.rows,
-        first_date=str(np.datetime64(int(totals.day.min()), "D")),
+        first_date=str(np.datetime64(totals.first_day, "D")),
         end_date=str(np.datetime64(end, "D")),
         unit=unit,
         model=model,
@@ -183,7 +174,7 @@ def analyze(
     )
     step("kpis")
     edges = [end + 1 - period_days * i for i in (3, 2, 1, 0)]
-    w0, w1, w2 = window_counts(totals, buyers.first_day.astype(np.int64), edges)
+    w0, w1, w2 = window_counts(totals, edges)
     result.kpis = {
         "period_days": period_days,
         "rows": kpi_rows(period_kpis(w1, w2), period_kpis(w0, w1)),
@@ -197,12 +188,12 @@ def analyze(
     return result
 
 
-def holdout(totals: DayTotals, cal_day: int, end: int, *, model: str, unit: str) -> dict:
+def holdout(totals: CustomerTotals, cal_day: int, end: int, *, model: str, unit: str) -> dict:
     """Fit on the orders up to cal_day, predict repeat transactions in (cal_day, end], compare."""
-    in_cal = totals.day <= cal_day
-    if not in_cal.any() or cal_day >= end:
+    buyers = np.flatnonzero(totals.calibration.order_count > 0)
+    if not buyers.size or cal_day >= end:
         raise AnalyticsInputError("the calibration end must fall inside the data, before its end")
-    cal = customer_aggregates(totals, in_cal)
+    cal = _subset(totals.calibration, buyers)
     summary = summary_from_aggregates(
         cal.first_day,
         cal.last_day,
@@ -211,9 +202,7 @@ def holdout(totals: DayTotals, cal_day: int, end: int, *, model: str, unit: str)
         observation_end=float(cal_day),
         unit=unit,
     )
-    buyers = np.unique(totals.code[in_cal])
-    later = ~in_cal & np.isin(totals.code, buyers)
-    actual = np.bincount(np.searchsorted(buyers, totals.code[later]), minlength=buyers.size)
+    actual = totals.buyers.purchase_days[buyers] - cal.purchase_days
     length = (end - cal_day) / unit_days(unit)
     out = {
         "calibration_end": str(np.datetime64(cal_day, "D")),
@@ -255,12 +244,29 @@ def holdout(totals: DayTotals, cal_day: int, end: int, *, model: str, unit: str)
     return out
 
 
+def _subset(agg: BuyerAggregates, rows: np.ndarray) -> BuyerAggregates:
+    """The aggregates of some customers."""
+    return BuyerAggregates(
+        order_count=agg.order_count[rows],
+        first_day=agg.first_day[rows],
+        last_day=agg.last_day[rows],
+        purchase_days=agg.purchase_days[rows],
+        total_cents=agg.total_cents[rows],
+        first_day_cents=agg.first_day_cents[rows],
+    )
+
+
+def _counts(labels: np.ndarray) -> dict[str, int]:
+    """How many times each label occurs (None counts as "None", as str() names it)."""
+    counts = pa.array(labels, pa.string(), from_pandas=True).fill_null("None").value_counts()
+    return {v["values"].as_py(): v["counts"].as_py() for v in counts}
+
+
 def _fill(result: Analysis, customers, buyers: BuyerAggregates, scores: Scores) -> None:
     """Segment sizes, stage counts, fit summaries and per-customer columns of the scores."""
-    sizes = dict(zip(*np.unique(scores.segment.astype(str), return_counts=True), strict=True))
+    sizes = _counts(scores.segment)
     result.segments = [{"name": s, "customers": int(sizes.get(s, 0))} for s in SEGMENTS]
-    names, counts = np.unique(scores.stage.astype(str), return_counts=True)
-    result.stages = {str(k): int(v) for k, v in zip(names, counts, strict=True)}
+    result.stages = dict(sorted(_counts(scores.stage).items()))
     result.cycle_days = scores.cycle_days
     result.fit, result.spend_fit, result.fit_note = scores.fit, scores.spend_fit, scores.fit_note
     summary = scores.summary
@@ -292,6 +298,7 @@ def _fill(result: Analysis, customers, buyers: BuyerAggregates, scores: Scores) 
         )
 
 
+WRITE_ROWS = 500_000
 # Decimals of the rounded float columns; probabilities and expectations keep full precision.
 _DECIMALS = {"recency": 4, "T": 4, "monetary": 2, "total": 2, "expected_spend": 2, "clv": 2}
 
@@ -299,18 +306,30 @@ _DECIMALS = {"recency": 4, "T": 4, "monetary": 2, "total": 2, "expected_spend": 
 def write_scores(result: Analysis, path: Path) -> int:
     """Write one CSV row per customer with scores and predictions; return the row count."""
     n = result.customers
-    columns = {name: _arrow(name, result.scores.get(name), n) for name in SCORE_COLUMNS}
-    pv.write_csv(pa.table(columns), path, pv.WriteOptions(quoting_style="needed"))
+    options = pv.WriteOptions(quoting_style="needed")
+    schema = None
+    with open(path, "wb") as fh:
+        # Slices of WRITE_ROWS customers keep the arrow copies small on millions of customers.
+        for lo in range(0, max(n, 1), WRITE_ROWS):
+            hi = min(lo + WRITE_ROWS, n)
+            columns = {
+                name: _arrow(name, result.scores.get(name), lo, hi) for name in SCORE_COLUMNS
+            }
+            table = pa.table(columns) if schema is None else pa.table(columns, schema=schema)
+            if schema is None:
+                schema, writer = table.schema, pv.CSVWriter(fh, table.schema, write_options=options)
+            writer.write_table(table)
+        writer.close()
     return n
 
 
-def _arrow(name: str, column, n: int) -> pa.Array:
-    """A score column as an arrow array: floats rounded, NaN and None as empty cells."""
+def _arrow(name: str, column, lo: int, hi: int) -> pa.Array:
+    """Rows lo..hi of a score column as an arrow array: floats rounded, NaN and None empty."""
     if column is None:
-        return pa.nulls(n, pa.string())
+        return pa.nulls(hi - lo, pa.string())
     if isinstance(column, pa.Array):
-        return column
-    arr = np.asarray(column)
+        return column.slice(lo, hi - lo)
+    arr = np.asarray(column)[lo:hi]
     if arr.dtype.kind == "f":
         rounded = np.round(arr, _DECIMALS[name]) if name in _DECIMALS else arr
         return pa.array(rounded, mask=~np.isfinite(rounded))

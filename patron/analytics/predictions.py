@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from patron.analytics.clv import PERIODS_PER_MONTH, discounted_purchases
+from patron.analytics.rfm import count_above
 from patron.analytics.summary import compress_rows, unit_days
 
 HORIZON_DAYS = 90.0
@@ -59,5 +60,5 @@ def fit_summary(model) -> dict:
 
 def percentile_rank(values: np.ndarray) -> np.ndarray:
     """Percent of the values at or below each value (100 for the largest)."""
-    ordered = np.sort(values)
-    return 100.0 * np.searchsorted(ordered, values, side="right") / ordered.size
+    values = np.asarray(values)
+    return 100.0 * (values.size - count_above(values)) / values.size

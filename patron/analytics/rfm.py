@@ -98,12 +98,26 @@ def _values(values, name: str) -> np.ndarray:
 def quantile_scores(values, *, higher_is_better: bool = True, n_scores: int = 5) -> np.ndarray:
     """Score values 1..n_scores by rank: ``1 + floor(n_scores * worse_count / n)``."""
     arr = _values(values, "values")
-    ordered = np.sort(arr)
-    if higher_is_better:
-        worse = np.searchsorted(ordered, arr, side="left")
-    else:
-        worse = arr.size - np.searchsorted(ordered, arr, side="right")
+    worse = count_below(arr) if higher_is_better else count_above(arr)
     return (1 + (n_scores * worse) // arr.size).astype(np.int8)
+
+
+def count_below(values: np.ndarray) -> np.ndarray:
+    """How many values are strictly below each value (sorted queries: cache-friendly)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    out = np.empty(values.size, np.int64)
+    out[order] = np.searchsorted(ordered, ordered, side="left")
+    return out
+
+
+def count_above(values: np.ndarray) -> np.ndarray:
+    """How many values are strictly above each value."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    out = np.empty(values.size, np.int64)
+    out[order] = values.size - np.searchsorted(ordered, ordered, side="right")
+    return out
 
 
 def segment_table() -> np.ndarray:

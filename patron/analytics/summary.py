@@ -69,6 +69,9 @@ def compress_rows(frequency, recency, T, weights=None) -> CompressedSummary:
     x = np.asarray(frequency, dtype=float)
     tx = np.asarray(recency, dtype=float)
     tt = np.asarray(T, dtype=float)
+    w = np.ones(x.size) if weights is None else np.asarray(weights, dtype=float)
+    if _strictly_increasing(x, tx, tt):  # already distinct rows, e.g. a compressed summary's
+        return CompressedSummary(x, tx, tt, w.copy(), np.arange(x.size))
     order = np.lexsort((tt, tx, x))
     xs, txs, tts = x[order], tx[order], tt[order]
     new = np.empty(x.size, dtype=bool)
@@ -77,9 +80,16 @@ def compress_rows(frequency, recency, T, weights=None) -> CompressedSummary:
     group = np.cumsum(new) - 1
     inverse = np.empty(x.size, dtype=np.int64)
     inverse[order] = group
-    w = np.ones(x.size) if weights is None else np.asarray(weights, dtype=float)
     counts = np.bincount(inverse, weights=w, minlength=int(new.sum()))
     return CompressedSummary(xs[new], txs[new], tts[new], counts, inverse)
+
+
+def _strictly_increasing(x: np.ndarray, tx: np.ndarray, tt: np.ndarray) -> bool:
+    """Whether the rows (x, tx, tt) are in strictly increasing lexicographic order."""
+    if x.size < 2:
+        return True
+    dx, dtx, dtt = np.diff(x), np.diff(tx), np.diff(tt)
+    return bool(((dx > 0) | ((dx == 0) & ((dtx > 0) | ((dtx == 0) & (dtt > 0))))).all())
 
 
 def unit_days(unit: str | float) -> float:

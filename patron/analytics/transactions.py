@@ -1,9 +1,9 @@
 """Streaming reader of transaction files for `patron analyze`: pyarrow.csv in batches.
 
 Each batch (about ``BLOCK_BYTES`` of the file) is parsed by pyarrow, checked with vectorised
-compute functions and reduced to totals per (customer, day): orders and cents. The totals of all
-batches are merged as they come, so memory grows with the distinct customer-days (20 bytes each),
-not with rows or file size. Python touches rows only to name the line of an error.
+compute functions and added into per-customer totals (``patron.analytics.customer_totals``), so
+memory grows with customers, not with rows or file size. Python touches rows only to name the
+line of an error.
 
 Customer ids that are all plain integers (no sign, no leading zero, below 2^43) are kept as
 integers and sorted numerically; any other id makes every id text, sorted as text. Lines are
@@ -24,12 +24,16 @@ import pyarrow.compute as pc
 import pyarrow.csv as pv
 
 from patron.analytics import AnalyticsInputError
+from patron.analytics.customer_totals import (
+    DAY_BITS,
+    DAY_OFFSET,
+    Accumulator,
+    CustomerTotals,
+    Disorder,
+)
 
-BLOCK_BYTES = 16 << 20
-DAY_BITS = 20
-DAY_OFFSET = 1 << (DAY_BITS - 1)  # days from 1970 - 2^19 (year 535) to 1970 + 2^19 (3405)
-MAX_INT_ID = 1 << 43
-_INTEGER = r"^(0|[1-9][0-9]{0,11})$"
+# pyarrow reads dozens of blocks ahead of the parser: small blocks bound that memory.
+BLOCK_BYTES = 4 << 20
 Progress = Callable[[int, int], None]
 
 
@@ -45,19 +49,6 @@ class CsvSpec:
     date_format: str | None = None
 
 
-@dataclass(frozen=True)
-class DayTotals:
-    """Orders and cents per (customer, day), sorted by customer then day; code indexes customers."""
-
-    customers: pa.Array
-    code: np.ndarray
-    day: np.ndarray
-    orders: np.ndarray
-    cents: np.ndarray
-    rows: int
-    dropped: int = 0
-
-
 @dataclass
 class _Batch:
     """One batch of trimmed text columns and the file record number of each row."""
@@ -68,96 +59,16 @@ class _Batch:
     records: np.ndarray
 
 
-class _Ids:
-    """Customer ids to integer codes across batches: the ids themselves while all are integers."""
-
-    def __init__(self) -> None:
-        self.text: dict[str, int] | None = None
-
-    def codes(self, ids: pa.Array, pairs: _Pairs) -> np.ndarray:
-        """Codes of a batch of ids; switches every code to text codes at the first text id."""
-        if self.text is None and pc.all(pc.match_substring_regex(ids, _INTEGER)).as_py():
-            return pc.cast(ids, pa.int64()).to_numpy()
-        if self.text is None:
-            self._to_text(pairs)
-        encoded = pc.dictionary_encode(ids)
-        names = encoded.dictionary.to_pylist()
-        table = self.text
-        lut = np.fromiter((table.setdefault(s, len(table)) for s in names), np.int64, len(names))
-        return lut[encoded.indices.to_numpy(zero_copy_only=False)]
-
-    def _to_text(self, pairs: _Pairs) -> None:
-        """Re-key the totals read so far from integer ids to text codes."""
-        self.text = {}
-        key, orders, cents = pairs.merged()
-        ids = key >> DAY_BITS
-        known = np.unique(ids)
-        for value in known.tolist():
-            self.text[str(value)] = len(self.text)
-        codes = np.searchsorted(known, ids)
-        pairs.reset(((codes << DAY_BITS) | (key & ((1 << DAY_BITS) - 1)), orders, cents))
-
-    def customers(self, key: np.ndarray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-        """Sorted customer ids, the code of each pair and the keys re-sorted by customer."""
-        ids = key >> DAY_BITS
-        if self.text is None:
-            new = np.r_[True, ids[1:] != ids[:-1]]
-            return pa.array(ids[new]), np.cumsum(new) - 1, key
-        names = pa.array(list(self.text), pa.string())
-        order = pc.sort_indices(names).to_numpy()
-        rank = np.empty(order.size, np.int64)
-        rank[order] = np.arange(order.size)
-        return names.take(pa.array(order)), rank[ids], None
-
-
-class _Pairs:
-    """Per (customer, day) totals, merged as batches arrive; keys are code << DAY_BITS | day."""
-
-    def __init__(self) -> None:
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.buffered = 0
-        self.merged_size = 0
-
-    def add(self, key: np.ndarray, orders: np.ndarray, cents: np.ndarray) -> None:
-        """Add one batch of (key, orders, cents) rows; merge when the buffer doubles."""
-        self.parts.append((key, orders, cents))
-        self.buffered += self.parts[-1][0].size
-        if self.buffered > max(2 * self.merged_size, 4_000_000):
-            self.reset(self.merged())
-
-    def reset(self, merged: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-        """Replace every part by one merged part."""
-        self.parts = [merged]
-        self.buffered = self.merged_size = merged[0].size
-
-    def merged(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """All parts merged into sorted unique keys with summed orders and cents."""
-        if not self.parts:
-            empty = np.empty(0, np.int64)
-            return empty, empty, empty
-        if len(self.parts) == 1 and self.buffered == self.merged_size:
-            return self.parts[0]
-        return _reduce(*(np.concatenate(column) for column in zip(*self.parts, strict=True)))
-
-
-def _reduce(key, orders, cents):
-    """Sum orders and cents per distinct key; keys come out sorted."""
-    unique, inverse = np.unique(key, return_inverse=True)
-    return (
-        unique,
-        np.bincount(inverse, weights=orders, minlength=unique.size).astype(np.int64),
-        np.bincount(inverse, weights=cents, minlength=unique.size).round().astype(np.int64),
-    )
-
-
-def read_day_totals(
+def read_customer_totals(
     path: Path,
     spec: CsvSpec,
     *,
     now: datetime,
     observation_end: int | None = None,
+    calibration_end: int | None = None,
+    recent_days: int = 270,
     progress: Progress | None = None,
-) -> DayTotals:
+) -> CustomerTotals:
     """Read, check and total a transactions file; orders after observation_end are dropped."""
     if spec.format not in ("csv", "cdnow"):
         raise AnalyticsInputError("format must be csv or cdnow")
@@ -165,25 +76,21 @@ def read_day_totals(
     if not path.is_file():
         raise AnalyticsInputError(f"{path}: no such file")
     now_s = int((now.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds())
-    ids, pairs, rows, dropped = _Ids(), _Pairs(), 0, 0
-    for batch in _batches(path, spec, progress):
-        days, cents = _check(batch, spec, path, now_s)
-        codes = ids.codes(batch.ids, pairs)
-        if observation_end is not None:
-            keep = days <= observation_end
-            dropped += int(keep.size - keep.sum())
-            codes, days, cents = codes[keep], days[keep], cents[keep]
-        rows += codes.size
-        pairs.add((codes << DAY_BITS) | (days + DAY_OFFSET), np.ones(codes.size), cents)
-    key, orders, cents = pairs.merged()
-    if not key.size:
-        raise AnalyticsInputError(f"{path}: no transactions")
-    customers, code, resorted = ids.customers(key)
-    if resorted is None:
-        order = np.lexsort((key & ((1 << DAY_BITS) - 1), code))
-        key, orders, cents, code = key[order], orders[order], cents[order], code[order]
-    day = (key & ((1 << DAY_BITS) - 1)) - DAY_OFFSET
-    return DayTotals(customers, code, day, orders, cents, rows, dropped)
+    for keep_keys in (False, True):
+        totals = Accumulator(
+            keep_keys=keep_keys,
+            observation_end=observation_end,
+            calibration_end=calibration_end,
+            recent_days=recent_days,
+        )
+        try:
+            for batch in _batches(path, spec, progress):
+                days, cents = _check(batch, spec, path, now_s)
+                totals.add(batch.ids, days, cents.astype(np.int64))
+        except Disorder:
+            continue
+        return totals.result(path)
+    raise AssertionError("unreachable: the keyed pass never raises Disorder")
 
 
 def _batches(path: Path, spec: CsvSpec, progress: Progress | None) -> Iterator[_Batch]:

@@ -183,3 +183,19 @@ def test_report_css_is_not_escaped_and_kpis_have_change_and_currency(tmp_path):
     html = report.read_text()
     assert '"Segoe UI"' in html and "&#34;Segoe UI&#34;" not in html
     assert '<th class="num">Change</th>' in html and "USD " in html and " pts</td>" in html
+
+
+def test_scores_written_in_slices_equal_the_file_written_at_once(tmp_path, monkeypatch):
+    from datetime import UTC, datetime
+
+    from patron.analytics import analyze
+
+    result = analyze.analyze(
+        CDNOW, analyze.CsvSpec(format="cdnow"), now=datetime(2025, 1, 1, tzinfo=UTC)
+    )
+    whole, sliced = tmp_path / "whole.csv", tmp_path / "sliced.csv"
+    analyze.write_scores(result, whole)
+    monkeypatch.setattr(analyze, "WRITE_ROWS", 100)
+    assert analyze.write_scores(result, sliced) == 2357
+    assert sliced.read_bytes() == whole.read_bytes()
+    assert whole.read_text().count("\n") == 2358

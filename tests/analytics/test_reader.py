@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from patron.analytics import AnalyticsInputError, analyze, transactions
-from patron.analytics.transactions import CsvSpec, read_day_totals
+from patron.analytics import AnalyticsInputError, transactions
+from patron.analytics.transactions import CsvSpec, read_customer_totals
 from tests.analytics import legacy_reader
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -27,8 +27,8 @@ def _legacy(path: Path, spec: CsvSpec) -> dict[str, tuple]:
 
 def _fast(path: Path, spec: CsvSpec) -> dict[str, tuple]:
     """Per-customer aggregates of the pyarrow reader, by customer id text."""
-    totals = read_day_totals(path, spec, now=NOW)
-    agg = analyze.customer_aggregates(totals)
+    totals = read_customer_totals(path, spec, now=NOW)
+    agg = totals.buyers
     return _by_customer([str(c) for c in totals.customers.to_pylist()], agg)
 
 
@@ -53,7 +53,7 @@ def test_cdnow_files_give_the_same_aggregates(name, tmp_path):
 def test_cdnow_header_line_is_skipped_as_import_does():
     with pytest.raises(AnalyticsInputError, match="line 1: cannot read date 'date'"):
         legacy_reader.read_transactions(DATA / "CDNOW_master.txt", CsvSpec(format="cdnow"), now=NOW)
-    totals = read_day_totals(DATA / "CDNOW_master.txt", CsvSpec(format="cdnow"), now=NOW)
+    totals = read_customer_totals(DATA / "CDNOW_master.txt", CsvSpec(format="cdnow"), now=NOW)
     assert totals.rows == 69659 and len(totals.customers) == 23570
     assert totals.customers[0].as_py() == "00001"
 
@@ -85,7 +85,7 @@ def test_csv_with_header_equals_the_old_reader(tmp_path, ids):
 
 def test_integer_ids_stay_integers_in_numeric_order(tmp_path):
     path = _write(tmp_path, ["customer_id,date,amount", "10,2024-01-01,1", "9,2024-01-02,2"])
-    totals = read_day_totals(path, CsvSpec(), now=NOW)
+    totals = read_customer_totals(path, CsvSpec(), now=NOW)
     assert totals.customers.to_pylist() == [9, 10]
 
 
@@ -93,7 +93,7 @@ def test_text_id_in_a_later_batch_turns_every_id_to_text(tmp_path, monkeypatch):
     monkeypatch.setattr(transactions, "BLOCK_BYTES", 64)
     lines = ["customer_id,date,amount", *ROWS, "x7,2024-01-01,5", "3,2023-12-31,1"]
     path = _write(tmp_path, lines)
-    totals = read_day_totals(path, CsvSpec(), now=NOW)
+    totals = read_customer_totals(path, CsvSpec(), now=NOW)
     assert (
         totals.customers.to_pylist()[:3] == ["0", "1", "10"]
         and "x7" in totals.customers.to_pylist()
@@ -151,14 +151,14 @@ def test_malformed_csv_gives_the_old_error_and_line(tmp_path, content, message):
     path.write_text(
         content if not content or content.startswith("c") else f"customer_id,date,amount\n{content}"
     )
-    for read in (legacy_reader.read_transactions, read_day_totals):
+    for read in (legacy_reader.read_transactions, read_customer_totals):
         with pytest.raises(AnalyticsInputError, match=message.replace("(", r"\(")):
             read(path, CsvSpec(), now=NOW)
 
 
 def test_malformed_cdnow_gives_the_old_error_and_line(tmp_path):
     path = _write(tmp_path, [" 00001 19970101 1 11.77", " 00002 19971332 1 12.00"], "c.txt")
-    for read in (legacy_reader.read_transactions, read_day_totals):
+    for read in (legacy_reader.read_transactions, read_customer_totals):
         with pytest.raises(AnalyticsInputError, match="line 2: cannot read date '19971332'"):
             read(path, CsvSpec(format="cdnow"), now=NOW)
 
@@ -168,7 +168,7 @@ def test_error_in_a_later_batch_names_the_physical_line(tmp_path, monkeypatch):
     lines = ["customer_id,date,amount", *ROWS[:100], "", *ROWS[100:200], "5,2024-01-01,x"]
     path = _write(tmp_path, lines)
     with pytest.raises(AnalyticsInputError, match="line 203: cannot read amount 'x'"):
-        read_day_totals(path, CsvSpec(), now=NOW)
+        read_customer_totals(path, CsvSpec(), now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -181,4 +181,33 @@ def test_error_in_a_later_batch_names_the_physical_line(tmp_path, monkeypatch):
 def test_field_count_and_empty_id_errors_name_the_line(tmp_path, content, message):
     path = _write(tmp_path, ["customer_id,date,amount", content.rstrip()])
     with pytest.raises(AnalyticsInputError, match=message):
-        read_day_totals(path, CsvSpec(), now=NOW)
+        read_customer_totals(path, CsvSpec(), now=NOW)
+
+
+@pytest.mark.parametrize("by", ["date", "customer"])
+def test_sorted_files_in_small_batches_count_a_day_split_across_batches_once(
+    tmp_path, monkeypatch, by
+):
+    rows = sorted(ROWS + ROWS[:60], key=lambda r: (r.split(",")[1], r) if by == "date" else r)
+    path = _write(tmp_path, ["customer_id,date,amount", *rows])
+    whole = _fast(path, CsvSpec())
+    monkeypatch.setattr(transactions, "BLOCK_BYTES", 150)
+    assert _fast(path, CsvSpec()) == whole == _legacy(path, CsvSpec())
+    assert max(v[3] for v in whole.values()) < max(v[0] for v in whole.values())
+
+
+def test_holdout_totals_of_an_unsorted_file_equal_those_of_the_sorted_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(transactions, "BLOCK_BYTES", 150)
+    unsorted = _write(tmp_path, ["customer_id,date,amount", *ROWS], "unsorted.csv")
+    ordered = sorted(ROWS, key=lambda r: r.split(",")[1])
+    by_date = _write(tmp_path, ["customer_id,date,amount", *ordered], "sorted.csv")
+    cal = int(np.datetime64("2024-05-01").astype(np.int64))
+    got = [
+        read_customer_totals(p, CsvSpec(), now=NOW, calibration_end=cal)
+        for p in (unsorted, by_date)
+    ]
+    for field in ("order_count", "purchase_days", "total_cents", "first_day_cents", "last_day"):
+        a, b = (getattr(t.calibration, field).tolist() for t in got)
+        assert a == b
+    early = read_customer_totals(unsorted, CsvSpec(), now=NOW, calibration_end=cal - 10_000)
+    assert early.calibration.order_count.sum() == 0

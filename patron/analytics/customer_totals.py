@@ -1,0 +1,333 @@
+"""Per-customer totals of a transactions file, merged batch by batch: memory grows with customers.
+
+Each parsed batch is sorted by (customer, day) and reduced to per-customer aggregates (orders,
+cents, first and last day, cents on the first day, distinct purchase days), which are added into
+arrays indexed by a dense customer index. Distinct purchase days need no per-pair state while
+every customer's days arrive in non-decreasing order (files exported by date or by customer):
+a batch can then only repeat a customer's last day. At the first customer whose day goes back,
+the file is read again keeping the set of (customer, day) keys (8 bytes each).
+
+Besides the totals, the reader keeps the (customer, day, orders) pairs of the last
+``recent_days`` before the latest day seen (the KPI windows) and orders and cents per day, and,
+when a calibration end is given, a second set of totals of the orders up to it (the holdout).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from patron.analytics import AnalyticsInputError
+from patron.analytics.scoring import BuyerAggregates
+
+DAY_BITS = 20
+DAY_MASK = (1 << DAY_BITS) - 1
+DAY_OFFSET = 1 << (DAY_BITS - 1)  # days from 1970 - 2^19 (year 535) to 1970 + 2^19 (3405)
+_INTEGER = r"^(0|[1-9][0-9]{0,11})$"
+_BIG = np.iinfo(np.int64).max
+
+
+@dataclass(frozen=True)
+class CustomerTotals:
+    """What analyze needs of a file, per customer (sorted by id) and per day."""
+
+    customers: pa.Array
+    buyers: BuyerAggregates
+    calibration: BuyerAggregates | None
+    recent_code: np.ndarray
+    recent_day: np.ndarray
+    recent_orders: np.ndarray
+    day_orders: np.ndarray
+    day_cents: np.ndarray
+    first_day: int
+    last_day: int
+    rows: int
+    dropped: int = 0
+
+    def window_orders(self, lo: int, hi: int) -> tuple[int, int]:
+        """Orders and cents of the days in [lo, hi)."""
+        a, b = lo - self.first_day, hi - self.first_day
+        a, b = max(a, 0), max(b, 0)
+        return int(self.day_orders[a:b].sum()), int(self.day_cents[a:b].sum())
+
+
+class Disorder(Exception):
+    """A customer's day went back: distinct days need the set of (customer, day) keys."""
+
+
+class _Totals:
+    """Per-customer aggregates in arrays grown as customers appear."""
+
+    def __init__(self, keep_keys: bool) -> None:
+        self.n = 0
+        self.orders = np.zeros(0, np.int64)
+        self.cents = np.zeros(0, np.int64)
+        self.first = np.zeros(0, np.int64)
+        self.last = np.zeros(0, np.int64)
+        self.first_cents = np.zeros(0, np.int64)
+        self.days = np.zeros(0, np.int64)
+        self.keys: list[np.ndarray] | None = [] if keep_keys else None
+
+    def grow(self, n: int) -> None:
+        """Room for n customers; new ones have no orders yet."""
+        if n <= self.orders.size:
+            self.n = max(self.n, n)
+            return
+        size = max(n, self.orders.size + self.orders.size // 2, 1024)
+        for name, fill in (
+            ("orders", 0),
+            ("cents", 0),
+            ("first", _BIG),
+            ("last", -_BIG),
+            ("first_cents", 0),
+            ("days", 0),
+        ):
+            old = getattr(self, name)
+            new = np.full(size, fill, np.int64)
+            new[: old.size] = old
+            setattr(self, name, new)
+        self.n = n
+
+    def add(self, dense, day, orders, cents, starts) -> None:
+        """Add pairs sorted by (customer, day); starts open each customer's run of pairs."""
+        ends = np.r_[starts[1:], day.size]
+        first_b, last_b = day[starts], day[ends - 1]
+        first_cents = cents[starts]
+        days_b = ends - starts
+        seen = self.orders[dense] > 0
+        if self.keys is None:
+            prev = self.last[dense]
+            if (seen & (first_b < prev)).any():
+                raise Disorder
+            days_b = days_b - (seen & (first_b == prev))
+        else:
+            self.keys.append((dense.repeat(days_b) << DAY_BITS) | (day + DAY_OFFSET))
+            self._compact()
+        old_first = self.first[dense]
+        self.first_cents[dense] = np.where(
+            first_b < old_first,
+            first_cents,
+            self.first_cents[dense] + np.where(first_b == old_first, first_cents, 0),
+        )
+        self.orders[dense] += np.add.reduceat(orders, starts)
+        self.cents[dense] += np.add.reduceat(cents, starts)
+        self.first[dense] = np.minimum(old_first, first_b)
+        self.last[dense] = np.maximum(self.last[dense], last_b)
+        self.days[dense] += days_b
+
+    def _compact(self) -> None:
+        """Merge the newest key arrays while the last is at least half the one before it."""
+        keys = self.keys
+        while len(keys) > 1 and 2 * keys[-1].size >= keys[-2].size:
+            keys[-2:] = [_sorted_union(keys[-2:])]
+
+    def result(self, order: np.ndarray) -> BuyerAggregates:
+        """The aggregates of customers in `order` (dense indices)."""
+        days = self.days
+        if self.keys is not None:
+            keys = _sorted_union(self.keys)
+            days = np.bincount(keys >> DAY_BITS, minlength=self.n)
+        return BuyerAggregates(
+            order_count=self.orders[order],
+            first_day=self.first[order].astype(float),
+            last_day=self.last[order].astype(float),
+            purchase_days=days[order],
+            total_cents=self.cents[order],
+            first_day_cents=self.first_cents[order],
+        )
+
+
+def _sorted_union(parts: list[np.ndarray]) -> np.ndarray:
+    """The distinct keys of sorted arrays, sorted (a merge of runs; np.unique hashes instead)."""
+    keys = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    keys.sort(kind="stable")  # timsort: linear on a few sorted runs
+    return keys[np.r_[True, keys[1:] != keys[:-1]]] if keys.size else keys
+
+
+class _Ids:
+    """Dense indices of customer ids, in order of appearance; integer ids while all are.
+
+    Integer ids live in two sorted levels: a large one and a small one that takes the new ids
+    and is merged into the large one when it reaches an eighth of its size, so that a batch
+    copies the small level, not every id seen so far.
+    """
+
+    def __init__(self) -> None:
+        self.levels = [(np.zeros(0, np.int64), np.zeros(0, np.int64)) for _ in range(2)]
+        self.total = 0
+        self.text: dict[str, int] | None = None
+
+    @property
+    def count(self) -> int:
+        return self.total if self.text is None else len(self.text)
+
+    def codes(self, ids: pa.Array) -> tuple[np.ndarray, bool]:
+        """Per-row codes and whether they are already dense (text) or integer ids to look up."""
+        if self.text is None and pc.all(pc.match_substring_regex(ids, _INTEGER)).as_py():
+            return pc.cast(ids, pa.int64()).to_numpy(), False
+        if self.text is None:
+            known, index = self._merged()
+            self.text = {str(v): int(i) for v, i in zip(known, index, strict=True)}
+        encoded = pc.dictionary_encode(ids)
+        table = self.text
+        names = encoded.dictionary.to_pylist()
+        lut = np.fromiter((table.setdefault(s, len(table)) for s in names), np.int64, len(names))
+        return lut[encoded.indices.to_numpy(zero_copy_only=False)], True
+
+    def dense(self, unique_ids: np.ndarray) -> np.ndarray:
+        """Dense indices of sorted distinct integer ids, numbering the new ones."""
+        out = np.full(unique_ids.size, -1, np.int64)
+        for known, index in self.levels:
+            pos = np.searchsorted(known, unique_ids)
+            hit = pos < known.size
+            hit[hit] = known[pos[hit]] == unique_ids[hit]
+            out[hit] = index[pos[hit]]
+        fresh = np.flatnonzero(out < 0)
+        out[fresh] = np.arange(self.total, self.total + fresh.size)
+        self.total += fresh.size
+        small, small_index = self.levels[1]
+        at = np.searchsorted(small, unique_ids[fresh])
+        self.levels[1] = (
+            np.insert(small, at, unique_ids[fresh]),
+            np.insert(small_index, at, out[fresh]),
+        )
+        if 8 * self.levels[1][0].size > self.levels[0][0].size:
+            self.levels = [self._merged(), (np.zeros(0, np.int64), np.zeros(0, np.int64))]
+        return out
+
+    def _merged(self) -> tuple[np.ndarray, np.ndarray]:
+        """Both levels as one sorted level."""
+        known = np.concatenate([k for k, _ in self.levels])
+        index = np.concatenate([i for _, i in self.levels])
+        order = np.argsort(known, kind="stable")
+        return known[order], index[order]
+
+    def sorted(self) -> tuple[pa.Array, np.ndarray]:
+        """Customer ids in order (numeric, or text) and the dense index of each."""
+        if self.text is None:
+            known, index = self._merged()
+            return pa.array(known), index
+        names = pa.array(list(self.text), pa.string())
+        order = pc.sort_indices(names)
+        return names.take(order), order.to_numpy()
+
+
+class Accumulator:
+    """Everything analyze needs, added one checked batch at a time."""
+
+    def __init__(self, *, keep_keys, observation_end, calibration_end, recent_days) -> None:
+        self.ids = _Ids()
+        self.all = _Totals(keep_keys)
+        self.cal = None if calibration_end is None else _Totals(keep_keys)
+        self.observation_end, self.calibration_end = observation_end, calibration_end
+        self.recent_days = recent_days
+        self.recent: list[tuple[np.ndarray, np.ndarray]] = []
+        self.recent_size = self.recent_kept = 0
+        self.day_orders = np.zeros(1 << DAY_BITS, np.int64)
+        self.day_cents = np.zeros(1 << DAY_BITS, np.int64)
+        self.latest = -_BIG
+        self.rows = self.dropped = 0
+
+    def add(self, ids: pa.Array, days: np.ndarray, cents: np.ndarray) -> None:
+        """Add one batch of rows (ids, epoch days, integer cents)."""
+        codes, dense = self.ids.codes(ids)
+        if self.observation_end is not None:
+            keep = days <= self.observation_end
+            self.dropped += int(keep.size - keep.sum())
+            codes, days, cents = codes[keep], days[keep], cents[keep]
+        if not codes.size:
+            return
+        self.rows += codes.size
+        key = (codes << DAY_BITS) | (days + DAY_OFFSET)
+        order = np.argsort(key)
+        key, cents = key[order], cents[order]
+        new = np.r_[True, key[1:] != key[:-1]]
+        starts = np.flatnonzero(new)
+        key = key[starts]
+        orders = np.diff(np.r_[starts, order.size])
+        cents = np.add.reduceat(cents, starts)
+        code, day = key >> DAY_BITS, (key & DAY_MASK) - DAY_OFFSET
+        runs = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+        customers = code[runs] if dense else self.ids.dense(code[runs])
+        self.all.grow(self.ids.count)
+        self.all.add(customers, day, orders, cents, runs)
+        dense_code = customers.repeat(np.diff(np.r_[runs, code.size]))
+        self._by_day(day, orders, cents)
+        self._recent(dense_code, day, orders)
+        if self.cal is not None:
+            self._calibration(dense_code, day, orders, cents)
+
+    def _calibration(self, dense_code, day, orders, cents) -> None:
+        keep = day <= self.calibration_end
+        if not keep.any():
+            return
+        code, day, orders, cents = dense_code[keep], day[keep], orders[keep], cents[keep]
+        runs = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+        self.cal.grow(self.ids.count)
+        self.cal.add(code[runs], day, orders, cents, runs)
+
+    def _by_day(self, day, orders, cents) -> None:
+        lo, hi = int(day.min()) + DAY_OFFSET, int(day.max()) + DAY_OFFSET + 1
+        self.day_orders[lo:hi] += np.bincount(day + DAY_OFFSET - lo, orders, hi - lo).astype(
+            np.int64
+        )
+        self.day_cents[lo:hi] += np.bincount(day + DAY_OFFSET - lo, cents, hi - lo).astype(np.int64)
+        self.latest = max(self.latest, hi - 1 - DAY_OFFSET)
+
+    def _recent(self, code, day, orders) -> None:
+        """Keep the pairs that may fall in the KPI windows; prune as the latest day moves."""
+        keep = day > self._horizon()
+        key = (code[keep] << DAY_BITS) | (day[keep] + DAY_OFFSET)
+        self.recent.append((key, orders[keep].astype(np.int32)))
+        self.recent_size += int(keep.sum())
+        if self.recent_size > 2 * self.recent_kept + 1_000_000:
+            self._prune()
+
+    def _horizon(self) -> int:
+        end = self.latest if self.observation_end is None else self.observation_end
+        return end - self.recent_days
+
+    def _prune(self) -> None:
+        parts, self.recent = self.recent, []
+        key = np.concatenate([k for k, _ in parts])
+        orders = np.concatenate([o for _, o in parts])
+        del parts
+        keep = (key & DAY_MASK) - DAY_OFFSET > self._horizon()
+        self.recent = [(key[keep], orders[keep])]
+        self.recent_size = self.recent_kept = int(keep.sum())
+
+    def result(self, path: Path) -> CustomerTotals:
+        """The totals, customers sorted by id."""
+        if not self.rows:
+            raise AnalyticsInputError(f"{path}: no transactions")
+        customers, order = self.ids.sorted()
+        rank = np.empty(order.size, np.int32)
+        rank[order] = np.arange(order.size, dtype=np.int32)
+        self._prune()
+        key, orders = self.recent.pop()
+        buyers = self.all.result(order)
+        self.all = None  # free the per-customer arrays before the calibration copies
+        used = np.flatnonzero(self.day_orders)
+        lo, hi = int(used[0]), int(used[-1]) + 1
+        return CustomerTotals(
+            customers=customers,
+            buyers=buyers,
+            calibration=None if self.cal is None else self._calibration_result(order),
+            recent_code=rank[key >> DAY_BITS],
+            recent_day=((key & DAY_MASK) - DAY_OFFSET).astype(np.int32),
+            recent_orders=orders,
+            day_orders=self.day_orders[lo:hi],
+            day_cents=self.day_cents[lo:hi],
+            first_day=lo - DAY_OFFSET,
+            last_day=hi - 1 - DAY_OFFSET,
+            rows=self.rows,
+            dropped=self.dropped,
+        )
+
+    def _calibration_result(self, order: np.ndarray) -> BuyerAggregates:
+        self.cal.grow(self.ids.count)
+        return self.cal.result(order)
