@@ -1,13 +1,15 @@
-"""REST API of messages: templates, `POST /api/messages` (send now), a customer's messages."""
+"""REST API of messages: templates, `POST /api/messages` (send now), a customer's messages,
+and the inbound endpoint of bounces and complaints."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from sqlalchemy.orm import Session
 
 from patron.db import utcnow
 from patron.deps import READ_SESSION, SESSION, require_scope
-from patron.messages import service
+from patron.errors import Unauthorized
+from patron.messages import bounces, inbound, service
 from patron.messages.schemas import (
     MessagePage,
     MessageRead,
@@ -171,3 +173,32 @@ def customer_messages(
         items=[MessageRead.model_validate(m) for m in page["items"]],
         next_cursor=page["next_cursor"],
     )
+
+
+async def _raw_body(request: Request) -> bytes:
+    """The request body as bytes (a provider's JSON or a raw DSN)."""
+    return await request.body()
+
+
+@router.post("/messages/inbound/{provider}", status_code=200)
+def inbound_notification(
+    request: Request,
+    provider: str,
+    key: str | None = None,
+    body: bytes = Depends(_raw_body),
+    session: Session = SESSION,
+) -> dict:
+    """Bounces and complaints from a provider (generic, ses, postmark, dsn); key in the URL."""
+    now = utcnow()
+    if not inbound.key_valid(request.app.state.settings.secret_key, provider, key, now=now):
+        raise Unauthorized("the inbound key is missing or not the one of this provider")
+    parsed = bounces.parse(provider, body)
+    applied = inbound.apply(session, parsed, now=now)
+    return {
+        "notices": len(parsed.notices),
+        "suppressed": applied.suppressed,
+        "soft": applied.soft,
+        "complaints": applied.complaints,
+        "matched": applied.matched,
+        "subscription_confirmation": parsed.subscribe_url is not None,
+    }

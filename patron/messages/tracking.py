@@ -24,6 +24,8 @@ EVENT_NAMES = {
     "unsubscribe": "Email Unsubscribed",
     "complaint": "Email Complaint",
 }
+# Activity that is not engagement: kept on the message, never a tracked event.
+OTHER_KINDS = ("bounce", "order")
 ENGAGEMENT_KINDS = ("open", "click")
 
 
