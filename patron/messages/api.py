@@ -3,17 +3,18 @@ and the inbound endpoint of bounces and complaints."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from patron.db import utcnow
 from patron.deps import READ_SESSION, SESSION, require_scope
 from patron.errors import Unauthorized
-from patron.messages import bounces, inbound, service
+from patron.messages import bounces, inbound, service, suppressions
 from patron.messages.schemas import (
     MessagePage,
     MessageRead,
     SendBody,
+    SuppressionBody,
     TemplateBody,
     TemplateRead,
     VariantBody,
@@ -202,3 +203,46 @@ def inbound_notification(
         "matched": applied.matched,
         "subscription_confirmation": parsed.subscribe_url is not None,
     }
+
+
+@router.get("/suppressions", dependencies=READ)
+def list_suppressions(
+    after: str | None = None,
+    search: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    session: Session = READ_SESSION,
+) -> dict:
+    """The suppression list in address order; `after` is the last address of the page before."""
+    rows = suppressions.list_suppressions(
+        session=session, after=after, limit=limit + 1, search=search
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [
+            {
+                "address": r.address,
+                "reason": r.reason,
+                "detail": r.detail,
+                "created_at": r.created_at,
+            }
+            for r in rows
+        ],
+        "next_after": rows[-1].address if more else None,
+    }
+
+
+@router.post("/suppressions", dependencies=WRITE, status_code=201)
+def add_suppression(body: SuppressionBody, session: Session = SESSION) -> dict:
+    """Suppress an address by hand (reason manual)."""
+    created = suppressions.add_manual(
+        session=session, address=body.address, detail=body.detail, now=utcnow()
+    )
+    return {"address": body.address.strip().lower(), "created": created}
+
+
+@router.delete("/suppressions/{address}", dependencies=WRITE, status_code=204)
+def clear_suppression(address: str, session: Session = SESSION) -> Response:
+    """Clear an address from the suppression list: the explicit action it needs."""
+    suppressions.clear(session=session, address=address)
+    return Response(status_code=204)

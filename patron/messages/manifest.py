@@ -33,7 +33,10 @@ manifest = Manifest(
             payload=lambda settings: {"lane": "bulk"},
         ),
     ),
-    nav=(NavItem("/messages/mailbox", "Messages", order=60),),
+    nav=(
+        NavItem("/messages/mailbox", "Messages", order=60),
+        NavItem("/messages/suppressions", "Suppressions", order=61),
+    ),
     settings=config.SETTINGS,
     templates=Path(__file__).parent / "templates",
 )

@@ -8,16 +8,16 @@ so a person unsubscribes in one click too. A tampered token answers 400 and chan
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from patron.db import utcnow
 from patron.deps import READ_SESSION, SESSION
-from patron.errors import NotFound
-from patron.messages import config, links, rules, service, tracking
+from patron.errors import InvalidInput, NotFound
+from patron.messages import config, links, rules, service, suppressions, tracking
 from patron.web.render import render, templates
-from patron.web.session import current_user
+from patron.web.session import check_csrf, current_user, flash
 
 router = APIRouter(include_in_schema=False)
 MAILBOX_PAGE = 50
@@ -139,3 +139,43 @@ def mailbox_message(
             status_code=404,
         )
     return render(request, "messages/mailbox_message.html", {"message": message})
+
+
+@router.get("/messages/suppressions")
+def suppression_list(
+    request: Request,
+    after: str | None = Query(None, max_length=320),
+    q: str | None = Query(None, max_length=320),
+    _user=Depends(current_user),
+    session: Session = READ_SESSION,
+):
+    """The suppression list, each address with a "clear" button."""
+    rows = suppressions.list_suppressions(
+        session=session, after=after, limit=MAILBOX_PAGE + 1, search=q
+    )
+    more = len(rows) > MAILBOX_PAGE
+    rows = rows[:MAILBOX_PAGE]
+    return render(
+        request,
+        "messages/suppressions.html",
+        {"rows": rows, "q": q or "", "next_after": rows[-1].address if more else None},
+    )
+
+
+@router.post("/messages/suppressions/clear")
+def suppression_clear(
+    request: Request,
+    address: str = Form(""),
+    csrf_token: str = Form(""),
+    _user=Depends(current_user),
+    session: Session = SESSION,
+):
+    """Clear one address: messages may go to it again."""
+    check_csrf(request, csrf_token)
+    try:
+        suppressions.clear(session=session, address=address)
+    except (NotFound, InvalidInput) as exc:
+        flash(request, exc.message, "error")
+    else:
+        flash(request, f"{address} was cleared: messages may go to it again.", "success")
+    return RedirectResponse("/messages/suppressions", status_code=303)
