@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from patron.db import utcnow
 from patron.deps import READ_SESSION, SESSION
 from patron.errors import InvalidInput, NotFound
-from patron.messages import config, links, rules, service, suppressions, tracking
+from patron.messages import config, links, preferences, rules, service, suppressions, tracking
 from patron.web.render import render, templates
 from patron.web.session import check_csrf, current_user, flash
 
@@ -104,6 +104,58 @@ def open_pixel(request: Request, token: str, session: Session = SESSION):
     except rules.BadToken:
         return Response(status_code=400)
     return Response(PIXEL, media_type="image/gif", headers=_NO_STORE)
+
+
+def _preferences_customer(request: Request, token: str) -> int | None:
+    """The customer of a preference centre token, or None when it is not valid."""
+    try:
+        secret = request.app.state.settings.secret_key
+        return preferences.read_preferences(secret, token, now=utcnow())
+    except rules.BadToken:
+        return None
+
+
+_BAD_PREFERENCES = {"title": "This link is not valid", "state": "invalid", "prefs": None}
+
+
+@router.get("/p/{token}")
+def preference_centre(request: Request, token: str, session: Session = READ_SESSION):
+    """The preference centre: email consent and subscription topics."""
+    customer_id = _preferences_customer(request, token)
+    if customer_id is None:
+        return _public("messages/preferences.html", _BAD_PREFERENCES, status_code=400)
+    try:
+        prefs = preferences.preferences_of(session=session, customer_id=customer_id)
+    except NotFound:
+        return _public("messages/preferences.html", _BAD_PREFERENCES, status_code=400)
+    context = {"title": "Your email preferences", "state": "ask", "prefs": prefs, "token": token}
+    return _public("messages/preferences.html", context)
+
+
+@router.post("/p/{token}")
+def preference_centre_save(
+    request: Request,
+    token: str,
+    topic: list[str] = Form([]),
+    email: str = Form(""),
+    session: Session = SESSION,
+):
+    """Save the form (the signed link is the proof, as for unsubscribe)."""
+    customer_id = _preferences_customer(request, token)
+    if customer_id is None:
+        return _public("messages/preferences.html", _BAD_PREFERENCES, status_code=400)
+    try:
+        prefs = preferences.save(
+            session=session,
+            customer_id=customer_id,
+            email_consent=email == "1",
+            topics=topic,
+            now=utcnow(),
+        )
+    except NotFound:
+        return _public("messages/preferences.html", _BAD_PREFERENCES, status_code=400)
+    context = {"title": "Your email preferences", "state": "saved", "prefs": prefs, "token": token}
+    return _public("messages/preferences.html", context)
 
 
 @router.get("/messages/mailbox")
