@@ -20,6 +20,14 @@ from patron.messages import rules
 from patron.messages.tables import Template, Topic, TopicChoice
 
 PREFERENCES = "preferences"
+# The topics migration 0520 seeds: (key, name, opt_in). Opt-in topics are received only after
+# choosing them; opt-out ones until leaving them.
+DEFAULT_TOPICS = (
+    ("newsletter", "Newsletter", False),
+    ("offers", "Offers", False),
+    ("events", "Events", True),
+    ("product_news", "Product news", True),
+)
 
 
 def preferences_token(secret: str, *, customer_id: int) -> str:
@@ -62,6 +70,15 @@ class Preferences:
     customer_id: int
     email_consent: bool
     topics: list[TopicState]
+
+
+def seed_topics(session: Session) -> int:
+    """Add the default topics that are missing (as migration 0520 does); returns how many."""
+    present = set(session.scalars(select(Topic.key)))
+    missing = [Topic(key=k, name=n, opt_in=o) for k, n, o in DEFAULT_TOPICS if k not in present]
+    session.add_all(missing)
+    session.flush()
+    return len(missing)
 
 
 def list_topics(session: Session) -> list[Topic]:

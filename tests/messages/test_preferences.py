@@ -3,6 +3,7 @@ template's topic respected at send time (skipped with reason topic)."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -16,12 +17,22 @@ from patron.messages.tables import Template, TopicChoice
 from tests.messages.conftest import NOW, SECRET, customer, run_lane, states, template
 
 
+@pytest.fixture(autouse=True)
+def topics(db):
+    """The default topics (PostgreSQL tests truncate what migration 0520 seeded)."""
+    with transaction(db.sessions) as s:
+        seeded = preferences.seed_topics(s)
+    if db.backend == "sqlite":
+        assert seeded == 0  # a freshly migrated database has them from the migration
+
+
 def _client(db) -> TestClient:
     return TestClient(create_app(db.settings(secret_key=SECRET), engine=db.engine))
 
 
 def test_topics_are_seeded_with_their_defaults(db):
     with transaction(db.sessions) as s:
+        assert preferences.seed_topics(s) == 0
         topics = {t.key: t.opt_in for t in preferences.list_topics(s)}
     assert topics == {"newsletter": False, "offers": False, "events": True, "product_news": True}
 
