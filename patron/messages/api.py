@@ -1,17 +1,20 @@
-"""REST API of messages: templates, `POST /api/messages` (send now), a customer's messages."""
+"""REST API of messages: templates, `POST /api/messages` (send now), a customer's messages,
+and the inbound endpoint of bounces and complaints."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from patron.db import utcnow
 from patron.deps import READ_SESSION, SESSION, require_scope
-from patron.messages import service
+from patron.errors import Unauthorized
+from patron.messages import bounces, inbound, service, suppressions
 from patron.messages.schemas import (
     MessagePage,
     MessageRead,
     SendBody,
+    SuppressionBody,
     TemplateBody,
     TemplateRead,
     VariantBody,
@@ -171,3 +174,75 @@ def customer_messages(
         items=[MessageRead.model_validate(m) for m in page["items"]],
         next_cursor=page["next_cursor"],
     )
+
+
+async def _raw_body(request: Request) -> bytes:
+    """The request body as bytes (a provider's JSON or a raw DSN)."""
+    return await request.body()
+
+
+@router.post("/messages/inbound/{provider}", status_code=200)
+def inbound_notification(
+    request: Request,
+    provider: str,
+    key: str | None = None,
+    body: bytes = Depends(_raw_body),
+    session: Session = SESSION,
+) -> dict:
+    """Bounces and complaints from a provider (generic, ses, postmark, dsn); key in the URL."""
+    now = utcnow()
+    if not inbound.key_valid(request.app.state.settings.secret_key, provider, key, now=now):
+        raise Unauthorized("the inbound key is missing or not the one of this provider")
+    parsed = bounces.parse(provider, body)
+    applied = inbound.apply(session, parsed, now=now)
+    return {
+        "notices": len(parsed.notices),
+        "suppressed": applied.suppressed,
+        "soft": applied.soft,
+        "complaints": applied.complaints,
+        "matched": applied.matched,
+        "subscription_confirmation": parsed.subscribe_url is not None,
+    }
+
+
+@router.get("/suppressions", dependencies=READ)
+def list_suppressions(
+    after: str | None = None,
+    search: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    session: Session = READ_SESSION,
+) -> dict:
+    """The suppression list in address order; `after` is the last address of the page before."""
+    rows = suppressions.list_suppressions(
+        session=session, after=after, limit=limit + 1, search=search
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [
+            {
+                "address": r.address,
+                "reason": r.reason,
+                "detail": r.detail,
+                "created_at": r.created_at,
+            }
+            for r in rows
+        ],
+        "next_after": rows[-1].address if more else None,
+    }
+
+
+@router.post("/suppressions", dependencies=WRITE, status_code=201)
+def add_suppression(body: SuppressionBody, session: Session = SESSION) -> dict:
+    """Suppress an address by hand (reason manual)."""
+    created = suppressions.add_manual(
+        session=session, address=body.address, detail=body.detail, now=utcnow()
+    )
+    return {"address": body.address.strip().lower(), "created": created}
+
+
+@router.delete("/suppressions/{address}", dependencies=WRITE, status_code=204)
+def clear_suppression(address: str, session: Session = SESSION) -> Response:
+    """Clear an address from the suppression list: the explicit action it needs."""
+    suppressions.clear(session=session, address=address)
+    return Response(status_code=204)

@@ -1,13 +1,14 @@
-"""Commands of messages: `patron messages test --template ID --to ADDRESS`."""
+"""Commands of messages: `test --to`, `inbound-url`, `inbound-smtp --port` (DSN receiver)."""
 
 from __future__ import annotations
 
 import secrets
+import time
 
 import typer
 
 from patron.db import transaction, utcnow
-from patron.messages import channels, config, service
+from patron.messages import bounces, channels, config, inbound, service
 from patron.runtime import fail, open_runtime, run_cli
 
 messages_app = typer.Typer(help="Messages: templates, test sends.", no_args_is_help=True)
@@ -55,6 +56,44 @@ def test_command(
         raise fail(f"not sent ({outcome.kind}): {outcome.detail}", 1)
     where = "the mailbox (/messages/mailbox)" if settings.email_channel == "capture" else to
     typer.echo(f"sent {envelope.message_id} to {where}: {outcome.detail}")
+
+
+@messages_app.command("inbound-url")
+def inbound_url_command(
+    provider: str = typer.Option("generic", "--provider", help="generic, ses, postmark or dsn."),
+) -> None:
+    """Print the URL a provider posts bounces and complaints to (it holds a signed key)."""
+    if provider not in bounces.PROVIDERS:
+        raise fail(f"--provider must be one of {', '.join(bounces.PROVIDERS)}", 2)
+    runtime = open_runtime()
+    settings = config.from_env(runtime.settings.secret_key)
+    typer.echo(inbound.inbound_url(settings.public_url, settings.secret_key, provider))
+
+
+@messages_app.command("inbound-smtp")
+def inbound_smtp_command(
+    port: int = typer.Option(2525, "--port", help="Port to listen on."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+) -> None:
+    """Receive delivery status notifications over SMTP until interrupted."""
+    from patron.messages import inbound_smtp
+
+    if not 0 < port < 65536:
+        raise fail("--port must be between 1 and 65535", 2)
+    runtime = open_runtime()
+    controller = inbound_smtp.receiver(runtime.sessions, utcnow, host=host, port=port)
+    try:
+        controller.start()
+    except OSError as exc:
+        raise fail(f"cannot listen on {host}:{port}: {exc}", 1)
+    typer.echo(f"receiving delivery status notifications on {host}:{port}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
 
 
 def register(app: typer.Typer) -> None:

@@ -55,6 +55,21 @@ SETTINGS: tuple[Setting, ...] = (
         "2",
         "Sender jobs woken in parallel for bulk (marketing) mail; each holds one connection.",
     ),
+    Setting(
+        "PATRON_MESSAGES_TRACK_OPENS",
+        "false",
+        "`true` adds an open pixel (/o/{token}.gif) to email; off by default (privacy).",
+    ),
+    Setting(
+        "PATRON_MESSAGES_CLICK_ATTRIBUTION_DAYS",
+        "5",
+        "An order within this many days of a click on a message is its conversion.",
+    ),
+    Setting(
+        "PATRON_MESSAGES_DELIVERY_ATTRIBUTION_DAYS",
+        "1",
+        "An order within this many days of a message's delivery (no click) is its conversion.",
+    ),
     Setting("PATRON_SMTP_HOST", "localhost", "SMTP server that `smtp` sends through."),
     Setting("PATRON_SMTP_PORT", "587", "Port of the SMTP server."),
     Setting(
@@ -115,6 +130,9 @@ class MessageConfig:
     dkim_key_file: str = ""
     webhook_url: str = ""
     webhook_secret: str = ""
+    track_opens: bool = False
+    click_days: int = 5
+    delivery_days: int = 1
 
     def __post_init__(self):
         if self.email_channel not in EMAIL_CHANNELS:
@@ -181,6 +199,9 @@ def from_env(secret_key: str, env: Mapping[str, str] | None = None, **overrides)
         dkim_key_file=text("PATRON_DKIM_KEY_FILE"),
         webhook_url=text("PATRON_MESSAGES_WEBHOOK_URL"),
         webhook_secret=text("PATRON_MESSAGES_WEBHOOK_SECRET"),
+        track_opens=text("PATRON_MESSAGES_TRACK_OPENS").lower() in ("1", "true", "yes", "on"),
+        click_days=_number(env, "PATRON_MESSAGES_CLICK_ATTRIBUTION_DAYS"),
+        delivery_days=_number(env, "PATRON_MESSAGES_DELIVERY_ATTRIBUTION_DAYS"),
     )
     values.update(overrides)
     return MessageConfig(**values)

@@ -1,8 +1,11 @@
-"""Links inside messages, signed with the secret key: one-click unsubscribe (clicks, later)."""
+"""Links inside messages, signed with the secret key: one-click unsubscribe, clicks, opens."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from datetime import datetime
+from html import unescape
 from urllib.parse import quote
 
 from patron.messages import rules
@@ -37,3 +40,82 @@ def read_unsubscribe(secret: str, token: str, *, now: datetime) -> dict:
     if not isinstance(payload.get("c"), int):
         raise rules.BadToken("the link is malformed")
     return payload
+
+
+# Tracked links: the signed token carries the message and the very URL it redirects to, so a
+# click can only go to a link that was in the message (no open redirect, nothing to store).
+
+CLICK = "click"
+OPEN = "open"
+HONEYPOT_URL = "honeypot"
+_HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?://[^"'\s]+)\2""", re.IGNORECASE)
+
+
+def click_url(public_url: str, secret: str, *, outbox_id: int, url: str) -> str:
+    """The redirect link that stands for `url` in message `outbox_id`."""
+    token = rules.sign(secret, CLICK, {"m": outbox_id, "u": url})
+    return f"{public_url.rstrip('/')}/c/{quote(token)}"
+
+
+def open_url(public_url: str, secret: str, *, outbox_id: int) -> str:
+    """The open pixel of a message."""
+    return f"{public_url.rstrip('/')}/o/{quote(rules.sign(secret, OPEN, {'m': outbox_id}))}.gif"
+
+
+def read_click(secret: str, token: str, *, now: datetime) -> tuple[int, str]:
+    """(outbox id, URL) of a click token; rules.BadToken when tampered with."""
+    payload = rules.verify(secret, CLICK, token, now=now)
+    outbox_id, url = payload.get("m"), payload.get("u")
+    if not isinstance(outbox_id, int) or not isinstance(url, str):
+        raise rules.BadToken("the link is malformed")
+    if url != HONEYPOT_URL and not url.startswith(("https://", "http://")):
+        raise rules.BadToken("the link is malformed")
+    return outbox_id, url
+
+
+def read_open(secret: str, token: str, *, now: datetime) -> int:
+    """The outbox id of an open-pixel token; rules.BadToken when tampered with."""
+    outbox_id = rules.verify(secret, OPEN, token, now=now).get("m")
+    if not isinstance(outbox_id, int):
+        raise rules.BadToken("the link is malformed")
+    return outbox_id
+
+
+def track(
+    html: str,
+    public_url: str,
+    secret: str,
+    *,
+    outbox_id: int,
+    honeypot: bool,
+    pixel: bool,
+    keep: Collection[str] = (),
+) -> str:
+    """HTML whose http(s) links go through click redirects, with a honeypot link and a pixel.
+
+    Links in `keep` (the unsubscribe URL) stay as they are. The honeypot is invisible to people,
+    so only a machine following every link clicks it.
+    """
+
+    def rewrite(match: re.Match) -> str:
+        url = unescape(match.group(3))
+        if url in keep:
+            return match.group(0)
+        tracked = click_url(public_url, secret, outbox_id=outbox_id, url=url)
+        return f"{match.group(1)}{match.group(2)}{tracked}{match.group(2)}"
+
+    out = _HREF.sub(rewrite, html)
+    extra = ""
+    if honeypot:
+        trap = click_url(public_url, secret, outbox_id=outbox_id, url=HONEYPOT_URL)
+        extra += (
+            f'<a href="{trap}" style="display:none;font-size:0;color:transparent" '
+            'aria-hidden="true" tabindex="-1">&#8203;</a>'
+        )
+    if pixel:
+        src = open_url(public_url, secret, outbox_id=outbox_id)
+        extra += f'<img src="{src}" width="1" height="1" alt="" style="display:block;border:0">'
+    if not extra:
+        return out
+    at = out.lower().rfind("</body>")
+    return out + extra if at < 0 else out[:at] + extra + out[at:]

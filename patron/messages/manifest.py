@@ -2,14 +2,18 @@
 
 from pathlib import Path
 
-from patron.manifest import JobHandler, Manifest, NavItem, Schedule
-from patron.messages import api, cli, config, sender, tables, views
+from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Panel, Schedule
+from patron.messages import api, cli, config, conversions, panel, sender, tables, views
 
 manifest = Manifest(
     name="messages",
     routers=(api.router, views.router),
     commands=cli.register,
     tables=(tables,),
+    consumers=(
+        Consumer(conversions.CONSUMER, conversions.EVENT_TYPES, conversions.on_order_completed),
+    ),
+    panels=(Panel("messages", "messages/panel.html", panel.context, order=70),),
     jobs=(
         JobHandler(sender.SEND_JOB, sender.send_job, queue="transactional", outside=True),
         JobHandler(sender.BULK_JOB, sender.send_job, queue="default", outside=True),
@@ -29,7 +33,10 @@ manifest = Manifest(
             payload=lambda settings: {"lane": "bulk"},
         ),
     ),
-    nav=(NavItem("/messages/mailbox", "Messages", order=60),),
+    nav=(
+        NavItem("/messages/mailbox", "Messages", order=60),
+        NavItem("/messages/suppressions", "Suppressions", order=61),
+    ),
     settings=config.SETTINGS,
     templates=Path(__file__).parent / "templates",
 )

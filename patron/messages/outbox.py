@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from patron.customers.read import Consent, Customer
-from patron.messages import rules
+from patron.messages import preferences, rules
 from patron.messages.tables import OutboxMessage, Suppression
 
 # The consent a marketing message needs on each channel (webhook carries SMS and push).
@@ -240,7 +240,9 @@ def _suppressed(session: Session, addresses: Collection[str]) -> set[str]:
     return set(found)
 
 
-def _skip_reason(row: Claimed, customer, consents: dict, suppressed: set[str]) -> str | None:
+def _skip_reason(
+    row: Claimed, customer, consents: dict, suppressed: set[str], unwanted: set
+) -> str | None:
     """Why a claimed row must not be sent now, or None."""
     if customer is None:
         return "customer_deleted"
@@ -253,6 +255,8 @@ def _skip_reason(row: Claimed, customer, consents: dict, suppressed: set[str]) -
         wanted = CONSENT_CHANNEL.get(row.channel, row.channel)
         if consents.get((row.customer_id, wanted)) != "granted":
             return "consent"
+        if (row.customer_id, row.template_id) in unwanted:
+            return "topic"
     return None
 
 
@@ -271,10 +275,13 @@ def screen(session: Session, claimed: list[Claimed], *, domain: str) -> list[Cla
     }
     emails = {c.email.lower() for c in customers.values() if c.email}
     suppressed = _suppressed(session, emails)
+    unwanted = preferences.unwanted(
+        session, {(c.customer_id, c.template_id) for c in claimed if c.kind == "marketing"}
+    )
     ready, changes = [], []
     for row in claimed:
         customer = customers.get(row.customer_id)
-        reason = _skip_reason(row, customer, consents, suppressed)
+        reason = _skip_reason(row, customer, consents, suppressed, unwanted)
         if reason is not None:
             changes.append(dict(id=row.id, state="skipped", reason=reason, locked_by=None))
             continue

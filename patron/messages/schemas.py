@@ -84,3 +84,10 @@ class MessageRead(BaseModel):
 
 
 MessagePage = Page[MessageRead]
+
+
+class SuppressionBody(BaseModel):
+    """An address to suppress by hand."""
+
+    address: str = Field(min_length=3, max_length=320)
+    detail: str | None = Field(None, max_length=1000)

@@ -108,11 +108,22 @@ def _render_all(
         except rendering.RenderError as exc:
             failures.append((row.id, f"render: {exc.message}"))
             continue
+        html = rendered.html
+        if row.channel == "email":
+            html = links.track(
+                html,
+                config.public_url,
+                config.secret_key,
+                outbox_id=row.id,
+                honeypot=row.kind == "marketing",
+                pixel=config.track_opens,
+                keep={url},
+            )
         envelopes.append(
             channels.Envelope(
                 to=row.address,
                 subject=rendered.subject,
-                html=rendered.html,
+                html=html,
                 text=rendered.text,
                 message_id=row.message_id,
                 customer_id=row.customer_id,
