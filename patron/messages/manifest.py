@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from patron.manifest import JobHandler, Manifest, NavItem, Schedule
-from patron.messages import api, cli, config, sender, tables, views
+from patron.messages import api, broadcasts, cli, config, sender, tables, views
 
 manifest = Manifest(
     name="messages",
@@ -13,6 +13,7 @@ manifest = Manifest(
     jobs=(
         JobHandler(sender.SEND_JOB, sender.send_job, queue="transactional", outside=True),
         JobHandler(sender.BULK_JOB, sender.send_job, queue="default", outside=True),
+        JobHandler(broadcasts.TICK_JOB, broadcasts.tick_job, queue="default"),
     ),
     schedules=(
         # The safety net that wakes each lane every minute (queueing wakes them at once).
@@ -28,6 +29,8 @@ manifest = Manifest(
             queue="default",
             payload=lambda settings: {"lane": "bulk"},
         ),
+        # Starts scheduled broadcasts and marks finished ones sent.
+        Schedule(broadcasts.TICK_JOB, lambda settings: 1, queue="default"),
     ),
     nav=(NavItem("/messages/mailbox", "Messages", order=60),),
     settings=config.SETTINGS,
