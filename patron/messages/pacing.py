@@ -66,14 +66,14 @@ def pace(
         return ready
     ids = {r.customer_id for r in marketing}
     zones = dict(
-        session.execute(select(Customer.id, Customer.time_zone).where(Customer.id.in_(ids)))
+        session.execute(select(Customer.id, Customer.time_zone).where(Customer.id.in_(ids))).all()
     )
     priorities = dict(
         session.execute(
             select(OutboxMessage.id, OutboxMessage.priority).where(
                 OutboxMessage.id.in_([r.id for r in marketing])
             )
-        )
+        ).all()
     )
     sent = recent_sends(session, ids, now=now, days=cap.days)
     held, changes = set(), []
