@@ -7,7 +7,7 @@ import secrets
 import typer
 
 from patron.db import transaction, utcnow
-from patron.messages import channels, config, service
+from patron.messages import broadcasts_cli, channels, config, service
 from patron.runtime import fail, open_runtime, run_cli
 
 messages_app = typer.Typer(help="Messages: templates, test sends.", no_args_is_help=True)
@@ -60,3 +60,4 @@ def test_command(
 def register(app: typer.Typer) -> None:
     """Add the `messages` command group."""
     app.add_typer(messages_app, name="messages")
+    app.add_typer(broadcasts_cli.broadcasts_app, name="broadcasts")

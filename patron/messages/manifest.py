@@ -3,11 +3,11 @@
 from pathlib import Path
 
 from patron.manifest import JobHandler, Manifest, NavItem, Schedule
-from patron.messages import api, broadcasts, cli, config, sender, tables, views
+from patron.messages import api, broadcasts, broadcasts_api, cli, config, sender, tables, views
 
 manifest = Manifest(
     name="messages",
-    routers=(api.router, views.router),
+    routers=(api.router, broadcasts_api.router, views.router),
     commands=cli.register,
     tables=(tables,),
     jobs=(
