@@ -3,11 +3,21 @@
 from pathlib import Path
 
 from patron.manifest import JobHandler, Manifest, NavItem, Schedule
-from patron.messages import api, broadcasts, broadcasts_api, cli, config, sender, tables, views
+from patron.messages import (
+    api,
+    broadcast_views,
+    broadcasts,
+    broadcasts_api,
+    cli,
+    config,
+    sender,
+    tables,
+    views,
+)
 
 manifest = Manifest(
     name="messages",
-    routers=(api.router, broadcasts_api.router, views.router),
+    routers=(api.router, broadcasts_api.router, broadcast_views.router, views.router),
     commands=cli.register,
     tables=(tables,),
     jobs=(
@@ -32,7 +42,11 @@ manifest = Manifest(
         # Starts scheduled broadcasts and marks finished ones sent.
         Schedule(broadcasts.TICK_JOB, lambda settings: 1, queue="default"),
     ),
-    nav=(NavItem("/messages/mailbox", "Messages", order=60),),
+    nav=(
+        NavItem("/broadcasts", "Broadcasts", order=58),
+        NavItem("/messages/mailbox", "Messages", order=60),
+    ),
     settings=config.SETTINGS,
     templates=Path(__file__).parent / "templates",
+    static=Path(__file__).parent / "static",
 )
