@@ -32,6 +32,7 @@ PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 ZONES = ("America/New_York", "Europe/Warsaw", "Australia/Lord_Howe", "Asia/Kathmandu", "UTC")
 TARGET_SECONDS = 60.0
+RULES = '{"type": "profile", "field": "email", "op": "contains", "value": "@"}'
 
 
 def _fill(engine, n: int) -> None:
@@ -45,7 +46,7 @@ def _fill(engine, n: int) -> None:
         "INSERT INTO consents (customer_id, channel, status, updated_at, source)"
         f" SELECT i, 'email', 'granted', now(), 'bench' FROM generate_series(1, {n}) AS i",
         "INSERT INTO segments (id, name, description, rules, member_count, created_at,"
-        f" updated_at) VALUES (1, 'everyone', '', '{{}}', {n}, now(), now())",
+        f" updated_at) VALUES (1, 'everyone', '', '{RULES}', {n}, now(), now())",
         "INSERT INTO segment_memberships (segment_id, customer_id, entered_at)"
         f" SELECT 1, i, now() FROM generate_series(1, {n}) AS i",
         "INSERT INTO message_templates (id, name, channel, kind, created_at, updated_at)"

@@ -144,7 +144,21 @@ def start(session: Session, *, broadcast_id: int, now: datetime, senders: int = 
         return False
     snapshot(session, broadcast=row, now=now)
     sender.wake(session, lane="bulk", now=now, senders=senders)
+    started_event(row)
     return True
+
+
+def started_event(row: Broadcast) -> dict:
+    """What a `broadcast.started` event would carry."""
+    # EVENT: broadcast.started (the lead wires events.append here; no customer_id: one per send)
+    return {
+        "broadcast_id": row.id,
+        "template_id": row.template_id,
+        "audience": row.audience_size,
+        "segment_ids": row.segment_ids,
+        "exclude_segment_ids": row.exclude_segment_ids,
+        "local_time": row.local_time,
+    }
 
 
 def snapshot(session: Session, *, broadcast: Broadcast, now: datetime) -> int:

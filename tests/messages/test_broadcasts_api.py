@@ -110,3 +110,42 @@ def test_cli_send_list_report(tmp_path):
     assert report.exit_code == 0 and "audience" in report.output
     missing = run("broadcasts", "report", 999)
     assert missing.exit_code == 2 and "no broadcast with id 999" in missing.output
+
+
+def test_dashboard_wizard_refuses_bad_input_with_400_and_the_reason(db):
+    from fastapi.testclient import TestClient
+
+    from patron.app import create_app
+    from patron.auth import service as auth_service
+    from tests.dashboard.conftest import EMAIL, PASSWORD, csrf_of, login
+
+    everyone, one, template_id = _setup(db)
+    with transaction(db.sessions) as s:
+        auth_service.create_user(session=s, email=EMAIL, password=PASSWORD, now=NOW)
+    with TestClient(create_app(db.settings(), engine=db.engine)) as page:
+        assert login(page).status_code == 303
+        wizard = page.get("/broadcasts/new")
+        assert wizard.status_code == 200 and "Everyone" not in wizard.text
+        token = csrf_of(wizard.text)
+        count = page.get(f"/broadcasts/audience-count?include={everyone}&exclude={one}")
+        assert count.json()["within_cap"] == 2
+        bad = page.get("/broadcasts/audience-count?include=x")
+        assert bad.status_code in (400, 422) and "numbers" in bad.text
+        refused = page.post(
+            "/broadcasts",
+            data={"csrf_token": token, "name": "x", "template_id": template_id, "when": "now"},
+        )
+        assert refused.status_code == 400 and "at least one segment" in refused.text
+        past = page.post(
+            "/broadcasts",
+            data={
+                "csrf_token": token,
+                "name": "x",
+                "template_id": template_id,
+                "segment_ids": everyone,
+                "when": "at",
+                "send_at": "2020-01-01T00:00",
+            },
+        )
+        assert past.status_code == 400 and "future" in past.text
+        assert page.get("/broadcasts/999").status_code == 404
