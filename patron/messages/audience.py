@@ -1,14 +1,15 @@
 """Who a broadcast reaches: segment members minus exclusions, counted and snapshotted in SQL.
 
-No Python loop over customers: the live count is a handful of COUNTs, the snapshot one
-INSERT ... SELECT (outbox.enqueue_many), and a local-time send one UPDATE per distinct time zone.
+No Python loop over customers: the live count is one pass of filtered COUNTs, the snapshot one
+INSERT ... SELECT (outbox.enqueue_many), and a local-time send one INSERT ... SELECT per
+distinct time zone, each with that zone's send time.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from patron.customers.read import Consent, Customer
@@ -44,9 +45,19 @@ def members(segment_ids: list[int], exclude_ids: list[int]) -> Select:
     return query
 
 
-def _count(session: Session, query: Select) -> int:
-    """How many rows a select yields."""
-    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+def _capped(now: datetime, cap: rules.FrequencyCap):
+    """Customers with at least the cap's limit of marketing sends in its window."""
+    return (
+        select(OutboxMessage.customer_id.label("customer_id"))
+        .where(
+            OutboxMessage.kind == "marketing",
+            OutboxMessage.state == "sent",
+            OutboxMessage.sent_at > now - timedelta(days=cap.days),
+        )
+        .group_by(OutboxMessage.customer_id)
+        .having(func.count() >= cap.limit)
+        .subquery("capped")
+    )
 
 
 def live_count(
@@ -58,13 +69,18 @@ def live_count(
     now: datetime,
     cap: rules.FrequencyCap,
 ) -> dict[str, int]:
-    """The audience at each step: members, with consent, not suppressed, within the cap now."""
+    """The audience at each step: members, with consent, not suppressed, within the cap now.
+
+    One pass over the audience: each step is a filtered count of outer joins.
+    """
     base = members(segment_ids, exclude_ids).subquery("audience")
     ids = base.c.customer_id
-    counts = {"members": _count(session, select(ids))}
-    consented = (
+    consented = Consent.customer_id.is_not(None)
+    reachable = and_(consented, Suppression.address.is_(None))
+    query = (
         select(ids)
-        .join(
+        .join(Customer, Customer.id == ids)
+        .outerjoin(
             Consent,
             and_(
                 Consent.customer_id == ids,
@@ -72,29 +88,35 @@ def live_count(
                 Consent.status == "granted",
             ),
         )
-        .join(Customer, Customer.id == ids)
+        .outerjoin(Suppression, Suppression.address == func.lower(Customer.email))
     )
-    counts["consented"] = _count(session, consented)
-    reachable = consented.where(
-        ~select(Suppression.address)
-        .where(Suppression.address == func.lower(Customer.email))
-        .exists()
-    )
-    counts["not_suppressed"] = _count(session, reachable)
+    within = reachable
     if cap.limit and cap.days:
-        capped = (
-            select(OutboxMessage.customer_id)
-            .where(
-                OutboxMessage.kind == "marketing",
-                OutboxMessage.state == "sent",
-                OutboxMessage.sent_at > now - timedelta(days=cap.days),
-            )
-            .group_by(OutboxMessage.customer_id)
-            .having(func.count() >= cap.limit)
-        )
-        reachable = reachable.where(ids.not_in(capped))
-    counts["within_cap"] = _count(session, reachable)
-    return counts
+        capped = _capped(now, cap)
+        query = query.outerjoin(capped, capped.c.customer_id == ids)
+        within = and_(reachable, capped.c.customer_id.is_(None))
+    counts = query.with_only_columns(
+        func.count(),
+        func.count().filter(consented),
+        func.count().filter(reachable),
+        func.count().filter(within),
+    )
+    found = session.execute(counts).one()
+    return dict(zip(("members", "consented", "not_suppressed", "within_cap"), found, strict=True))
+
+
+def zones(session: Session, audience: Select) -> list[str | None]:
+    """The distinct time zones of an audience (None: unknown, sent as UTC)."""
+    ids = audience.subquery("audience")
+    query = select(Customer.time_zone).join(ids, ids.c.customer_id == Customer.id).distinct()
+    return list(session.scalars(query))
+
+
+def in_zone(audience: Select, name: str | None) -> Select:
+    """The members of an audience in one time zone."""
+    return audience.where(
+        Customer.time_zone.is_(None) if name is None else Customer.time_zone == name
+    )
 
 
 def local_start(day: date, wall: time) -> datetime:
@@ -105,27 +127,3 @@ def local_start(day: date, wall: time) -> datetime:
 def local_day(send_at: datetime) -> date:
     """The local calendar day of a local-time send, from its stored start."""
     return (send_at.astimezone(UTC) + EARLIEST_OFFSET).date()
-
-
-def spread_local_time(session: Session, *, broadcast_id: int, day: date, wall: time) -> int:
-    """Time each queued row at the wall time in its customer's zone: one UPDATE a zone."""
-    mine = and_(
-        OutboxMessage.source == "broadcast",
-        OutboxMessage.source_id == broadcast_id,
-        OutboxMessage.state == "queued",
-    )
-    zones = session.scalars(
-        select(Customer.time_zone)
-        .join(OutboxMessage, OutboxMessage.customer_id == Customer.id)
-        .where(mine)
-        .distinct()
-    ).all()
-    for name in zones:
-        in_zone = Customer.time_zone.is_(None) if name is None else Customer.time_zone == name
-        session.execute(
-            update(OutboxMessage)
-            .where(mine, OutboxMessage.customer_id.in_(select(Customer.id).where(in_zone)))
-            .values(send_after=rules.local_send_time(day, wall, name))
-            .execution_options(synchronize_session=False)
-        )
-    return len(zones)

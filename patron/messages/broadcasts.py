@@ -162,29 +162,33 @@ def started_event(row: Broadcast) -> dict:
 
 
 def snapshot(session: Session, *, broadcast: Broadcast, now: datetime) -> int:
-    """Queue one row per audience member (INSERT ... SELECT), timed as scheduled."""
+    """Queue one row per audience member (INSERT ... SELECT), timed as scheduled.
+
+    A local-time send runs one INSERT ... SELECT per distinct time zone of the audience, each
+    with the UTC instant of the wall time in that zone.
+    """
     template = service.get_template(session=session, template_id=broadcast.template_id)
-    send_after = now
-    if broadcast.local_time is None and broadcast.send_at is not None:
-        send_after = max(now, broadcast.send_at)
-    added = outbox.enqueue_many(
-        session,
-        audience.members(broadcast.segment_ids, broadcast.exclude_segment_ids),
+    members = audience.members(broadcast.segment_ids, broadcast.exclude_segment_ids)
+    queue = dict(
         template_id=broadcast.template_id,
         source="broadcast",
         source_id=broadcast.id,
         now=now,
         kind=template.kind,
         channel=template.channel,
-        send_after=send_after,
     )
-    if broadcast.local_time is not None:
-        audience.spread_local_time(
-            session,
-            broadcast_id=broadcast.id,
-            day=audience.local_day(broadcast.send_at),
-            wall=rules.parse_local_time(broadcast.local_time),
-        )
+    if broadcast.local_time is None:
+        send_after = max(now, broadcast.send_at) if broadcast.send_at else now
+        added = outbox.enqueue_many(session, members, send_after=send_after, **queue)
+    else:
+        day = audience.local_day(broadcast.send_at)
+        wall = rules.parse_local_time(broadcast.local_time)
+        added = 0
+        for name in audience.zones(session, members):
+            at = rules.local_send_time(day, wall, name)
+            added += outbox.enqueue_many(
+                session, audience.in_zone(members, name), send_after=at, **queue
+            )
     broadcast.audience_size = added
     return added
 

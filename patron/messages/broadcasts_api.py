@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,13 +19,16 @@ READ = [Depends(require_scope("read"))]
 WRITE = [Depends(require_scope("write"))]
 
 
+SegmentId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
 class BroadcastBody(BaseModel):
     """A draft broadcast: a template to segments, minus exclusions."""
 
     name: str = Field(..., min_length=1, max_length=255)
-    template_id: int
-    segment_ids: list[int] = Field(..., min_length=1, max_length=100)
-    exclude_segment_ids: list[int] = Field(default_factory=list, max_length=100)
+    template_id: int = Field(..., ge=1, le=2**63 - 1)
+    segment_ids: list[SegmentId] = Field(..., min_length=1, max_length=100)
+    exclude_segment_ids: list[SegmentId] = Field(default_factory=list, max_length=100)
 
 
 class ScheduleBody(BaseModel):

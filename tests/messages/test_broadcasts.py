@@ -192,7 +192,7 @@ def test_scheduled_broadcast_starts_when_due(db):
     assert {r.send_after for r in rows_of(db, ctx["broadcast"])} == {at}
 
 
-def test_local_time_send_times_each_zone_with_one_update_per_zone(db):
+def test_local_time_send_times_each_zone_with_one_insert_per_zone(db):
     zones = {0: "America/New_York", 1: "Asia/Kathmandu", 2: "Australia/Lord_Howe", 3: None}
     ctx = setup(db, 4, {i: {"time_zone": z} for i, z in zones.items() if z})
     day = date(2025, 1, 3)
