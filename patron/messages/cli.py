@@ -8,7 +8,7 @@ import time
 import typer
 
 from patron.db import transaction, utcnow
-from patron.messages import bounces, channels, config, inbound, service
+from patron.messages import bounces, broadcasts_cli, channels, config, inbound, service
 from patron.runtime import fail, open_runtime, run_cli
 
 messages_app = typer.Typer(help="Messages: templates, test sends.", no_args_is_help=True)
@@ -99,3 +99,4 @@ def inbound_smtp_command(
 def register(app: typer.Typer) -> None:
     """Add the `messages` command group."""
     app.add_typer(messages_app, name="messages")
+    app.add_typer(broadcasts_cli.broadcasts_app, name="broadcasts")

@@ -16,6 +16,7 @@ from patron.errors import InvalidInput
 from patron.messages import rules
 
 EMAIL_CHANNELS = ("capture", "smtp")
+NO_CAP = rules.FrequencyCap(limit=0)
 SMTP_SECURITY = ("starttls", "ssl", "none")
 
 SETTINGS: tuple[Setting, ...] = (
@@ -70,6 +71,25 @@ SETTINGS: tuple[Setting, ...] = (
         "1",
         "An order within this many days of a message's delivery (no click) is its conversion.",
     ),
+    Setting(
+        "PATRON_MESSAGES_CAP_LIMIT",
+        "0",
+        "Most marketing messages (broadcasts and journeys together) a customer gets in "
+        "PATRON_MESSAGES_CAP_DAYS days; 0 for no frequency cap.",
+    ),
+    Setting("PATRON_MESSAGES_CAP_DAYS", "7", "Days of the frequency cap's sliding window."),
+    Setting(
+        "PATRON_MESSAGES_CAP_POLICY",
+        "defer",
+        "A marketing message over the cap: `defer` (sent when the window allows, reason kept) "
+        "or `skip` (skipped with reason frequency_cap). Priority > 0 is exempt.",
+    ),
+    Setting(
+        "PATRON_MESSAGES_QUIET_HOURS",
+        "",
+        "Local hours (in each customer's time zone) in which marketing messages wait, e.g. "
+        "`21:00-08:00`; messages are deferred to the end of the window. Empty: none.",
+    ),
     Setting("PATRON_SMTP_HOST", "localhost", "SMTP server that `smtp` sends through."),
     Setting("PATRON_SMTP_PORT", "587", "Port of the SMTP server."),
     Setting(
@@ -118,6 +138,8 @@ class MessageConfig:
     lease_seconds: int = 120
     batch: int = 100
     senders: int = 2
+    cap: rules.FrequencyCap = NO_CAP
+    quiet: rules.QuietHours | None = None
     smtp_host: str = "localhost"
     smtp_port: int = 587
     smtp_security: str = "starttls"
@@ -187,6 +209,12 @@ def from_env(secret_key: str, env: Mapping[str, str] | None = None, **overrides)
         lease_seconds=_number(env, "PATRON_MESSAGES_LEASE_SECONDS"),
         batch=max(1, _number(env, "PATRON_MESSAGES_BATCH")),
         senders=max(1, _number(env, "PATRON_MESSAGES_SENDERS")),
+        cap=rules.FrequencyCap(
+            limit=_number(env, "PATRON_MESSAGES_CAP_LIMIT"),
+            days=_number(env, "PATRON_MESSAGES_CAP_DAYS"),
+            policy=text("PATRON_MESSAGES_CAP_POLICY"),
+        ),
+        quiet=rules.parse_quiet_hours(text("PATRON_MESSAGES_QUIET_HOURS")),
         smtp_host=text("PATRON_SMTP_HOST"),
         smtp_port=_number(env, "PATRON_SMTP_PORT"),
         smtp_security=text("PATRON_SMTP_SECURITY"),
@@ -213,6 +241,12 @@ def description(config: MessageConfig) -> dict[str, str]:
         "email channel": config.email_channel,
         "from": config.from_address,
         "uncertain policy": config.uncertain_policy,
+        "frequency cap": f"{config.cap.limit} in {config.cap.days} days ({config.cap.policy})"
+        if config.cap.limit
+        else "off",
+        "quiet hours": f"{config.quiet.start:%H:%M}-{config.quiet.end:%H:%M}"
+        if config.quiet
+        else "off",
         "DKIM": f"{config.dkim_selector}._domainkey.{config.dkim_domain}"
         if config.dkim_domain and config.dkim_key_file
         else "off",

@@ -3,11 +3,23 @@
 from pathlib import Path
 
 from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Panel, Schedule
-from patron.messages import api, cli, config, conversions, panel, sender, tables, views
+from patron.messages import (
+    api,
+    broadcast_views,
+    broadcasts,
+    broadcasts_api,
+    cli,
+    config,
+    conversions,
+    panel,
+    sender,
+    tables,
+    views,
+)
 
 manifest = Manifest(
     name="messages",
-    routers=(api.router, views.router),
+    routers=(api.router, broadcasts_api.router, broadcast_views.router, views.router),
     commands=cli.register,
     tables=(tables,),
     consumers=(
@@ -17,6 +29,7 @@ manifest = Manifest(
     jobs=(
         JobHandler(sender.SEND_JOB, sender.send_job, queue="transactional", outside=True),
         JobHandler(sender.BULK_JOB, sender.send_job, queue="default", outside=True),
+        JobHandler(broadcasts.TICK_JOB, broadcasts.tick_job, queue="default"),
     ),
     schedules=(
         # The safety net that wakes each lane every minute (queueing wakes them at once).
@@ -32,11 +45,15 @@ manifest = Manifest(
             queue="default",
             payload=lambda settings: {"lane": "bulk"},
         ),
+        # Starts scheduled broadcasts and marks finished ones sent.
+        Schedule(broadcasts.TICK_JOB, lambda settings: 1, queue="default"),
     ),
     nav=(
+        NavItem("/broadcasts", "Broadcasts", order=58),
         NavItem("/messages/mailbox", "Messages", order=60),
         NavItem("/messages/suppressions", "Suppressions", order=61),
     ),
     settings=config.SETTINGS,
     templates=Path(__file__).parent / "templates",
+    static=Path(__file__).parent / "static",
 )

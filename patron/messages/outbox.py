@@ -17,14 +17,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, insert, literal, select, true, update
+from sqlalchemy import Select, and_, func, insert, literal, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from patron.customers.read import Consent, Customer
 from patron.messages import preferences, rules
-from patron.messages.tables import OutboxMessage, Suppression
+from patron.messages.tables import Broadcast, OutboxMessage, Suppression
 
 # The consent a marketing message needs on each channel (webhook carries SMS and push).
 CONSENT_CHANNEL = {"email": "email", "webhook": "sms"}
@@ -191,6 +191,14 @@ def expire_leases(session: Session, *, now: datetime, policy: str) -> dict[str, 
     return {"requeued": requeued or 0, "uncertain": uncertain or 0}
 
 
+def _not_paused():
+    """Condition: the row does not belong to a paused broadcast (those wait in the queue)."""
+    paused = select(Broadcast.id).where(
+        Broadcast.id == OutboxMessage.source_id, Broadcast.state == "paused"
+    )
+    return or_(OutboxMessage.source != "broadcast", ~paused.exists())
+
+
 def claim(
     session: Session, *, worker: str, now: datetime, lease_seconds: int, limit: int, kind: str
 ) -> list[Claimed]:
@@ -201,6 +209,7 @@ def claim(
             OutboxMessage.state == "queued",
             OutboxMessage.kind == kind,
             OutboxMessage.send_after <= now,
+            _not_paused(),
         )
         .order_by(OutboxMessage.priority.desc(), OutboxMessage.send_after, OutboxMessage.id)
         .limit(limit)

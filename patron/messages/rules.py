@@ -94,11 +94,24 @@ def _first_instant_at(day, wall: time, tz: ZoneInfo) -> datetime:
     """The first aware UTC instant at or after the local wall-clock time on that day."""
     candidate = datetime.combine(day, wall, tzinfo=tz)
     utc = candidate.astimezone(UTC)
-    if utc.astimezone(tz).replace(tzinfo=None) < candidate.replace(tzinfo=None):
-        # The wall time fell in a spring-forward gap: the instant that reads later is it.
-        return utc
+    if utc.astimezone(tz).replace(tzinfo=None) != candidate.replace(tzinfo=None):
+        # The wall time fell in a spring-forward gap: no instant reads it, and the first that
+        # reads later is the transition itself.
+        return _transition(candidate.replace(fold=1).astimezone(UTC), utc, tz)
     # Two instants read the same in a fall-back overlap: fold=0 is the earlier one.
-    return candidate.replace(fold=0).astimezone(UTC)
+    return utc
+
+
+def _transition(before: datetime, after: datetime, tz: ZoneInfo) -> datetime:
+    """The first instant in (before, after] with `after`'s UTC offset (bisection to 1 µs)."""
+    offset = after.astimezone(tz).utcoffset()
+    while after - before > timedelta(microseconds=1):
+        middle = before + (after - before) / 2
+        if middle.astimezone(tz).utcoffset() == offset:
+            after = middle
+        else:
+            before = middle
+    return after
 
 
 def local_send_time(day, wall: time, time_zone: str | None) -> datetime:
@@ -283,3 +296,22 @@ def attributed(
     ):
         return "delivery"
     return None
+
+
+def parse_quiet_hours(text: str | None) -> QuietHours | None:
+    """Quiet hours from "21:00-08:00"; None when empty (no quiet hours)."""
+    if not text or not text.strip():
+        return None
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in text.split("-", 1))
+    except ValueError:
+        raise InvalidInput(f"quiet hours must look like 21:00-08:00, got {text!r}")
+    return QuietHours(start, end)
+
+
+def parse_local_time(text: str) -> time:
+    """A wall-clock "HH:MM" of a local-time send."""
+    try:
+        return time.fromisoformat(text.strip())
+    except (ValueError, AttributeError):
+        raise InvalidInput(f"local time must look like 09:30, got {text!r}")

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from patron.config import load_settings
 from patron.db import transaction
 from patron.jobs import service as jobs
-from patron.messages import channels, context, links, outbox, rendering, rules, sources
+from patron.messages import channels, context, links, outbox, pacing, rendering, rules, sources
 from patron.messages.config import MessageConfig, from_env
 
 log = logging.getLogger("patron.messages")
@@ -157,6 +157,7 @@ def send_batch(
             kind=kind,
         )
         ready = outbox.screen(session, claimed, domain=config.domain)
+        ready = pacing.pace(session, ready, now=clock(), cap=config.cap, quiet=config.quiet)
     if not claimed:
         return 0
     envelopes, failures = _render_all(sessions, config, ready)
