@@ -3,11 +3,11 @@
 from pathlib import Path
 
 from patron.manifest import JobHandler, Manifest, NavItem, Schedule
-from patron.messages import api, cli, config, sender, tables, views
+from patron.messages import api, cli, config, editor_views, sender, tables, views
 
 manifest = Manifest(
     name="messages",
-    routers=(api.router, views.router),
+    routers=(api.router, views.router, editor_views.router),
     commands=cli.register,
     tables=(tables,),
     jobs=(
@@ -29,7 +29,8 @@ manifest = Manifest(
             payload=lambda settings: {"lane": "bulk"},
         ),
     ),
-    nav=(NavItem("/messages/mailbox", "Messages", order=60),),
+    nav=(NavItem("/messages/templates", "Messages", order=60),),
     settings=config.SETTINGS,
     templates=Path(__file__).parent / "templates",
+    static=Path(__file__).parent / "static",
 )
