@@ -65,10 +65,12 @@ BODY = """<h1>Hello {{ customer.first_name }},</h1>
 <p>Thank you for your last orders:</p>
 <table>
 {% for order in orders %}
-  <tr><th colspan="2">Order {{ order.external_id }} · {{ order.placed_at.strftime("%d %b %Y") }}</th></tr>
+  <tr><th colspan="2">Order {{ order.external_id }} ·
+    {{ order.placed_at.strftime("%d %b %Y") }}</th></tr>
   {% for line in order.lines %}
   <tr><td>{{ line.quantity }} × {{ line.name }}</td>
-      <td style="text-align:right">{{ "%.2f"|format(line.total_cents / 100) }} {{ order.currency }}</td></tr>
+      <td style="text-align:right">{{ "%.2f"|format(line.total_cents / 100) }}
+        {{ order.currency }}</td></tr>
   {% endfor %}
 {% endfor %}
 </table>

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from patron.app import create_app
 from patron.auth import service as auth_service
 from patron.db import transaction, utcnow
-from patron.messages import authoring
+from patron.messages import authoring, rendering
 from patron.messages.tables import CapturedMessage, OutboxMessage, Template
 from tests.dashboard.conftest import EMAIL, PASSWORD, login
 from tests.messages.conftest import NOW, customer
@@ -173,3 +173,13 @@ def test_settings_page_shows_configuration_without_secrets(page, monkeypatch):
     assert "hunter2-secret" not in shown
     monkeypatch.setenv("PATRON_SMTP_PORT", "many")
     assert "PATRON_SMTP_PORT must be a number" in page.get("/messages/settings").text
+
+
+def test_a_cached_compiled_template_still_renders_in_the_sandbox():
+    escape = rendering.Source(subject="x", body="{{ ''.__class__.__mro__ }}")
+    for _ in range(2):  # the second render reuses the compiled code
+        with pytest.raises(rendering.RenderError, match="not allowed"):
+            rendering.render(escape, {})
+    greeting = rendering.Source(subject="Hi {{ n }}", body="<p>{{ n }}</p>")
+    assert rendering.render(greeting, {"n": "<b>"}).html.count("&lt;b&gt;") == 1
+    assert rendering.render(greeting, {"n": "<b>"}).subject == "Hi <b>"
