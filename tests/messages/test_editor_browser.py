@@ -71,7 +71,7 @@ def test_preview_follows_the_fields_and_the_chosen_customer_then_saves(
     page.fill("[data-testid=body-0]", "<p>Hello {{ customer.first_name }}</p>")
     page.click("[data-testid=save]")
     page.wait_for_url(re.compile(r".*/messages/templates/\d+$"))
-    expect(page.locator(".flash")).to_contain_text("saved")
+    expect(page.locator(".flash-success")).to_contain_text("saved")
     expect(page.locator("[data-testid=preview-subject]")).to_have_text("Welcome, Ada")
     engine = make_engine(database)
     with transaction(make_sessionmaker(engine)) as s:
