@@ -11,6 +11,7 @@ from patron.config import load_settings
 from patron.db import transaction, utcnow
 from patron.demo import rules, service
 from patron.jobs import worker
+from patron.messages import demo as messages_demo
 from patron.runtime import fail, open_runtime, run_cli
 
 DEMO_EMAIL = "admin@patron.local"
@@ -70,11 +71,13 @@ def _load(runtime, *, seed: int, customers: int, now) -> None:
         shop = rules.generate(seed=seed, customers=customers, now=now)
         generated = time.perf_counter()
         summary = service.load_shop(session=session, shop=shop, now=now)
+        messages_demo.seed_demo(session=session, now=now)
     typer.echo(
         f"generated the shop in {generated - started:.1f}s and loaded it in "
         f"{time.perf_counter() - generated:.1f}s: {summary.customers} customers, "
         f"{summary.products} products, {summary.orders} orders "
-        f"({summary.lines} lines), {summary.events} events"
+        f"({summary.lines} lines), {summary.events} events; demo message templates and a "
+        "past broadcast (labelled Demo:)"
     )
 
 

@@ -11,6 +11,7 @@ from patron.messages import (
     cli,
     config,
     conversions,
+    editor_views,
     panel,
     sender,
     tables,
@@ -19,7 +20,13 @@ from patron.messages import (
 
 manifest = Manifest(
     name="messages",
-    routers=(api.router, broadcasts_api.router, broadcast_views.router, views.router),
+    routers=(
+        api.router,
+        broadcasts_api.router,
+        broadcast_views.router,
+        views.router,
+        editor_views.router,
+    ),
     commands=cli.register,
     tables=(tables,),
     consumers=(
@@ -50,7 +57,7 @@ manifest = Manifest(
     ),
     nav=(
         NavItem("/broadcasts", "Broadcasts", order=58),
-        NavItem("/messages/mailbox", "Messages", order=60),
+        NavItem("/messages/templates", "Messages", order=60),
         NavItem("/messages/suppressions", "Suppressions", order=61),
     ),
     settings=config.SETTINGS,

@@ -64,8 +64,12 @@ def enqueue_one(
     data: dict | None = None,
     priority: int = 0,
     send_after: datetime | None = None,
+    address: str | None = None,
 ) -> tuple[OutboxMessage, bool]:
-    """Queue one message; with a key (or unique source) already queued, the earlier row, False."""
+    """Queue one message; with a key (or unique source) already queued, the earlier row, False.
+
+    `address` fixes where it goes (a test send), instead of the customer's at send time.
+    """
     row = OutboxMessage(
         source=source,
         source_id=source_id,
@@ -81,6 +85,7 @@ def enqueue_one(
         idempotency_key=idempotency_key,
         data=data,
         queued_at=now,
+        address=address,
     )
     try:
         with session.begin_nested():
@@ -233,10 +238,13 @@ def claim(
             OutboxMessage.attempts,
             OutboxMessage.message_id,
             OutboxMessage.data,
+            OutboxMessage.address,
         )
         .execution_options(synchronize_session=False)
     ).all()
-    return sorted((Claimed(*r[:7], data=r.data) for r in rows), key=lambda c: c.id)
+    return sorted(
+        (Claimed(*r[:7], address=r.address, data=r.data) for r in rows), key=lambda c: c.id
+    )
 
 
 def _suppressed(session: Session, addresses: Collection[str]) -> set[str]:
@@ -255,7 +263,7 @@ def _skip_reason(
     """Why a claimed row must not be sent now, or None."""
     if customer is None:
         return "customer_deleted"
-    address = customer.email if row.channel == "email" else customer.phone
+    address = _address_of(row, customer)
     if not address:
         return "no_address"
     if row.channel == "email" and address.lower() in suppressed:
@@ -267,6 +275,13 @@ def _skip_reason(
         if (row.customer_id, row.template_id) in unwanted:
             return "topic"
     return None
+
+
+def _address_of(row: Claimed, customer) -> str | None:
+    """Where a row goes: the address fixed when it was queued, else the customer's."""
+    if row.address:
+        return row.address
+    return customer.email if row.channel == "email" else customer.phone
 
 
 def screen(session: Session, claimed: list[Claimed], *, domain: str) -> list[Claimed]:
@@ -283,6 +298,7 @@ def screen(session: Session, claimed: list[Claimed], *, domain: str) -> list[Cla
         for c in session.scalars(select(Consent).where(Consent.customer_id.in_(ids)))
     }
     emails = {c.email.lower() for c in customers.values() if c.email}
+    emails |= {c.address.lower() for c in claimed if c.address}
     suppressed = _suppressed(session, emails)
     unwanted = preferences.unwanted(
         session, {(c.customer_id, c.template_id) for c in claimed if c.kind == "marketing"}
@@ -294,7 +310,7 @@ def screen(session: Session, claimed: list[Claimed], *, domain: str) -> list[Cla
         if reason is not None:
             changes.append(dict(id=row.id, state="skipped", reason=reason, locked_by=None))
             continue
-        address = customer.email if row.channel == "email" else customer.phone
+        address = _address_of(row, customer)
         message_id = row.message_id or f"<{row.id}.{secrets.token_hex(8)}@{domain}>"
         changes.append(dict(id=row.id, address=address, message_id=message_id))
         ready.append(

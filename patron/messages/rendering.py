@@ -8,6 +8,7 @@ checked on every call, attribute access and output chunk, so a template cannot r
 
 from __future__ import annotations
 
+import functools
 import operator
 import time
 from dataclasses import dataclass
@@ -98,10 +99,21 @@ class Rendered:
     preheader: str = ""
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str, html: bool):
+    """The compiled code of a template string (compiling is most of a render's work otherwise).
+
+    Code compiled by one sandbox runs in any sandbox with the same autoescape: the sandbox's
+    checks are calls on the environment the template is bound to at render time.
+    """
+    return _Sandbox(_Budget(MAX_SECONDS), html=html).compile(source)
+
+
 def _render_string(env: _Sandbox, source: str, context: dict, what: str) -> str:
     """Render one template string within the output and time limits."""
     try:
-        template = env.from_string(source)
+        code = _compiled(source, bool(env.autoescape))
+        template = env.template_class.from_code(env, code, env.make_globals(None), None)
         parts, size = [], 0
         for chunk in template.generate(**context):
             env.budget.check()
