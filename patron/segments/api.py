@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from patron.db import transaction, utcnow
-from patron.deps import SESSION, require_scope
+from patron.db import read_transaction, transaction, utcnow
+from patron.deps import READ_SESSION, SESSION, require_scope
 from patron.errors import InvalidInput
 from patron.segments import catalogue, exports, service
 from patron.segments.audience import (
@@ -47,7 +47,7 @@ EXPORT_DESCRIPTION = (
 
 
 @router.get("", response_model=list[SegmentRead], summary="List segments", dependencies=READ)
-def list_segments(session: Session = SESSION):
+def list_segments(session: Session = READ_SESSION):
     """Returns every segment with its member count."""
     return service.list_segments(session=session)
 
@@ -99,7 +99,7 @@ def preview(body: RulesIn, session: Session = SESSION):
 
 
 @router.get("/{segment_id}", response_model=SegmentRead, summary="Get a segment", dependencies=READ)
-def get_segment(segment_id: int, session: Session = SESSION):
+def get_segment(segment_id: int, session: Session = READ_SESSION):
     """Returns one segment."""
     return service.get_segment(session=session, segment_id=segment_id)
 
@@ -144,7 +144,7 @@ def members(
     segment_id: int,
     limit: int = pagination.LIMIT,
     cursor: str | None = pagination.CURSOR,
-    session: Session = SESSION,
+    session: Session = READ_SESSION,
 ):
     """Returns a page of members."""
     position = pagination.decode(cursor)
@@ -166,7 +166,7 @@ def changes(
     cursor: str | None = Query(
         None, max_length=64, description="`next_cursor` of the previous page."
     ),
-    session: Session = SESSION,
+    session: Session = READ_SESSION,
 ):
     """Returns a page of entries and exits (optionally since a time), oldest first."""
     items = service.changes(
@@ -248,12 +248,12 @@ def csv_response(request: Request, segment_id: int, audience: Audience) -> Strea
     The filename, the X-Patron-Audience and X-Patron-Channel headers and the last column
     (`contactable_on_<channel>`) say which audience the file holds.
     """
-    sessions = request.app.state.sessions
-    with transaction(sessions) as session:
+    sessions = request.app.state.read_sessions
+    with read_transaction(sessions) as session:
         counts = exports.audience_counts(session=session, segment_id=segment_id)
 
     def rows():
-        with transaction(sessions) as session:
+        with read_transaction(sessions) as session:
             yield from exports.export_csv(session=session, segment_id=segment_id, audience=audience)
 
     return StreamingResponse(

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from patron.db import utcnow
-from patron.deps import SESSION
+from patron.deps import READ_SESSION, SESSION
 from patron.errors import InvalidInput, NotFound, PatronError
 from patron.segments import catalogue, exports, rules, service, shortcuts
 from patron.segments.api import csv_response
@@ -30,7 +30,7 @@ EMPTY = {"type": "and", "children": []}
 
 
 @router.get("/segments")
-def segment_list(request: Request, _user=Depends(current_user), session: Session = SESSION):
+def segment_list(request: Request, _user=Depends(current_user), session: Session = READ_SESSION):
     """List segments with member counts."""
     rows = service.list_segments(session=session)
     return render(
@@ -158,7 +158,7 @@ def segment_open(
 
 @router.get("/segments/{segment_id}")
 def segment_edit(
-    request: Request, segment_id: int, _user=Depends(current_user), session: Session = SESSION
+    request: Request, segment_id: int, _user=Depends(current_user), session: Session = READ_SESSION
 ):
     """The builder for a saved segment."""
     try:
