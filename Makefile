@@ -31,6 +31,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/segments.py
 	$(BIN)/python bench/refresh.py
 	$(BIN)/python bench/concurrency.py
+	$(BIN)/python bench/import.py
+	$(BIN)/python bench/analyze.py
+	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/send.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache patron.egg-info
