@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from patron.customers.tables import Customer
@@ -101,9 +100,8 @@ def test_customer_page_shows_the_message_log(db, client):  # noqa: F811
     assert [c.strip() for c in row.split("<td>")[-2:]] == ["0</td>", "1</td>"]
 
 
-def test_concurrent_consumers_attribute_an_order_once(db):
-    if db.backend != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL")
+def test_concurrent_consumers_attribute_an_order_once(pg_db):
+    db = pg_db
     outbox_id = _sent(db)
     barrier = threading.Barrier(4)
     results = []
