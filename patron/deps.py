@@ -51,3 +51,9 @@ def require_scope(scope: str) -> Callable:
         )
 
     return check
+
+
+# Route dependencies by scope, for `@router.get(..., dependencies=READ)`.
+READ = [Depends(require_scope("read"))]
+WRITE = [Depends(require_scope("write"))]
+ADMIN = [Depends(require_scope("admin"))]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Query
 from sqlalchemy.orm import Session
 
 from patron.customers import service
@@ -22,13 +22,11 @@ from patron.customers.schemas import (
     RefundCreate,
 )
 from patron.db import utcnow
-from patron.deps import READ_SESSION, SESSION, require_scope
+from patron.deps import READ, READ_SESSION, SESSION, WRITE
 from patron.errors import InvalidInput
 from patron.web import pagination
 
 router = APIRouter(prefix="/api")
-READ = [Depends(require_scope("read"))]
-WRITE = [Depends(require_scope("write"))]
 LIMIT, CURSOR = pagination.LIMIT, pagination.CURSOR
 
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from patron.db import utcnow
-from patron.deps import READ_SESSION, SESSION, require_scope
+from patron.deps import READ, READ_SESSION, SESSION, WRITE
 from patron.errors import Unauthorized
 from patron.messages import bounces, inbound, service, suppressions
 from patron.messages.schemas import (
@@ -22,8 +22,6 @@ from patron.messages.schemas import (
 from patron.web import pagination
 
 router = APIRouter(prefix="/api", tags=["messages"])
-READ = [Depends(require_scope("read"))]
-WRITE = [Depends(require_scope("write"))]
 
 
 def _input(body: TemplateBody) -> service.TemplateInput:

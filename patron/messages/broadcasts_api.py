@@ -5,18 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from patron.db import utcnow
-from patron.deps import READ_SESSION, SESSION, require_scope
+from patron.deps import READ, READ_SESSION, SESSION, WRITE
 from patron.messages import broadcast_report, broadcasts, sender
 from patron.web import pagination
 
 router = APIRouter(prefix="/api/broadcasts", tags=["broadcasts"])
-READ = [Depends(require_scope("read"))]
-WRITE = [Depends(require_scope("write"))]
 
 
 SegmentId = Annotated[int, Field(ge=1, le=2**31 - 1)]

@@ -6,12 +6,12 @@ import base64
 import binascii
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from patron.db import read_transaction, transaction, utcnow
-from patron.deps import READ_SESSION, SESSION, require_scope
+from patron.deps import READ, READ_SESSION, SESSION, WRITE
 from patron.errors import InvalidInput
 from patron.segments import catalogue, exports, service
 from patron.segments.audience import (
@@ -36,8 +36,6 @@ from patron.segments.schemas import (
 from patron.web import pagination
 
 router = APIRouter(prefix="/api/segments", tags=["segments"])
-READ = [Depends(require_scope("read"))]
-WRITE = [Depends(require_scope("write"))]
 EXPORT_DESCRIPTION = (
     "CSV: customer_id, external_id, email, phone, first_name, last_name, entered_at, "
     "email_consent, sms_consent, push_consent, contactable_on_<channel>. The filename "

@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from patron.db import utcnow
-from patron.deps import SESSION, require_scope
+from patron.deps import ADMIN, READ, SESSION
 from patron.errors import InvalidInput
 from patron.webhooks import service
 from patron.webhooks.schemas import (
@@ -24,8 +24,6 @@ from patron.webhooks.schemas import (
 )
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
-READ = [Depends(require_scope("read"))]
-ADMIN = [Depends(require_scope("admin"))]
 
 
 def encode_cursor(last_id: int) -> str:
