@@ -14,7 +14,7 @@ MAX_DAYS = 90
 # series name in the SQL union -> key in a bucket
 SERIES = {"sends": "sends", "open": "opens", "click": "clicks"}
 WIDTH, HEIGHT = 720, 240
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 36
+LEFT, RIGHT, TOP, BOTTOM = 48, 44, 12, 36
 
 
 def plan(first: datetime, last: datetime) -> tuple[str, datetime, int, int]:

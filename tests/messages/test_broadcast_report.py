@@ -51,9 +51,7 @@ def _act(s, outbox_id: int, customer_id: int, kind: str, minutes: float, url=Non
 
 def seed(s) -> Broadcast:
     """Broadcast 7: three delivered, one bounced after send, one refused, one skipped."""
-    b = Broadcast(
-        id=7, name="Spring", template_id=1, state="sent", audience_size=6, created_at=NOW
-    )
+    b = Broadcast(id=7, name="Spring", template_id=1, state="sent", audience_size=6, created_at=NOW)
     s.add(b)
     m1, m2, m3 = (_row(s, n, state="sent", sent=True) for n in (1, 2, 3))
     _row(s, 4, state="bounced", sent=True, reason="hard_bounce")
@@ -129,7 +127,7 @@ def test_chart_geometry_scales_to_a_round_top():
     # The top is 50; the plot is 192 px high from y=12, so 40 sits at 12 + 192 * 0.2.
     assert [y for _, y in points["sends"]] == [50.4, 204.0, 204.0]
     assert [y for _, y in points["clicks"]] == [204.0, 184.8, 204.0]
-    assert [x for x, _ in points["opens"]] == [48.0, 378.0, 708.0]
+    assert [x for x, _ in points["opens"]] == [48.0, 362.0, 676.0]
     assert [t["label"] for t in g["y_ticks"]] == ["0", "25", "50"]
     assert g["x_ticks"][0]["label"] == "01 Jan 12:00"
 
