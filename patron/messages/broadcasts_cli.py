@@ -54,7 +54,7 @@ def list_command(limit: int = typer.Option(50, min=1, max=500)) -> None:
 
 @broadcasts_app.command("report")
 def report_command(broadcast: int = typer.Argument(..., help="Broadcast id.")) -> None:
-    """Audience, sent, skipped by reason, failed, bounced, uncertain and engagement."""
+    """Audience, sent, delivered, skipped by reason, engagement, clicks per link, over time."""
     runtime = open_runtime()
 
     def build():
