@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from patron.db import utcnow
 from patron.deps import READ_SESSION, SESSION
 from patron.errors import InvalidInput, NotFound, PatronError
-from patron.messages import audience, broadcast_report, broadcasts, sender, service
+from patron.messages import audience, broadcast_report, broadcasts, report_chart, sender, service
 from patron.segments.read import Segment
 from patron.web.render import render
 from patron.web.session import check_csrf, current_user, flash
@@ -143,7 +143,9 @@ def broadcast_page(
             status_code=404,
         )
     report = broadcast_report.report(session, broadcast=row)
-    return render(request, "messages/broadcast_report.html", {"b": row, "report": report})
+    chart = report_chart.geometry(report["timeline"])
+    context = {"b": row, "report": report, "chart": chart, "label": report_chart.label}
+    return render(request, "messages/broadcast_report.html", context)
 
 
 ACTIONS = {

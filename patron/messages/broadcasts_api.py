@@ -135,6 +135,6 @@ def cancel_broadcast(broadcast_id: int, session: Session = SESSION):
 
 @router.get("/{broadcast_id}/report", dependencies=READ)
 def report_broadcast(broadcast_id: int, session: Session = READ_SESSION) -> dict[str, Any]:
-    """Audience, sent, skipped by reason, failed, bounced, uncertain, engagement, revenue."""
+    """Audience, sent, delivered, skipped by reason, engagement, revenue, links, timeline."""
     row = broadcasts.get(session, broadcast_id=broadcast_id)
     return broadcast_report.report(session, broadcast=row)

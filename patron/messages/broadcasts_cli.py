@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from patron.db import transaction, utcnow
-from patron.messages import broadcast_report, broadcasts, config
+from patron.messages import broadcast_report, broadcasts, config, report_chart
 from patron.runtime import open_runtime, run_cli
 
 broadcasts_app = typer.Typer(help="Broadcasts: send, list, report.", no_args_is_help=True)
@@ -54,7 +54,7 @@ def list_command(limit: int = typer.Option(50, min=1, max=500)) -> None:
 
 @broadcasts_app.command("report")
 def report_command(broadcast: int = typer.Argument(..., help="Broadcast id.")) -> None:
-    """Audience, sent, skipped by reason, failed, bounced, uncertain and engagement."""
+    """Audience, sent, delivered, skipped by reason, engagement, clicks per link, over time."""
     runtime = open_runtime()
 
     def build():
@@ -63,9 +63,27 @@ def report_command(broadcast: int = typer.Argument(..., help="Broadcast id.")) -
             return broadcast_report.report(session, broadcast=row)
 
     report = run_cli(build)
+    console = Console()
     table = Table("measure", "value", title=f"Broadcast {broadcast}: {report['name']}")
     for key, value in report.items():
+        if key in ("links", "timeline"):
+            continue
         if isinstance(value, dict):
             value = ", ".join(f"{k}: {v}" for k, v in value.items()) or "-"
         table.add_row(key, str(value))
-    Console().print(table)
+    console.print(table)
+    links = Table("link", "unique clickers", "human clicks", "bot clicks", title="Clicks per link")
+    for link in report["links"]:
+        links.add_row(
+            link["url"], str(link["unique_clickers"]), str(link["clicks"]), str(link["bot_clicks"])
+        )
+    console.print(links)
+    timeline = report["timeline"]
+    over_time = Table(timeline["unit"], "sends", "opens", "clicks", title="Over time (UTC)")
+    for row in timeline["buckets"]:
+        if row["sends"] or row["opens"] or row["clicks"]:
+            over_time.add_row(
+                report_chart.label(timeline["unit"], row["start"]),
+                *(str(row[k]) for k in ("sends", "opens", "clicks")),
+            )
+    console.print(over_time)

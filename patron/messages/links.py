@@ -49,6 +49,11 @@ CLICK = "click"
 OPEN = "open"
 HONEYPOT_URL = "honeypot"
 _HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?://[^"'\s]+)\2""", re.IGNORECASE)
+# A bare URL in plain text: up to whitespace or a delimiter that closes it in prose or Markdown
+# ("<url>", "(url)", "[label](url)"); trailing sentence punctuation is not part of it.
+_TEXT_URL = re.compile(r"""https?://[^\s<>"'()\[\]{}]+(?<![.,;:!?])""", re.IGNORECASE)
+# Our own public routes (unsubscribe, preferences, clicks, opens) are never wrapped again.
+_OWN_ROUTES = ("/u/", "/p/", "/c/", "/o/")
 
 
 def click_url(public_url: str, secret: str, *, outbox_id: int, url: str) -> str:
@@ -119,3 +124,22 @@ def track(
         return out
     at = out.lower().rfind("</body>")
     return out + extra if at < 0 else out[:at] + extra + out[at:]
+
+
+def track_text(
+    text: str, public_url: str, secret: str, *, outbox_id: int, keep: Collection[str] = ()
+) -> str:
+    """A text part whose bare http(s) URLs go through click redirects, like `track` for HTML.
+
+    Links in `keep` and links to our own public routes (unsubscribe, preference centre) stay
+    as they are. One compiled regex and one signature per URL; nothing is stored.
+    """
+    own = tuple(public_url.rstrip("/") + route for route in _OWN_ROUTES)
+
+    def rewrite(match: re.Match) -> str:
+        url = match.group(0)
+        if url in keep or url.startswith(own):
+            return url
+        return click_url(public_url, secret, outbox_id=outbox_id, url=url)
+
+    return _TEXT_URL.sub(rewrite, text)

@@ -108,8 +108,11 @@ def _render_all(
         except rendering.RenderError as exc:
             failures.append((row.id, f"render: {exc.message}"))
             continue
-        html = rendered.html
+        html, text = rendered.html, rendered.text
         if row.channel == "email":
+            text = links.track_text(
+                text, config.public_url, config.secret_key, outbox_id=row.id, keep={url}
+            )
             html = links.track(
                 html,
                 config.public_url,
@@ -124,7 +127,7 @@ def _render_all(
                 to=row.address,
                 subject=rendered.subject,
                 html=html,
-                text=rendered.text,
+                text=text,
                 message_id=row.message_id,
                 customer_id=row.customer_id,
                 kind=row.kind,

@@ -73,3 +73,36 @@ def test_wizard_counts_the_audience_reviews_and_sends_once(database, start_serve
         assert (b.name, b.audience_size) == ("Spring sale", 4)
         assert len(s.scalars(select(OutboxMessage.id)).all()) == 4
     engine.dispose()
+
+
+def test_report_page_shows_clicks_per_link_and_the_svg_chart(tmp_path, start_server, page):
+    from playwright.sync_api import expect
+
+    from tests.messages.test_broadcast_report import A, B, seed
+
+    url = f"sqlite:///{tmp_path / 'report.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with transaction(make_sessionmaker(engine)) as s:
+        auth_service.create_user(session=s, email=EMAIL, password=PASSWORD, now=NOW)
+        seed(s)
+    engine.dispose()
+    server = start_server(url)
+    page.goto(f"{server}/broadcasts/7")
+    page.fill("input[name=email]", EMAIL)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    rows = page.locator("[data-testid=links] tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).locator("td")).to_have_text([A, "2", "3", "1"])
+    expect(rows.nth(1).locator("td")).to_have_text([B, "1", "1", "1"])
+    expect(page.locator("[data-testid=report]")).to_contain_text("Delivered")
+    chart = page.locator("svg[data-testid=chart]")
+    expect(chart).to_be_visible()
+    expect(chart.locator("title")).to_have_text("Sends, human opens and human clicks per hour")
+    assert chart.locator("[data-series=clicks] circle").count() == 4
+    box = chart.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 80
+    page.click("details summary")
+    cells = page.locator("[data-testid=timeline] tbody tr").nth(2).locator("td")
+    expect(cells).to_have_text(["0", "0", "2"])

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from patron.app import create_app
 from patron.customers.tables import Customer, Event
 from patron.db import transaction
-from patron.messages import links, outbox, rules, tracking
+from patron.messages import links, outbox, rules, service, tracking
 from patron.messages.config import MessageConfig
 from patron.messages.tables import CapturedMessage, MessageActivity, OutboxMessage
 from tests.messages.conftest import NOW, SECRET, customer, run_lane, template
@@ -175,3 +175,68 @@ def test_unsubscribing_from_a_message_records_activity_and_event(db):
     with transaction(db.sessions) as s:
         assert s.scalar(select(MessageActivity.kind)) == "unsubscribe"
         assert s.scalar(select(Event.name)) == "Email Unsubscribed"
+
+
+TEXT = (
+    "Hi {{ customer.first_name }}, the sale: https://shop.example/sale?x=1&y=2.\n"
+    "Stop: {{ unsubscribe_url }}\n"
+)
+
+
+def _send_text(db) -> tuple[int, str]:
+    """One message with a hand-written text part, sent through capture: (outbox id, text)."""
+    with transaction(db.sessions) as s:
+        customer(s, 1)
+        variant = service.VariantInput(subject="Hi", body=BODY, text=TEXT)
+        t = service.create_template(
+            session=s,
+            data=service.TemplateInput(name="text", kind="marketing", variants=[variant]),
+            now=NOW,
+        )
+        outbox.enqueue_many(
+            s, select(Customer.id), template_id=t.id, source="broadcast", source_id=9, now=NOW
+        )
+    run_lane(db, CONFIG, "bulk")
+    with transaction(db.sessions) as s:
+        return s.scalar(select(OutboxMessage.id)), s.scalar(select(CapturedMessage.text))
+
+
+def test_text_part_links_redirect_through_signed_tokens(db):
+    outbox_id, text = _send_text(db)
+    assert "https://shop.example/sale" not in text
+    assert re.search(r"Stop: https://t\.example/u/\S+", text)  # unsubscribe left alone
+    tokens = re.findall(r"https://t\.example/c/([^\s.]+\.[^\s.]+)\.(?:\s|$)", text)
+    assert len(tokens) == 1, text  # the sentence's full stop stays outside the link
+    client = _client(db)
+    answer = client.get(f"/c/{unescape(tokens[0])}", follow_redirects=False)
+    assert answer.status_code == 302
+    assert answer.headers["location"] == "https://shop.example/sale?x=1&y=2"
+    with transaction(db.sessions) as s:
+        activity = s.scalar(select(MessageActivity))
+        assert (activity.kind, activity.outbox_id, activity.url) == (
+            "click",
+            outbox_id,
+            "https://shop.example/sale?x=1&y=2",
+        )
+    body, mac = tokens[0].split(".")
+    with transaction(db.sessions) as s:
+        s.query(MessageActivity).delete()
+        s.query(Event).delete()
+    for token in (f"{body}.{mac[:-2]}AA", f"{body[:-3]}AAA.{mac}"):
+        assert client.get(f"/c/{token}", follow_redirects=False).status_code == 400
+    assert _counts(db) == (0, 0)
+
+
+def test_track_text_keeps_our_own_links_and_punctuation():
+    text = (
+        "See (https://a.example/x), <https://b.example/y>! "
+        "https://t.example/p/tok keep: https://k.example/"
+    )
+    out = links.track_text(
+        text, "https://t.example", SECRET, outbox_id=1, keep={"https://k.example/"}
+    )
+    tokens = re.findall(r"https://t\.example/c/([^\s)>]+)", out)
+    urls = [links.read_click(SECRET, t, now=NOW)[1] for t in tokens]
+    assert urls == ["https://a.example/x", "https://b.example/y"]
+    assert out.startswith("See (https://t.example/c/") and "), <https://t.example/c/" in out
+    assert out.endswith(">! https://t.example/p/tok keep: https://k.example/")
