@@ -87,12 +87,17 @@ def after_quiet_hours(now: datetime, time_zone: str | None, quiet: QuietHours) -
     day = local.date()
     if quiet.start > quiet.end and local.time().replace(tzinfo=None) >= quiet.start:
         day = day + timedelta(days=1)
-    return _first_instant_at(day, quiet.end, tz)
+    end = _first_instant_at(day, quiet.end, tz)
+    if end < now:
+        # Fall-back overlap: `now` is in the repeated hour, so the window ends when the wall
+        # clock reads `quiet.end` the second time.
+        end = max(end, _first_instant_at(day, quiet.end, tz, fold=1))
+    return end if end >= now else _first_instant_at(day + timedelta(days=1), quiet.end, tz)
 
 
-def _first_instant_at(day, wall: time, tz: ZoneInfo) -> datetime:
+def _first_instant_at(day, wall: time, tz: ZoneInfo, *, fold: int = 0) -> datetime:
     """The first aware UTC instant at or after the local wall-clock time on that day."""
-    candidate = datetime.combine(day, wall, tzinfo=tz)
+    candidate = datetime.combine(day, wall, tzinfo=tz).replace(fold=fold)
     utc = candidate.astimezone(UTC)
     if utc.astimezone(tz).replace(tzinfo=None) != candidate.replace(tzinfo=None):
         # The wall time fell in a spring-forward gap: no instant reads it, and the first that

@@ -173,3 +173,13 @@ def test_local_send_time_reads_the_wall_time_or_just_after_a_gap(day_offset, wal
     assert local.time().replace(tzinfo=None) == wall or local.utcoffset() != (
         (at - timedelta(hours=1)).astimezone(rules.zone(zone)).utcoffset()
     )
+
+
+def test_quiet_hours_in_the_repeated_hour_end_at_the_second_reading_of_the_end():
+    # New York, 1 November 2026: 01:00-02:00 happens twice. At 01:00 EST (the second pass)
+    # quiet hours 00:00-01:15 end at 01:15 EST, not at 01:15 EDT an hour earlier.
+    quiet = rules.QuietHours(time(0, 0), time(1, 15))
+    now = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+    assert rules.after_quiet_hours(now, "America/New_York", quiet) == datetime(
+        2026, 11, 1, 6, 15, tzinfo=UTC
+    )
