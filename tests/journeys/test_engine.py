@@ -121,7 +121,7 @@ def test_goal_converts_with_the_order_revenue_and_exits(db):
 
 
 def test_order_trigger_first_order_over_a_value_with_a_sku(db):
-    (c, d), tid = _setup(db, 2)
+    (c, _d), tid = _setup(db, 2)
     trigger = {"type": "order", "nth": 2, "min_total_minor": 2000, "sku": "TEA"}
     jid = journey(db, {**_welcome(tid), "trigger": trigger})
     buy(db, "c0", at(minutes=1), total=5000, skus=["TEA"])  # first order: not the nth
