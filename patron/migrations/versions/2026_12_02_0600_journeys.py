@@ -47,7 +47,7 @@ def upgrade() -> None:
     op.create_table(
         "journey_versions",
         sa.Column("id", _id_type(), nullable=False),
-        sa.Column("journey_id", sa.BigInteger(), nullable=False),
+        sa.Column("journey_id", _id_type(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("definition", JSONType, nullable=False),
         _at("created_at"),
@@ -63,8 +63,8 @@ def upgrade() -> None:
     op.create_table(
         "journey_enrolments",
         sa.Column("id", _id_type(), nullable=False),
-        sa.Column("journey_id", sa.BigInteger(), nullable=False),
-        sa.Column("version_id", sa.BigInteger(), nullable=False),
+        sa.Column("journey_id", _id_type(), nullable=False),
+        sa.Column("version_id", _id_type(), nullable=False),
         sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("step_id", sa.String(length=64), nullable=True),
@@ -109,7 +109,7 @@ def upgrade() -> None:
     op.create_table(
         "journey_step_runs",
         sa.Column("id", _id_type(), nullable=False),
-        sa.Column("enrolment_id", sa.BigInteger(), nullable=False),
+        sa.Column("enrolment_id", _id_type(), nullable=False),
         sa.Column("version_id", sa.BigInteger(), nullable=False),
         sa.Column("step_id", sa.String(length=64), nullable=False),
         sa.Column("iteration", sa.Integer(), nullable=False),
