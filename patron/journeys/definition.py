@@ -8,6 +8,7 @@ are valid needs the database: the service checks them (`template_ids`, `rule_tre
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,9 @@ from patron.errors import InvalidInput
 from patron.journeys.rules import WHERE_OPS, parse_clock
 
 MAX_STEPS = 200
+MAX_ID = 2**63 - 1
+TEN_YEARS = 10 * 365 * 86400
+MAX_DAYS = 3650
 TRIGGERS = ("segment_entered", "segment_exited", "lifecycle_changed", "event", "order", "api")
 REENTRY = ("never", "after_days", "always")
 WAIT_TYPES = frozenset({"wait", "wait_until", "wait_for"})
@@ -119,6 +123,14 @@ def _need(raw: Any, key: str, kind, where: str, *, optional: bool = False) -> An
     return value
 
 
+def _int(raw: Any, key: str, where: str, lo: int, hi: int, *, optional: bool = False):
+    """raw[key] as an int within [lo, hi], or a DefinitionError."""
+    value = _need(raw, key, int, where, optional=optional)
+    if value is not None and not lo <= value <= hi:
+        raise DefinitionError(where, f"{key}: between {lo} and {hi}")
+    return value
+
+
 def _where(raw: Any, where: str) -> tuple[Where, ...]:
     """Property filters."""
     if raw is None:
@@ -142,7 +154,7 @@ def _trigger(raw: Any) -> Trigger:
     if kind not in TRIGGERS:
         raise DefinitionError(w, f"type must be one of {', '.join(TRIGGERS)}")
     if kind in ("segment_entered", "segment_exited"):
-        return Trigger(kind, segment_id=_need(raw, "segment_id", int, w))
+        return Trigger(kind, segment_id=_int(raw, "segment_id", w, 1, MAX_ID))
     if kind == "lifecycle_changed":
         return Trigger(
             kind,
@@ -152,10 +164,8 @@ def _trigger(raw: Any) -> Trigger:
     if kind == "event":
         return Trigger(kind, name=_need(raw, "name", str, w), where=_where(raw.get("where"), w))
     if kind == "order":
-        nth = _need(raw, "nth", int, w, optional=True)
-        total = _need(raw, "min_total_minor", int, w, optional=True)
-        if (nth is not None and nth < 1) or (total is not None and total < 0):
-            raise DefinitionError(w, "nth is at least 1 and min_total_minor at least 0")
+        nth = _int(raw, "nth", w, 1, 1_000_000, optional=True)
+        total = _int(raw, "min_total_minor", w, 0, MAX_ID, optional=True)
         return Trigger(
             kind,
             nth=nth,
@@ -169,7 +179,7 @@ def _trigger(raw: Any) -> Trigger:
 def _step_fields(raw: dict, kind: str, sid: str) -> dict:
     """Check and pick the fields of a built-in step type."""
     if kind == "send":
-        out = {"template_id": _need(raw, "template_id", int, sid)}
+        out = {"template_id": _int(raw, "template_id", sid, 1, MAX_ID)}
         out["channel"] = raw.get("channel", "email")
         out["kind"] = raw.get("kind", "marketing")
         if out["kind"] not in ("marketing", "transactional"):
@@ -178,10 +188,7 @@ def _step_fields(raw: dict, kind: str, sid: str) -> dict:
             raise DefinitionError(sid, "channel: a str is required")
         return out
     if kind == "wait":
-        seconds = _need(raw, "seconds", int, sid)
-        if not 0 < seconds <= 10 * 365 * 86400:
-            raise DefinitionError(sid, "seconds: between 1 and ten years")
-        return {"seconds": seconds}
+        return {"seconds": _int(raw, "seconds", sid, 1, TEN_YEARS)}
     if kind == "wait_until":
         return _wait_until(raw, sid)
     if kind == "wait_for":
@@ -226,8 +233,8 @@ def _wait_until(raw: dict, sid: str) -> dict:
 def _wait_for(raw: dict, sid: str) -> dict:
     """A wait for an event or a condition, with a timeout and two branches."""
     timeout = raw.get("timeout_seconds")
-    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
-        raise DefinitionError(sid, "timeout_seconds: a wait_for needs a positive timeout")
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or not 0 < timeout <= TEN_YEARS:
+        raise DefinitionError(sid, "timeout_seconds: a wait_for needs a timeout up to ten years")
     event, condition = raw.get("event"), raw.get("condition")
     if (event is None) == (condition is None):
         raise DefinitionError(sid, "give exactly one of event or condition")
@@ -335,9 +342,7 @@ def _options(raw: dict) -> dict:
     policy = _need(reentry, "policy", str, "$reentry")
     if policy not in REENTRY:
         raise DefinitionError("$reentry", f"policy must be one of {', '.join(REENTRY)}")
-    days = _need(reentry, "days", int, "$reentry") if policy == "after_days" else 0
-    if policy == "after_days" and days < 1:
-        raise DefinitionError("$reentry", "days: at least 1")
+    days = _int(reentry, "days", "$reentry", 1, MAX_DAYS) if policy == "after_days" else 0
     goal = raw.get("goal")
     if goal is not None:
         kind = _need(goal, "type", str, "$goal")
@@ -365,12 +370,21 @@ def _options(raw: dict) -> dict:
     }
 
 
+def _plain_json(raw: Any) -> None:
+    """Refuse what JSON columns cannot store (NaN, infinities)."""
+    try:
+        json.dumps(raw, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise DefinitionError("$definition", f"not storable as JSON: {exc}")
+
+
 def parse(
     raw: Any, *, extra_types: Mapping[str, Callable[[dict, str], dict]] | None = None
 ) -> Definition:
     """Parse and validate a definition; extra_types parse the fields of contributed steps."""
     if not isinstance(raw, dict):
         raise DefinitionError("$definition", "an object is required")
+    _plain_json(raw)
     trigger = _trigger(raw.get("trigger"))
     steps = _steps(raw.get("steps"), extra_types or {})
     start = _need(raw, "start", str, "$start", optional=True) or next(iter(steps))

@@ -101,7 +101,7 @@ def streams(customers: int):
 
 
 @settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -138,7 +138,8 @@ def test_engine_paths_equal_the_reference(db, data):
                 kind, name = "event.tracked", go if what == "go" else click
                 log(db, event(kind, cid, name=name, message_id=f"x{n}-{position}"), when)
             inputs.append(reference.Input(position, kind, cid, when, name, 100 * position))
-        pump(db, now)
+        if inputs:  # nothing new in the log otherwise
+            pump(db, now)
         engine.run_due(db.sessions, now=now)
         timeline.append((now, inputs, []))
 
