@@ -275,11 +275,17 @@ def _run_one(session: Session, e: Enrolment, batch: Batch, now: datetime) -> Non
     e.lease_owner, e.lease_until = None, None
 
 
-def run_batch(sessions: sessionmaker[Session], *, now: datetime, worker: str | None = None):
+def run_batch(
+    sessions: sessionmaker[Session],
+    *,
+    now: datetime,
+    worker: str | None = None,
+    limit: int = BATCH,
+):
     """Claim and run one batch of due enrolments; returns (enrolments, steps)."""
     worker = worker or uuid.uuid4().hex
     with transaction(sessions) as session:
-        ids = claim(session, worker=worker, now=now)
+        ids = claim(session, worker=worker, now=now, limit=limit)
     if not ids:
         return 0, 0
     batch = Batch()
