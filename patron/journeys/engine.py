@@ -135,7 +135,7 @@ def _wait(e: Enrolment, until: datetime, now: datetime) -> None:
     e.state, e.due_at, e.step_entered_at = "waiting", until, now
 
 
-def _matches(session: Session, rules_json: dict, customer_id: int, now: datetime) -> bool:
+def matches(session: Session, rules_json: dict, customer_id: int, now: datetime) -> bool:
     """Whether one customer meets a rule tree now (the segment compiler, restricted)."""
     query = segments.matching(
         session=session, rules_json=rules_json, customer_ids=[customer_id], now=now
@@ -191,12 +191,12 @@ def run_step(
     elif kind == "wait_for":
         record_run(session, e, step.id, "waiting", now)
         _wait(e, now + timedelta(seconds=f["timeout_seconds"]), now)
-        if f["condition"] is not None and _matches(session, f["condition"], customer.id, now):
+        if f["condition"] is not None and matches(session, f["condition"], customer.id, now):
             resume(session, e, f["happened"], "happened", now)
             return True
         return False
     elif kind == "branch":
-        yes = _matches(session, f["rules"], customer.id, now)
+        yes = matches(session, f["rules"], customer.id, now)
         record_run(session, e, step.id, "yes" if yes else "no", now)
         move(e, f["yes"] if yes else f["no"], now)
         return True

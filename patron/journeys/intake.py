@@ -263,7 +263,7 @@ def _woken(session, d: Definition, e: Enrolment, event, props: dict, now) -> boo
             and event.data.get("name") == wanted["name"]
             and rules.where_matches(wanted["where"], props.get(event.data.get("message_id")))
         )
-    return engine._matches(session, step.fields["condition"], e.customer_id, now)
+    return engine.matches(session, step.fields["condition"], e.customer_id, now)
 
 
 def _react(session: Session, run, props: dict, now: datetime) -> bool:

@@ -341,3 +341,59 @@ def test_claim_leases_disjoint_enrolments(db):
             )
             == 3
         )
+
+
+def test_wait_for_a_condition_wakes_when_the_profile_changes(db):
+    from patron.customers import service as customers
+
+    (c,), tid = _setup(db)
+    gold = {
+        "type": "and",
+        "children": [{"type": "attribute", "key": "plan", "op": "eq", "value": "gold"}],
+    }
+    definition = {
+        "trigger": {"type": "api"},
+        "steps": [
+            {
+                "id": "w",
+                "type": "wait_for",
+                "condition": gold,
+                "timeout_seconds": 86400,
+                "happened": "yes",
+                "timed_out": "no",
+            },
+            {"id": "yes", "type": "send", "template_id": tid},
+            {"id": "no", "type": "exit"},
+        ],
+    }
+    jid = journey(db, definition)
+    with transaction(db.sessions) as s:
+        service.enrol(session=s, journey_id=jid, customer_id=c, now=T0)
+    step(db, T0)
+    assert enrolments(db, jid)[0].state == "waiting"
+    with transaction(db.sessions) as s:
+        customers.update_customer(
+            session=s, customer_id=c, profile={"attributes": {"plan": "gold"}}, now=at(hours=1)
+        )
+    step(db, at(hours=1))
+    assert paths(db, jid)[0]["path"] == [("w", 0, "happened"), ("yes", 1, "sent")]
+
+
+def test_lifecycle_trigger_from_and_to(db):
+    from patron.events import service as events
+    from patron.events.types import event
+
+    (c, d), tid = _setup(db, 2)
+    trigger = {"type": "lifecycle_changed", "from": "loyal", "to": "at_risk"}
+    jid = journey(db, {**_welcome(tid), "trigger": trigger})
+    with transaction(db.sessions) as s:
+        events.append(
+            s,
+            [
+                event("lifecycle.changed", c, from_stage="loyal", to_stage="at_risk"),
+                event("lifecycle.changed", d, from_stage="new", to_stage="at_risk"),
+            ],
+            now=at(minutes=1),
+        )
+    pump(db, at(minutes=2))
+    assert [e.customer_id for e in enrolments(db, jid)] == [c]
