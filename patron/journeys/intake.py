@@ -202,12 +202,15 @@ def _enrol_run(session, run, journeys, props, nth, now) -> int:
 
 
 def _live_of(session: Session, customer_ids) -> dict[int, list[Enrolment]]:
-    """Live enrolments of these customers, by customer."""
+    """Live enrolments of these customers, by customer, locked for this transaction."""
     query = select(Enrolment).where(
         Enrolment.customer_id.in_(sorted(customer_ids)), Enrolment.state.in_(rules.LIVE_STATES)
     )
+    # Locked (in id order, as the engine's batches lock them): a step running now finishes
+    # before its enrolment is woken or ended here, and is then re-read, never overwritten.
+    query = query.order_by(Enrolment.id).with_for_update()
     found = defaultdict(list)
-    for e in session.scalars(query.order_by(Enrolment.id)):
+    for e in session.scalars(query.execution_options(populate_existing=True)):
         found[e.customer_id].append(e)
     return found
 
