@@ -17,7 +17,7 @@ from tests.journeys.conftest import T0, at, enrolments, journey, paths, person, 
 def test_racing_workers_run_each_step_exactly_once(pg_db):
     db = pg_db
     with transaction(db.sessions) as s:
-        people = [person(s, f"c{i}").id for i in range(60)]
+        people = [person(s, f"c{i}").id for i in range(30)]
         tid = template(s).id
     definition = {
         "trigger": {"type": "api"},
@@ -50,8 +50,8 @@ def test_racing_workers_run_each_step_exactly_once(pg_db):
         t.join()
     assert errors == []
     with transaction(db.sessions) as s:
-        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 120
-        assert s.scalar(select(func.count()).select_from(StepRun)) == 180
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 60
+        assert s.scalar(select(func.count()).select_from(StepRun)) == 90
         states = s.execute(select(Enrolment.state, Enrolment.attempts).distinct()).all()
     assert states == [("waiting", 0)]
 
