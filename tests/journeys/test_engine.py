@@ -397,3 +397,19 @@ def test_lifecycle_trigger_from_and_to(db):
         )
     pump(db, at(minutes=2))
     assert [e.customer_id for e in enrolments(db, jid)] == [c]
+
+
+def test_enrolment_wakes_the_steps_job_which_runs_due_steps(db):
+    from types import SimpleNamespace
+
+    from patron.jobs.tables import Job
+
+    (c,), tid = _setup(db)
+    jid = journey(db, _welcome(tid))
+    with transaction(db.sessions) as s:
+        service.enrol(session=s, journey_id=jid, customer_id=c, now=T0)
+        kinds = set(s.scalars(select(Job.kind).where(Job.state == "pending")))
+    assert engine.STEPS_JOB in kinds
+    ctx = SimpleNamespace(sessions=db.sessions, clock=lambda: T0)
+    assert engine.steps_job(ctx=ctx, now=T0, payload={}) == "1 enrolments"
+    assert enrolments(db, jid)[0].state == "waiting"
