@@ -15,6 +15,7 @@ from patron.demo.manifest import manifest as demo
 from patron.events.manifest import manifest as events
 from patron.imports.manifest import manifest as imports
 from patron.jobs.manifest import manifest as jobs
+from patron.journeys.manifest import manifest as journeys
 from patron.messages.manifest import manifest as messages
 from patron.segments.manifest import manifest as segments
 from patron.tracking.manifest import manifest as tracking
@@ -32,6 +33,7 @@ CAPABILITIES = (
     segments,
     webhooks,
     messages,
+    journeys,
     admin,
     demo,
 )

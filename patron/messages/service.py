@@ -261,6 +261,42 @@ def send_now(
     return row, created
 
 
+def queue_message(
+    *,
+    session: Session,
+    customer_id: int,
+    template_id: int,
+    kind: str,
+    source: str,
+    source_id: int,
+    occurrence: str,
+    now: datetime,
+    channel: str | None = None,
+) -> tuple[OutboxMessage, bool]:
+    """Queue one message in the caller's transaction (consent, caps, quiet hours apply at send
+    time); the same source, source id, customer, channel and occurrence again queue nothing.
+
+    The caller wakes the lane (`wake_lane`) once for its batch.
+    """
+    template = get_template(session=session, template_id=template_id)
+    return outbox.enqueue_one(
+        session,
+        customer_id=customer_id,
+        template_id=template.id,
+        kind=kind,
+        channel=channel or template.channel,
+        source=source,
+        source_id=source_id,
+        occurrence=occurrence,
+        now=now,
+    )
+
+
+def wake_lane(*, session: Session, kind: str, now: datetime) -> None:
+    """Wake the sender of the lane that sends messages of this kind."""
+    sender.wake(session, lane=sender.lane_of(kind), now=now)
+
+
 def _occurrence(idempotency_key: str | None) -> str:
     """The outbox occurrence of an API send: from its key, else unique."""
     if idempotency_key is None:

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Text, any_, bindparam, cast, delete, select
+from sqlalchemy import BigInteger, Select, Text, any_, bindparam, cast, delete, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -203,6 +203,14 @@ def count(*, session: Session, rules_json: dict, now: datetime) -> int:
     """Counts the customers matching rules right now."""
     tree = validate_rules(session=session, rules_json=rules_json)
     return session.scalar(_compile(session, tree, now).count()) or 0
+
+
+def matching(
+    *, session: Session, rules_json: dict, customer_ids: Iterable[int], now: datetime
+) -> Select:
+    """SELECT customer_id of those of the given customers who match rules now (set-based)."""
+    tree = rules.parse_tree(rules_json)
+    return _compile(session, tree, now, customer_ids).members()
 
 
 def preview(*, session: Session, rules_json: dict, now: datetime, limit: int = 20) -> dict:

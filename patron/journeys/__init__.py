@@ -1,0 +1,1 @@
+"""Journeys: automated multi-step customer journeys run exactly once per step and customer."""

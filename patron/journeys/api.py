@@ -1,0 +1,162 @@
+"""REST API of journeys: create, read, list, version, pause, resume, archive, enrol."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from patron.db import utcnow
+from patron.deps import READ, READ_SESSION, SESSION, WRITE
+from patron.journeys import service
+from patron.web import pagination
+
+router = APIRouter(prefix="/api/journeys", tags=["journeys"])
+Id = Field(..., ge=1, le=2**63 - 1)
+
+
+class JourneyBody(BaseModel):
+    """A new journey: name and its first definition (see README, Journeys)."""
+
+    name: str = Field(..., min_length=1, max_length=255)
+    description: str = Field("", max_length=10_000)
+    definition: dict[str, Any]
+
+
+class VersionBody(BaseModel):
+    """An edited definition, saved as a new version."""
+
+    definition: dict[str, Any]
+
+
+class EnrolBody(BaseModel):
+    """The customer to enrol."""
+
+    customer_id: int = Id
+
+
+class JourneyRead(BaseModel):
+    """A journey as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    description: str
+    state: str
+    current_version_id: int | None
+    playbook: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class JourneyDetail(JourneyRead):
+    """A journey with its current definition and enrolments by state."""
+
+    version: int
+    definition: dict[str, Any]
+    enrolments: dict[str, int]
+
+
+class EnrolmentRead(BaseModel):
+    """An enrolment as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    journey_id: int
+    version_id: int
+    customer_id: int
+    state: str
+    step_id: str | None
+    due_at: datetime | None
+    entered_at: datetime
+    exit_reason: str | None
+    last_error: str | None
+
+
+class EnrolResult(BaseModel):
+    """Whether the customer entered, and their live enrolment if any."""
+
+    entered: bool
+    enrolment: EnrolmentRead | None
+
+
+JourneyPage = pagination.Page[JourneyRead]
+
+
+def _detail(session: Session, journey) -> JourneyDetail:
+    """A journey with its current version and counts."""
+    version = service.current_version(session=session, journey_id=journey.id)
+    counts = service.counts(session=session, journey_ids=[journey.id])[journey.id]
+    base = JourneyRead.model_validate(journey).model_dump()
+    return JourneyDetail(
+        **base, version=version.number, definition=version.definition, enrolments=counts
+    )
+
+
+@router.post("", status_code=201, response_model=JourneyDetail, dependencies=WRITE)
+def create_journey(body: JourneyBody, session: Session = SESSION):
+    """Create a draft journey; a bad definition is refused naming the step."""
+    journey = service.create_journey(session=session, now=utcnow(), **body.model_dump())
+    return _detail(session, journey)
+
+
+@router.get("", response_model=JourneyPage, dependencies=READ)
+def list_journeys(
+    limit: int = pagination.LIMIT,
+    cursor: str | None = pagination.CURSOR,
+    session: Session = READ_SESSION,
+):
+    """Journeys by id, one page at a time."""
+    after = pagination.decode(cursor)
+    rows = service.list_journeys(session=session, limit=limit + 1, after=after.id if after else 0)
+    page = pagination.page(rows, limit, key=lambda j: (j.id, j.id))
+    items = [JourneyRead.model_validate(j) for j in page["items"]]
+    return JourneyPage(items=items, next_cursor=page["next_cursor"])
+
+
+@router.get("/{journey_id}", response_model=JourneyDetail, dependencies=READ)
+def get_journey(journey_id: int, session: Session = READ_SESSION):
+    """One journey with its current definition."""
+    return _detail(session, service.get_journey(session=session, journey_id=journey_id))
+
+
+@router.post("/{journey_id}/versions", response_model=JourneyDetail, dependencies=WRITE)
+def new_version(journey_id: int, body: VersionBody, session: Session = SESSION):
+    """Save an edited definition as a new version; enrolled customers stay on theirs."""
+    service.new_version(
+        session=session, journey_id=journey_id, definition=body.definition, now=utcnow()
+    )
+    return _detail(session, service.get_journey(session=session, journey_id=journey_id))
+
+
+@router.post("/{journey_id}/pause", response_model=JourneyRead, dependencies=WRITE)
+def pause_journey(journey_id: int, session: Session = SESSION):
+    """Stop entries and steps."""
+    return service.pause(session=session, journey_id=journey_id, now=utcnow())
+
+
+@router.post("/{journey_id}/resume", response_model=JourneyRead, dependencies=WRITE)
+def resume_journey(journey_id: int, session: Session = SESSION):
+    """Make a draft or paused journey live."""
+    return service.resume(session=session, journey_id=journey_id, now=utcnow())
+
+
+@router.post("/{journey_id}/archive", response_model=JourneyRead, dependencies=WRITE)
+def archive_journey(journey_id: int, session: Session = SESSION):
+    """End the journey for good (live enrolments exit)."""
+    return service.archive(session=session, journey_id=journey_id, now=utcnow())
+
+
+@router.post("/{journey_id}/enrol", response_model=EnrolResult, dependencies=WRITE)
+def enrol_customer(journey_id: int, body: EnrolBody, session: Session = SESSION):
+    """Enrol a customer (entry filter and re-entry policy apply)."""
+    row, entered = service.enrol(
+        session=session, journey_id=journey_id, customer_id=body.customer_id, now=utcnow()
+    )
+    read = EnrolmentRead.model_validate(row) if row is not None else None
+    return EnrolResult(entered=entered, enrolment=read)

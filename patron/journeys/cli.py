@@ -1,0 +1,36 @@
+"""Commands of journeys: `patron journeys list`."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from patron.db import transaction
+from patron.journeys import service
+from patron.runtime import open_runtime, run_cli
+
+journeys_app = typer.Typer(help="Journeys: list.", no_args_is_help=True)
+
+
+@journeys_app.command("list")
+def list_command(limit: int = typer.Option(100, min=1, max=500)) -> None:
+    """Journeys with their state, version and enrolments by state."""
+    runtime = open_runtime()
+
+    def rows():
+        with transaction(runtime.sessions) as session:
+            found = service.list_journeys(session=session, limit=limit)
+            counts = service.counts(session=session, journey_ids=[j.id for j in found])
+            return [(j.id, j.name, j.state, j.current_version_id, counts[j.id]) for j in found]
+
+    table = Table("id", "name", "state", "version id", "enrolments")
+    for id_, name, state, version, by_state in run_cli(rows):
+        summary = ", ".join(f"{k} {v}" for k, v in sorted(by_state.items())) or "none"
+        table.add_row(str(id_), name, state, str(version or ""), summary)
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `journeys` command group."""
+    app.add_typer(journeys_app, name="journeys")

@@ -1,0 +1,315 @@
+"""Trigger intake: the `journeys.intake` consumer of the domain event log.
+
+The batch is cut into runs of consecutive events of one type, applied in log order. Each run
+first enrols (one INSERT ... SELECT per journey over the run's customers, honouring the entry
+filter, the re-entry policy and one live enrolment per journey and customer, which the partial
+unique index guards as well), then applies goals, exits and wait_for wake-ups to live
+enrolments that entered before the event (by log position). The cursor and these writes
+commit together, so no trigger is lost or applied twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from itertools import groupby
+
+from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from patron.customers.read import Customer, Event, Order
+from patron.journeys import engine, rules, steps
+from patron.journeys.definition import Definition
+from patron.journeys.tables import Enrolment, Journey, JourneyVersion
+from patron.segments import service as segments
+
+CONSUMER = "journeys.intake"
+EVENT_TYPES = frozenset(
+    {
+        "segment.entered",
+        "segment.exited",
+        "lifecycle.changed",
+        "event.tracked",
+        "order.completed",
+        "consent.changed",
+        "customer.updated",
+    }
+)
+TRIGGER_OF = {
+    "segment.entered": "segment_entered",
+    "segment.exited": "segment_exited",
+    "lifecycle.changed": "lifecycle_changed",
+    "event.tracked": "event",
+    "order.completed": "order",
+}
+
+
+def live_journeys(session: Session) -> list[tuple[int, int, Definition]]:
+    """(journey id, current version id, definition) of every live journey."""
+    rows = session.execute(
+        select(Journey.id, JourneyVersion.id, JourneyVersion.definition)
+        .join(JourneyVersion, JourneyVersion.id == Journey.current_version_id)
+        .where(Journey.state == "live")
+        .order_by(Journey.id)
+    )
+    return [(jid, vid, steps.parse(raw)) for jid, vid, raw in rows]
+
+
+def _properties(session: Session, run) -> dict[str, dict]:
+    """Tracked events' properties by message id (the log carries only their names)."""
+    ids = [e.data.get("message_id") for e in run if e.data.get("message_id")]
+    if not ids:
+        return {}
+    query = select(Event.message_id, Event.properties).where(Event.message_id.in_(ids))
+    return {mid: props or {} for mid, props in session.execute(query)}
+
+
+def _nth(session: Session, run) -> dict[int, int]:
+    """Each order's place among its customer's orders not cancelled (1 = first)."""
+    ids = [e.data["order_id"] for e in run if isinstance(e.data.get("order_id"), int)]
+    if not ids:
+        return {}
+    mine, other = aliased(Order), aliased(Order)
+    query = (
+        select(mine.id, func.count(other.id))
+        .join(
+            other,
+            and_(
+                other.customer_id == mine.customer_id,
+                other.placed_at <= mine.placed_at,
+                other.status != "cancelled",
+            ),
+        )
+        .where(mine.id.in_(ids))
+        .group_by(mine.id)
+    )
+    return {order_id: int(n) for order_id, n in session.execute(query)}
+
+
+def fires(trigger, event, *, props: dict, nth: dict) -> bool:
+    """Whether one event fires a journey's trigger."""
+    data = event.data
+    if trigger.type in ("segment_entered", "segment_exited"):
+        return data.get("segment_id") == trigger.segment_id
+    if trigger.type == "lifecycle_changed":
+        return (trigger.from_stage is None or data.get("from_stage") == trigger.from_stage) and (
+            trigger.to_stage is None or data.get("to_stage") == trigger.to_stage
+        )
+    if trigger.type == "event":
+        return data.get("name") == trigger.name and rules.where_matches(
+            trigger.where, props.get(data.get("message_id"))
+        )
+    if trigger.type == "order":
+        if data.get("replaced") or not isinstance(data.get("order_id"), int):
+            return False
+        lines = data.get("lines") or []
+        return rules.order_matches(
+            trigger,
+            total_minor=int(data.get("total_cents") or 0),
+            nth=nth.get(data["order_id"], 0),
+            skus={ln.get("sku") for ln in lines},
+            categories={ln.get("category") for ln in lines},
+        )
+    return False
+
+
+def enrol_select(
+    session: Session,
+    *,
+    journey_id: int,
+    version_id: int,
+    d: Definition,
+    positions: dict[int, int | None],
+    now: datetime,
+) -> int:
+    """Enrol these customers (id -> trigger position) set-based; returns how many entered."""
+    if not positions:
+        return 0
+    ids = sorted(positions)
+    c = Customer.__table__.c
+    e = Enrolment.__table__.c
+    mine = and_(e.journey_id == journey_id, e.customer_id == c.id)
+    blocked = [e.state.in_(rules.LIVE_STATES)]
+    if d.reentry == "never":
+        blocked = [true()]
+    elif d.reentry == "after_days":
+        blocked.append(e.entered_at > now - timedelta(days=d.reentry_days))
+    where = [c.id.in_(ids), ~exists().where(mine, or_(*blocked))]
+    if d.entry_filter:
+        matching = segments.matching(
+            session=session, rules_json=d.entry_filter, customer_ids=ids, now=now
+        )
+        where.append(c.id.in_(matching.scalar_subquery()))
+    known = {k: v for k, v in positions.items() if v is not None}
+    position = case(known, value=c.id, else_=None) if known else literal(None)
+    rows = select(
+        literal(journey_id),
+        literal(version_id),
+        c.id,
+        literal("active"),
+        literal(d.start),
+        literal(now, Enrolment.due_at.type),
+        literal(0),
+        literal(now, Enrolment.entered_at.type),
+        position,
+        literal(now, Enrolment.step_entered_at.type),
+        literal(0),
+        literal(0),
+    ).where(*where)
+    columns = [
+        "journey_id",
+        "version_id",
+        "customer_id",
+        "state",
+        "step_id",
+        "due_at",
+        "iteration",
+        "entered_at",
+        "entered_position",
+        "step_entered_at",
+        "attempts",
+        "revenue_minor",
+    ]
+    dialect = session.get_bind().dialect.name
+    builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect, insert)
+    statement = builder(Enrolment).from_select(columns, rows).on_conflict_do_nothing()
+    result = session.execute(statement.execution_options(preserve_rowcount=True))
+    return max(result.rowcount or 0, 0)
+
+
+def _enrol_run(session, run, journeys, props, nth, now) -> int:
+    """Enrol the customers a run of events triggers, journey by journey."""
+    kind = TRIGGER_OF.get(run[0].type)
+    entered = 0
+    for journey_id, version_id, d in journeys:
+        if d.trigger.type != kind:
+            continue
+        positions: dict[int, int | None] = {}
+        for event in run:
+            new = event.customer_id is not None and event.customer_id not in positions
+            if new and fires(d.trigger, event, props=props, nth=nth):
+                positions[event.customer_id] = event.position
+        entered += enrol_select(
+            session,
+            journey_id=journey_id,
+            version_id=version_id,
+            d=d,
+            positions=positions,
+            now=now,
+        )
+    return entered
+
+
+def _live_of(session: Session, customer_ids) -> dict[int, list[Enrolment]]:
+    """Live enrolments of these customers, by customer, locked for this transaction."""
+    query = select(Enrolment).where(
+        Enrolment.customer_id.in_(sorted(customer_ids)), Enrolment.state.in_(rules.LIVE_STATES)
+    )
+    # Locked (in id order, as the engine's batches lock them): a step running now finishes
+    # before its enrolment is woken or ended here, and is then re-read, never overwritten.
+    query = query.order_by(Enrolment.id).with_for_update()
+    found = defaultdict(list)
+    for e in session.scalars(query.execution_options(populate_existing=True)):
+        found[e.customer_id].append(e)
+    return found
+
+
+def _goal_reached(d: Definition, e: Enrolment, event, props: dict) -> int | None:
+    """The revenue when this event meets the journey's goal, else None."""
+    goal = d.goal
+    if goal is None:
+        return None
+    if goal["within_days"] is not None and event.occurred_at > e.entered_at + timedelta(
+        days=goal["within_days"]
+    ):
+        return None
+    if goal["type"] == "order" and event.type == "order.completed":
+        if event.data.get("replaced"):
+            return None
+        return int(event.data.get("total_cents") or 0)
+    if goal["type"] == "event" and event.type == "event.tracked":
+        return 0 if event.data.get("name") == goal["name"] else None
+    return None
+
+
+def _exit_reason(d: Definition, event) -> str | None:
+    """Why this event ends an enrolment, if it does."""
+    data = event.data
+    if (
+        d.exit_on_left_segment
+        and event.type == "segment.exited"
+        and data.get("segment_id") == d.trigger.segment_id
+    ):
+        return "left segment"
+    if (
+        d.exit_on_unsubscribed
+        and event.type == "consent.changed"
+        and data.get("channel") == "email"
+        and data.get("status") == "unsubscribed"
+    ):
+        return "unsubscribed"
+    return None
+
+
+def _woken(session, d: Definition, e: Enrolment, event, props: dict, now) -> bool:
+    """Whether a waiting wait_for enrolment's event or condition happened."""
+    step = d.steps[e.step_id]
+    if e.state != "waiting" or step.type != "wait_for":
+        return False
+    if e.step_entered_at is not None and event.occurred_at < e.step_entered_at:
+        return False
+    wanted = step.fields["event"]
+    if wanted is not None:
+        return (
+            event.type == "event.tracked"
+            and event.data.get("name") == wanted["name"]
+            and rules.where_matches(wanted["where"], props.get(event.data.get("message_id")))
+        )
+    return engine.matches(session, step.fields["condition"], e.customer_id, now)
+
+
+def _react(session: Session, run, props: dict, now: datetime) -> bool:
+    """Goals, exits and wake-ups for the live enrolments entered before each event."""
+    live = _live_of(session, {e.customer_id for e in run if e.customer_id is not None})
+    definitions: dict[int, Definition] = {}
+    woke = False
+    for event in run:
+        for e in live.get(event.customer_id, ()):
+            if e.state not in rules.LIVE_STATES:
+                continue
+            if e.entered_position is not None and e.entered_position >= event.position:
+                continue
+            if e.entered_position is None and event.occurred_at < e.entered_at:
+                continue  # enrolled through the API after this event
+            if e.version_id not in definitions:
+                raw = session.get(JourneyVersion, e.version_id).definition
+                definitions[e.version_id] = steps.parse(raw)
+            d = definitions[e.version_id]
+            revenue = _goal_reached(d, e, event, props)
+            reason = _exit_reason(d, event)
+            if revenue is not None:
+                e.revenue_minor = revenue
+                engine.finish(e, "converted", "goal", now)
+            elif reason is not None:
+                engine.finish(e, "exited", reason, now)
+            elif _woken(session, d, e, event, props, now):
+                engine.resume(session, e, d.steps[e.step_id].fields["happened"], "happened", now)
+                woke = True
+    session.flush()
+    return woke
+
+
+def on_events(*, session: Session, events, now: datetime) -> None:
+    """The consumer: enrol, then goals, exits and wake-ups, run by run in log order."""
+    journeys = live_journeys(session)
+    woke = False
+    for _type, group in groupby(events, key=lambda e: e.type):
+        run = list(group)
+        props = _properties(session, run) if run[0].type == "event.tracked" else {}
+        nth = _nth(session, run) if run[0].type == "order.completed" else {}
+        woke |= _enrol_run(session, run, journeys, props, nth, now) > 0
+        session.flush()
+        woke |= _react(session, run, props, now)
+    if woke:
+        engine.wake(session, now=now)

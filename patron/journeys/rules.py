@@ -1,0 +1,134 @@
+"""Pure rules of journeys: local wait-until times, split buckets, property filters, re-entry.
+
+No I/O and no clock: `now` is passed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+WHERE_OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "contains", "exists")
+BUCKETS = 10_000
+LIVE_STATES = ("active", "waiting")
+DEFAULT_ZONE = "UTC"
+
+
+def parse_clock(text: str) -> time:
+    """HH:MM as a time of day; ValueError when it is not one."""
+    hours, _, minutes = text.partition(":")
+    if len(hours) != 2 or len(minutes) != 2 or not (hours + minutes).isdigit():
+        raise ValueError(text)
+    return time(int(hours), int(minutes))
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """The customer's zone; UTC when none or unknown."""
+    try:
+        return ZoneInfo(name or DEFAULT_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_ZONE)
+
+
+def next_local_time(
+    now: datetime, *, zone_name: str | None, at: str, weekdays: Sequence[int] | None
+) -> datetime:
+    """The first instant at or after now that is `at` local time on one of the weekdays (UTC).
+
+    A wall time that DST skips (02:30 on the spring-forward night) counts as the instant an
+    hour later on the clock; a repeated one (autumn) as its first occurrence.
+    """
+    tz, clock = zone(zone_name), parse_clock(at)
+    local_day = now.astimezone(tz).date()
+    for offset in range(8):
+        day = local_day + timedelta(days=offset)
+        if weekdays is not None and day.weekday() not in weekdays:
+            continue
+        wall = datetime.combine(day, clock, tzinfo=tz)
+        # Normalise a skipped wall time through UTC (fold=0 takes the offset before the gap).
+        candidate = wall.astimezone(UTC)
+        if candidate >= now:
+            return candidate
+    raise AssertionError("a weekday always comes within 8 days")
+
+
+def bucket(journey_id: int, step_id: str, customer_id: int) -> int:
+    """A deterministic bucket 0..9999 for a customer at a split step of a journey."""
+    digest = hashlib.sha256(f"{journey_id}:{step_id}:{customer_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % BUCKETS
+
+
+def split_branch(percents: Sequence[int], value: int) -> int:
+    """The branch index a bucket falls in, by cumulative percentages."""
+    edge = 0
+    for i, percent in enumerate(percents):
+        edge += percent * BUCKETS // 100
+        if value < edge:
+            return i
+    return len(percents) - 1
+
+
+def _compare(op: str, actual: Any, expected: Any) -> bool:
+    """One filter comparison; values of different kinds never match an ordering."""
+    if op == "exists":
+        return actual is not None
+    if op == "eq":
+        return actual == expected
+    if op == "ne":
+        return actual != expected
+    if op == "contains":
+        if isinstance(actual, str) and isinstance(expected, str):
+            return expected in actual
+        return isinstance(actual, list) and expected in actual
+    numbers = (int, float)
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return False
+    if not (
+        (isinstance(actual, numbers) and isinstance(expected, numbers))
+        or (isinstance(actual, str) and isinstance(expected, str))
+    ):
+        return False
+    return {
+        "gt": actual > expected,
+        "gte": actual >= expected,
+        "lt": actual < expected,
+        "lte": actual <= expected,
+    }[op]
+
+
+def where_matches(where: Iterable, properties: Mapping[str, Any] | None) -> bool:
+    """Whether every property filter holds for these properties."""
+    props = properties or {}
+    return all(_compare(w.op, props.get(w.property), w.value) for w in where)
+
+
+def order_matches(trigger, *, total_minor: int, nth: int, skus: set, categories: set) -> bool:
+    """Whether an order fires an order trigger (first/nth, over a value, containing a product)."""
+    if trigger.nth is not None and nth != trigger.nth:
+        return False
+    if trigger.min_total_minor is not None and total_minor < trigger.min_total_minor:
+        return False
+    if trigger.sku is not None and trigger.sku not in skus:
+        return False
+    return trigger.category is None or trigger.category in categories
+
+
+def reentry_allowed(
+    policy: str, days: int, *, last_entered_at: datetime | None, live: bool, now: datetime
+) -> bool:
+    """Whether a customer may enter again (never two live enrolments in one journey)."""
+    if live:
+        return False
+    if last_entered_at is None or policy == "always":
+        return True
+    if policy == "after_days":
+        return last_entered_at <= now - timedelta(days=days)
+    return False
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Back-off before retrying a failed step: 30 s, 2 min, 8 min, ... at most 6 h."""
+    return timedelta(seconds=min(30 * 4 ** max(attempts - 1, 0), 6 * 3600))
