@@ -12,6 +12,7 @@ from patron.messages import (
     config,
     conversions,
     editor_views,
+    optin,
     panel,
     sender,
     tables,
@@ -31,6 +32,7 @@ manifest = Manifest(
     tables=(tables,),
     consumers=(
         Consumer(conversions.CONSUMER, conversions.EVENT_TYPES, conversions.on_order_completed),
+        Consumer(optin.CONSUMER, optin.EVENT_TYPES, optin.on_consent_changed),
     ),
     panels=(Panel("messages", "messages/panel.html", panel.context, order=70),),
     jobs=(
