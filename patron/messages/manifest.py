@@ -12,6 +12,7 @@ from patron.messages import (
     config,
     conversions,
     editor_views,
+    events,
     optin,
     panel,
     sender,
@@ -30,6 +31,7 @@ manifest = Manifest(
     ),
     commands=cli.register,
     tables=(tables,),
+    event_types=events.EVENT_TYPES,
     consumers=(
         Consumer(conversions.CONSUMER, conversions.EVENT_TYPES, conversions.on_order_completed),
         Consumer(optin.CONSUMER, optin.EVENT_TYPES, optin.on_consent_changed),

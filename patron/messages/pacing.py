@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from patron.customers.read import Customer
+from patron.messages import events as message_events
 from patron.messages import rules
 from patron.messages.outbox import Claimed
 from patron.messages.tables import OutboxMessage
@@ -97,4 +98,6 @@ def pace(
             changes.append(_defer(row.id, decision.until, decision.reason))
     if changes:
         session.execute(update(OutboxMessage), changes)
+        skipped = [c["id"] for c in changes if c["state"] == "skipped"]
+        message_events.append_rows(session, message_events.MessageSkipped, skipped, now=now)
     return [r for r in ready if r.id not in held]

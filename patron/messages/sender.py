@@ -169,7 +169,7 @@ def send_batch(
             limit=config.batch,
             kind=kind,
         )
-        ready = outbox.screen(session, claimed, domain=config.domain)
+        ready = outbox.screen(session, claimed, domain=config.domain, now=clock())
         ready = pacing.pace(session, ready, now=clock(), cap=config.cap, quiet=config.quiet)
     if not claimed:
         return 0
