@@ -16,7 +16,7 @@ from patron.auth import service as auth_service
 from patron.customers import service as customers
 from patron.db import transaction, utcnow
 from patron.events import service as events
-from patron.messages import optin, outbox, preferences
+from patron.messages import optin, outbox, preferences, service
 from patron.messages.config import MessageConfig
 from patron.messages.manifest import manifest
 from patron.messages.tables import CapturedMessage, OutboxMessage
@@ -183,3 +183,26 @@ def test_preferences_url_opens_that_customers_preference_centre(db):
         pages[mail.to_address] = page.text
     assert 'value="events" checked' in pages["c1@example.com"]
     assert 'value="events" checked' not in pages["c2@example.com"]
+
+
+def test_the_confirmation_template_is_built_in_and_editable(db, api):
+    with transaction(db.sessions) as s:
+        template_id = optin.ensure_template(s, now=utcnow())
+        assert optin.ensure_template(s, now=utcnow()) == template_id  # created once
+        edited = service.TemplateInput(
+            name=optin.CONFIRM_TEMPLATE,
+            kind="transactional",
+            variants=[
+                service.VariantInput(
+                    subject="One click to go",
+                    body="<a href='{{ data.confirm_url }}'>Yes, {{ customer.first_name }}</a>",
+                )
+            ],
+        )
+        service.update_template(session=s, template_id=template_id, data=edited, now=utcnow())
+        customer(s, 1)  # pending: its grant needs confirming
+    events.pump(db.sessions, CONSUMERS, now=utcnow())
+    run_lane(db, CAPTURE, "transactional", now=utcnow())
+    [mail] = _captured(db)
+    assert mail.subject == "One click to go" and "Yes, Name1" in mail.html
+    assert _path_of(mail.html, "/confirm/").startswith("/confirm/")
