@@ -4,9 +4,9 @@ With PATRON_MESSAGES_DOUBLE_OPT_IN on, the customers service records a new email
 unconfirmed source as `pending` and appends `consent.changed` (status pending). This consumer
 of the event queues the built-in transactional template CONFIRM_TEMPLATE (created on first
 need, then editable like any other; recreated when missing) with `data.confirm_url`, outside
-the writer's transaction. GET /confirm/{token} shows a button and only its POST confirms, so link scanners that fetch
-every link confirm nothing; confirming grants consent through the customers service with
-source `double_opt_in`.
+the writer's transaction. GET /confirm/{token} shows a button and only its POST confirms, so
+link scanners that fetch every link confirm nothing; confirming grants consent through the
+customers service with source `double_opt_in`.
 """
 
 from __future__ import annotations
