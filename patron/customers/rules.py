@@ -12,7 +12,10 @@ from patron.money import minor_digits
 
 ORDER_STATUSES = ("placed", "paid", "fulfilled", "cancelled", "refunded", "partially_refunded")
 CONSENT_CHANNELS = ("email", "sms", "push")
-CONSENT_STATUSES = ("granted", "denied", "unsubscribed", "unknown")
+CONSENT_STATUSES = ("granted", "denied", "unsubscribed", "unknown", "pending")
+# Sources whose email grant needs no confirmation under double opt-in: the confirmation itself
+# and an import whose rows say the address was confirmed already.
+CONFIRMED_SOURCES = frozenset({"double_opt_in", "import_confirmed"})
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -81,6 +84,22 @@ def check_consent(channel: str, status: str) -> None:
         raise InvalidInput(f"consent channel must be one of {', '.join(CONSENT_CHANNELS)}")
     if status not in CONSENT_STATUSES:
         raise InvalidInput(f"consent status must be one of {', '.join(CONSENT_STATUSES)}")
+
+
+def consent_to_store(
+    channel: str, status: str, *, previous: str, source: str, double_opt_in: bool
+) -> str:
+    """The status to record: with double opt-in, a new email grant from an unconfirmed source
+    waits as `pending` until the customer confirms it (pending is not consent)."""
+    if (
+        double_opt_in
+        and channel == "email"
+        and status == "granted"
+        and previous != "granted"
+        and source not in CONFIRMED_SOURCES
+    ):
+        return "pending"
+    return status
 
 
 def is_counted(status: str) -> bool:

@@ -12,7 +12,7 @@ from patron.errors import InvalidInput
 from patron.web.pagination import Page
 
 Channel = Literal["email", "sms", "push"]
-ConsentStatus = Literal["granted", "denied", "unsubscribed", "unknown"]
+ConsentStatus = Literal["granted", "denied", "unsubscribed", "unknown", "pending"]
 OrderStatus = Literal["placed", "paid", "fulfilled", "cancelled", "refunded", "partially_refunded"]
 Cents = StrictInt
 MAX_CENTS = 10**15  # a billion billion-dollar orders would still fit in a signed 64-bit column

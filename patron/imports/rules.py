@@ -92,6 +92,7 @@ CONSENT_WORDS = {
     "true": "granted",
     "1": "granted",
     "subscribed": "granted",
+    "confirmed": "granted",  # granted and confirmed already: no double opt-in mail
     "denied": "denied",
     "no": "denied",
     "n": "denied",
@@ -339,7 +340,9 @@ def customer_record(
         status = checked(
             errors, row, "consent_email", lambda: parse_consent(values["consent_email"])
         )
-        profile.update(consent={"email": status}, consent_source="import")
+        confirmed = values["consent_email"].strip().lower() == "confirmed"
+        source = "import_confirmed" if confirmed else "import"
+        profile.update(consent={"email": status}, consent_source=source)
     if extras:
         profile["attributes"] = extras
     if "external_id" not in values:

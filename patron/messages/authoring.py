@@ -35,6 +35,7 @@ DEFAULT_LAYOUT_HTML = """<!doctype html>
   <div class="footer">
     <p>{{ shop.address if shop is defined else "1 Market Street, Springfield" }}</p>
     <p>You receive this email as a customer.
+      <a href="{{ preferences_url }}">Email preferences</a> ·
       <a href="{{ unsubscribe_url }}">Unsubscribe</a></p>
   </div>
 </div>

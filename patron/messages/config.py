@@ -77,6 +77,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Most marketing messages (broadcasts and journeys together) a customer gets in "
         "PATRON_MESSAGES_CAP_DAYS days; 0 for no frequency cap.",
     ),
+    Setting(
+        "PATRON_MESSAGES_DOUBLE_OPT_IN",
+        "false",
+        "`true`: a new email consent grant (API, preference centre, import not marked "
+        "`confirmed`) waits as `pending` until the customer follows the confirmation mail.",
+    ),
     Setting("PATRON_MESSAGES_CAP_DAYS", "7", "Days of the frequency cap's sliding window."),
     Setting(
         "PATRON_MESSAGES_CAP_POLICY",

@@ -63,6 +63,11 @@ def sample() -> dict:
     return merged
 
 
-def message_extras(*, unsubscribe_url: str, data: dict | None) -> dict:
-    """Names every message has beside the customer's: its unsubscribe link and API data."""
-    return {"unsubscribe_url": unsubscribe_url, "data": dict(data or {})}
+def message_extras(*, unsubscribe_url: str, preferences_url: str, data: dict | None) -> dict:
+    """Names every message has beside the customer's: its unsubscribe and preference centre
+    links and API data."""
+    return {
+        "unsubscribe_url": unsubscribe_url,
+        "preferences_url": preferences_url,
+        "data": dict(data or {}),
+    }

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from patron.messages import bounces, outbox, rules, tracking
+from patron.messages import bounces, events, outbox, rules, tracking
 from patron.messages.tables import OutboxMessage
 
 log = logging.getLogger("patron.messages.inbound")
@@ -85,6 +85,7 @@ def apply(session: Session, parsed: bounces.Parsed, *, now: datetime) -> Applied
         if notice.type == "bounce" and notice.hard and message.state == "sent":
             message.state, message.reason = "bounced", "hard_bounce"
             message.last_error = notice.detail[:4000] or None
+            events.bounced(session, message, now=now)
         tracking.record_activity(
             session, message=message, kind=notice.type, now=now, url=None, user_agent=None
         )

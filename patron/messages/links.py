@@ -48,6 +48,8 @@ def read_unsubscribe(secret: str, token: str, *, now: datetime) -> dict:
 CLICK = "click"
 OPEN = "open"
 HONEYPOT_URL = "honeypot"
+# Patron's own signed pages: their links are never rewritten into click redirects.
+OWN_PAGES = ("/u/", "/p/", "/confirm/")
 _HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?://[^"'\s]+)\2""", re.IGNORECASE)
 # A bare URL in plain text: up to whitespace or a delimiter that closes it in prose or Markdown
 # ("<url>", "(url)", "[label](url)"); trailing sentence punctuation is not part of it.
@@ -98,13 +100,15 @@ def track(
 ) -> str:
     """HTML whose http(s) links go through click redirects, with a honeypot link and a pixel.
 
-    Links in `keep` (the unsubscribe URL) stay as they are. The honeypot is invisible to people,
+    Links in `keep` (the unsubscribe URL) and Patron's own signed pages (unsubscribe, preference
+    centre, double opt-in confirmation) stay as they are. The honeypot is invisible to people,
     so only a machine following every link clicks it.
     """
+    own = tuple(f"{public_url.rstrip('/')}{path}" for path in OWN_PAGES)
 
     def rewrite(match: re.Match) -> str:
         url = unescape(match.group(3))
-        if url in keep:
+        if url in keep or url.startswith(own):
             return match.group(0)
         tracked = click_url(public_url, secret, outbox_id=outbox_id, url=url)
         return f"{match.group(1)}{match.group(2)}{tracked}{match.group(2)}"

@@ -12,6 +12,8 @@ from patron.messages import (
     config,
     conversions,
     editor_views,
+    events,
+    optin,
     panel,
     sender,
     tables,
@@ -29,8 +31,10 @@ manifest = Manifest(
     ),
     commands=cli.register,
     tables=(tables,),
+    event_types=events.EVENT_TYPES,
     consumers=(
         Consumer(conversions.CONSUMER, conversions.EVENT_TYPES, conversions.on_order_completed),
+        Consumer(optin.CONSUMER, optin.EVENT_TYPES, optin.on_consent_changed),
     ),
     panels=(Panel("messages", "messages/panel.html", panel.context, order=70),),
     jobs=(

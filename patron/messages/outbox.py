@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, and_, func, insert, literal, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from patron.customers.read import Consent, Customer
+from patron.messages import events as message_events
 from patron.messages import preferences, rules
 from patron.messages.tables import Broadcast, OutboxMessage, Suppression
 
@@ -190,10 +191,16 @@ def expire_leases(session: Session, *, now: datetime, policy: str) -> dict[str, 
             locked_by=None,
             locked_until=None,
         )
-    uncertain = session.execute(
-        update(OutboxMessage).where(stale, OutboxMessage.attempted_at.is_not(None)).values(**values)
-    ).rowcount
-    return {"requeued": requeued or 0, "uncertain": uncertain or 0}
+    uncertain = session.scalars(
+        update(OutboxMessage)
+        .where(stale, OutboxMessage.attempted_at.is_not(None))
+        .values(**values)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if policy != "resend":
+        message_events.append_rows(session, message_events.MessageUncertain, uncertain, now=now)
+    return {"requeued": requeued or 0, "uncertain": len(uncertain)}
 
 
 def _not_paused():
@@ -284,7 +291,9 @@ def _address_of(row: Claimed, customer) -> str | None:
     return customer.email if row.channel == "email" else customer.phone
 
 
-def screen(session: Session, claimed: list[Claimed], *, domain: str) -> list[Claimed]:
+def screen(
+    session: Session, claimed: list[Claimed], *, domain: str, now: datetime | None = None
+) -> list[Claimed]:
     """Skip rows without consent or to suppressed addresses; give the rest address and ID.
 
     The Message-ID is stored before any attempt and kept across retries.
@@ -329,6 +338,10 @@ def screen(session: Session, claimed: list[Claimed], *, domain: str) -> list[Cla
         )
     if changes:
         session.execute(update(OutboxMessage), changes)
+        skipped = [c["id"] for c in changes if c.get("state") == "skipped"]
+        if skipped:
+            at = now or datetime.now(UTC)
+            message_events.append_rows(session, message_events.MessageSkipped, skipped, now=at)
     return ready
 
 
@@ -404,6 +417,7 @@ def record(
         suppress(session, address=row.address, reason="hard_bounce", detail=outcome.detail, now=now)
     else:
         row.state, row.reason = "failed", outcome.detail[:255] or "permanent failure"
+    message_events.recorded(session, row, now=now)
     return row.state
 
 

@@ -29,7 +29,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from patron.config import load_settings
 from patron.db import transaction
 from patron.jobs import service as jobs
-from patron.messages import channels, context, links, outbox, pacing, rendering, rules, sources
+from patron.messages import (
+    channels,
+    context,
+    links,
+    outbox,
+    pacing,
+    preferences,
+    rendering,
+    rules,
+    sources,
+)
 from patron.messages.config import MessageConfig, from_env
 
 log = logging.getLogger("patron.messages")
@@ -99,9 +109,12 @@ def _render_all(
         url = links.unsubscribe_url(
             config.public_url, config.secret_key, customer_id=row.customer_id, outbox_id=row.id
         )
+        prefs = preferences.preferences_url(
+            config.public_url, config.secret_key, customer_id=row.customer_id
+        )
         values = {
             **contexts.get(row.customer_id, {}),
-            **context.message_extras(unsubscribe_url=url, data=row.data),
+            **context.message_extras(unsubscribe_url=url, preferences_url=prefs, data=row.data),
         }
         try:
             rendered = rendering.render(template.for_locale(row.locale), values)
@@ -159,7 +172,7 @@ def send_batch(
             limit=config.batch,
             kind=kind,
         )
-        ready = outbox.screen(session, claimed, domain=config.domain)
+        ready = outbox.screen(session, claimed, domain=config.domain, now=clock())
         ready = pacing.pace(session, ready, now=clock(), cap=config.cap, quiet=config.quiet)
     if not claimed:
         return 0

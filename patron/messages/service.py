@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 from patron.customers import service as customers
 from patron.customers.read import Customer
 from patron.errors import Conflict, InvalidInput, NotFound
-from patron.messages import context, links, outbox, rendering, rules, sender, sources
+from patron.messages import (
+    context,
+    links,
+    outbox,
+    preferences,
+    rendering,
+    rules,
+    sender,
+    sources,
+)
 from patron.messages.tables import (
     CapturedMessage,
     Layout,
@@ -80,8 +89,14 @@ def validation_context(session: Session, customer_id: int | None = None) -> dict
             raise NotFound(f"customer {customer_id} does not exist")
     else:
         found = context.sample()
-    url = links.unsubscribe_url("https://example.invalid", "preview", customer_id=0, outbox_id=0)
-    return {**found, "unsubscribe_url": url, "data": context.AnyData()}
+    base, secret = "https://example.invalid", "preview"
+    url = links.unsubscribe_url(base, secret, customer_id=0, outbox_id=0)
+    prefs = preferences.preferences_url(base, secret, customer_id=0)
+    return {
+        **context.message_extras(unsubscribe_url=url, preferences_url=prefs, data=None),
+        **found,
+        "data": context.AnyData(),
+    }
 
 
 def _validate(session: Session, data: TemplateInput, customer_id: int | None) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from patron.customers import service as customers
-from patron.messages import links, rules
+from patron.messages import events, links, rules
 from patron.messages.tables import MessageActivity, OutboxMessage
 
 EVENT_NAMES = {
@@ -64,6 +64,8 @@ def record_activity(
     )
     session.add(row)
     session.flush()
+    if bot is None:
+        events.activity(session, message, kind=kind, now=now, url=url)
     if bot is None and kind in EVENT_NAMES:
         properties = _source_properties(message)
         if url:

@@ -15,7 +15,16 @@ from sqlalchemy.orm import Session
 from patron.db import utcnow
 from patron.deps import READ_SESSION, SESSION
 from patron.errors import InvalidInput, NotFound
-from patron.messages import config, links, preferences, rules, service, suppressions, tracking
+from patron.messages import (
+    config,
+    links,
+    optin,
+    preferences,
+    rules,
+    service,
+    suppressions,
+    tracking,
+)
 from patron.web.render import render, templates
 from patron.web.session import check_csrf, current_user, flash
 
@@ -156,6 +165,36 @@ def preference_centre_save(
         return _public("messages/preferences.html", _BAD_PREFERENCES, status_code=400)
     context = {"title": "Your email preferences", "state": "saved", "prefs": prefs, "token": token}
     return _public("messages/preferences.html", context)
+
+
+def _confirm_customer(request: Request, token: str) -> int | None:
+    """The customer of a confirmation token, or None when tampered with or expired."""
+    try:
+        return optin.read_confirm(request.app.state.settings.secret_key, token, now=utcnow())
+    except rules.BadToken:
+        return None
+
+
+@router.get("/confirm/{token}")
+def confirm_page(request: Request, token: str):
+    """The double opt-in page: one button (GET confirms nothing, so link scanners do not)."""
+    if _confirm_customer(request, token) is None:
+        return _public("messages/confirm.html", _BAD_LINK, status_code=400)
+    return _public(
+        "messages/confirm.html",
+        {"title": "Confirm your subscription", "state": "ask", "token": token},
+    )
+
+
+@router.post("/confirm/{token}")
+def confirm_now(request: Request, token: str, session: Session = SESSION):
+    """Confirm the pending email consent the signed link names."""
+    customer_id = _confirm_customer(request, token)
+    if customer_id is None:
+        return _public("messages/confirm.html", _BAD_LINK, status_code=400)
+    done = optin.confirm(session=session, customer_id=customer_id, now=utcnow())
+    state = "done" if done else "nothing"
+    return _public("messages/confirm.html", {"title": "Subscription confirmed", "state": state})
 
 
 @router.get("/messages/mailbox")
