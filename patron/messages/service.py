@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from patron.customers import service as customers
 from patron.customers.read import Customer
 from patron.errors import Conflict, InvalidInput, NotFound
-from patron.messages import context, links, outbox, rendering, rules, sender, sources
+from patron.messages import context, enqueue, links, rendering, rules, sender, sources
 from patron.messages.tables import (
     CapturedMessage,
     Layout,
@@ -241,7 +241,7 @@ def send_now(
     customers.get_customer(session=session, customer_id=customer_id)
     if idempotency_key is not None and not 0 < len(idempotency_key) <= 255:
         raise InvalidInput("Idempotency-Key: 1 to 255 characters")
-    row, created = outbox.enqueue_one(
+    row, created = enqueue.enqueue_one(
         session,
         customer_id=customer_id,
         template_id=template.id,
