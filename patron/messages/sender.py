@@ -40,7 +40,9 @@ LANES = {
     "transactional": ("transactional", "transactional", SEND_JOB),
     "bulk": ("marketing", "default", BULK_JOB),
 }
-JOB_SECONDS = 30.0
+# Short, so that sibling jobs one worker claimed together are soon spread over the workers:
+# each continuation is a new job that any idle worker may claim.
+JOB_SECONDS = 5.0
 
 
 def current_config() -> MessageConfig:
@@ -131,6 +133,7 @@ def _render_all(
                 channel=row.channel,
                 outbox_id=row.id,
                 preheader=rendered.preheader,
+                unsubscribe_url=url,
             )
         )
     return envelopes, failures
@@ -143,8 +146,13 @@ def send_batch(
     lane: str,
     worker: str,
     clock: Callable[[], datetime],
+    senders: dict[str, channels.Sender] | None = None,
 ) -> int:
-    """Claim, screen, render and send one batch of a lane; returns how many were claimed."""
+    """Claim, screen, render and send one batch of a lane; returns how many were claimed.
+
+    `senders` (channel -> open sender) lets a caller keep connections across batches; without
+    it they are opened for this batch and closed after it.
+    """
     kind = LANES[lane][0]
     with transaction(sessions) as session:
         outbox.expire_leases(session, now=clock(), policy=config.uncertain_policy)
@@ -161,60 +169,88 @@ def send_batch(
     if not claimed:
         return 0
     envelopes, failures = _render_all(sessions, config, ready)
-    with transaction(sessions) as session:
-        for outbox_id, error in failures:
-            outbox.start_attempt(session, outbox_id=outbox_id, worker=worker, now=clock())
-            outbox.record(
-                session,
-                outbox_id=outbox_id,
-                worker=worker,
-                outcome=rules.SendOutcome("permanent", error),
-                now=clock(),
-            )
-    _send_all(sessions, config, envelopes, worker=worker, clock=clock)
+    if failures:
+        with transaction(sessions) as session:
+            for outbox_id, error in failures:
+                outbox.start_attempt(session, outbox_id=outbox_id, worker=worker, now=clock())
+                outbox.record(
+                    session,
+                    outbox_id=outbox_id,
+                    worker=worker,
+                    outcome=rules.SendOutcome("permanent", error),
+                    now=clock(),
+                )
+    owned = senders is None
+    senders = {} if senders is None else senders
+    try:
+        _send_all(sessions, config, envelopes, worker=worker, clock=clock, senders=senders)
+    finally:
+        if owned:
+            close_all(senders)
     return len(claimed)
 
 
-def _send_all(sessions, config: MessageConfig, envelopes, *, worker: str, clock) -> None:
-    """Send one by one; each outcome is recorded in the transaction that starts the next."""
-    senders: dict[str, channels.Sender] = {}
-    done: tuple | None = None
-    renewed = time.monotonic()
-    try:
-        for envelope in envelopes:
-            with transaction(sessions) as session:
-                if done is not None:
-                    outbox.record(session, **done)
-                    done = None
-                if time.monotonic() - renewed > config.lease_seconds / 3:
-                    outbox.renew(
-                        session, worker=worker, now=clock(), lease_seconds=config.lease_seconds
-                    )
-                    renewed = time.monotonic()
-                held = outbox.start_attempt(
-                    session, outbox_id=envelope.outbox_id, worker=worker, now=clock()
-                )
-            if not held:
-                continue  # the lease ran out and another sender took over
-            sender = senders.get(envelope.channel)
-            if sender is None:
-                sender = senders[envelope.channel] = channels.open_sender(
-                    config, envelope.channel, sessions=sessions, clock=clock
-                )
-            outcome = sender.send(envelope)
-            done = dict(
-                outbox_id=envelope.outbox_id,
-                worker=worker,
-                outcome=outcome,
-                now=clock(),
-                subject=envelope.subject,
-            )
+def close_all(senders: dict[str, channels.Sender]) -> None:
+    """Close the open senders (QUIT their connections)."""
+    for sender in senders.values():
+        sender.close()
+    senders.clear()
+
+
+def _step(engine, sessions, done: dict | None, start: dict | None) -> bool:
+    """One commit: the outcome of the last attempt and the start of the next; False if lost.
+
+    A delivered message is one UPDATE beside the next one's on a bare connection; any other
+    outcome (rare) is recorded through the ORM first, in its own transaction.
+    """
+    if done is not None and done["outcome"].kind != "sent":
+        with transaction(sessions) as session:
+            outbox.record(session, **done)
+        done = None
+    with engine.begin() as conn:
         if done is not None:
+            outbox.record_sent(
+                conn,
+                outbox_id=done["outbox_id"],
+                worker=done["worker"],
+                now=done["now"],
+                subject=done["subject"],
+            )
+        return start is None or outbox.start_attempt(conn, **start)
+
+
+def _send_all(sessions, config: MessageConfig, envelopes, *, worker: str, clock, senders) -> None:
+    """Send one by one; each outcome is recorded in the transaction that starts the next."""
+    engine = sessions.kw["bind"]
+    done: dict | None = None
+    renewed = time.monotonic()
+    for envelope in envelopes:
+        if time.monotonic() - renewed > config.lease_seconds / 3:
             with transaction(sessions) as session:
-                outbox.record(session, **done)
-    finally:
-        for sender in senders.values():
-            sender.close()
+                outbox.renew(
+                    session, worker=worker, now=clock(), lease_seconds=config.lease_seconds
+                )
+            renewed = time.monotonic()
+        start = dict(outbox_id=envelope.outbox_id, worker=worker, now=clock())
+        held = _step(engine, sessions, done, start)
+        done = None
+        if not held:
+            continue  # the lease ran out and another sender took over
+        sender = senders.get(envelope.channel)
+        if sender is None:
+            sender = senders[envelope.channel] = channels.open_sender(
+                config, envelope.channel, sessions=sessions, clock=clock
+            )
+        outcome = sender.send(envelope)
+        done = dict(
+            outbox_id=envelope.outbox_id,
+            worker=worker,
+            outcome=outcome,
+            now=clock(),
+            subject=envelope.subject,
+        )
+    if done is not None:
+        _step(engine, sessions, done, None)
 
 
 def send_job(*, ctx, now: datetime, payload: dict) -> str:
@@ -224,12 +260,17 @@ def send_job(*, ctx, now: datetime, payload: dict) -> str:
         return f"unknown lane {lane!r}"
     config = current_config()
     worker = f"{ctx.job.token}/{ctx.job.id}"
-    started, claimed = time.monotonic(), 0
-    while time.monotonic() - started < JOB_SECONDS:
-        count = send_batch(ctx.sessions, config, lane=lane, worker=worker, clock=ctx.clock)
-        claimed += count
-        if count == 0:
-            break
+    started, claimed, senders = time.monotonic(), 0, {}
+    try:
+        while time.monotonic() - started < JOB_SECONDS:
+            count = send_batch(
+                ctx.sessions, config, lane=lane, worker=worker, clock=ctx.clock, senders=senders
+            )
+            claimed += count
+            if count == 0:
+                break
+    finally:
+        close_all(senders)
     with transaction(ctx.sessions) as session:
         due = outbox.next_due(session, kind=LANES[lane][0])
         if due is not None:
