@@ -257,6 +257,8 @@ def run_workers(url: str, sink: Sink, count: int, timeout: float) -> tuple[float
         "PATRON_DATABASE_URL": url,
         "PATRON_SECRET_KEY": SECRET,
         "PATRON_LOG_LEVEL": "warning",
+        # One job at a time: a worker does not sit on the other sender's job (see README).
+        "PATRON_WORKER_BATCH": "1",
         "PATRON_MESSAGES_EMAIL_CHANNEL": "smtp",
         "PATRON_SMTP_HOST": "127.0.0.1",
         "PATRON_SMTP_PORT": str(sink.port),
