@@ -19,9 +19,11 @@ most one row per connection whose fate is unknown (see `outbox`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -153,6 +155,32 @@ def send_batch(
     `senders` (channel -> open sender) lets a caller keep connections across batches; without
     it they are opened for this batch and closed after it.
     """
+    count, envelopes = prepare_batch(sessions, config, lane=lane, worker=worker, clock=clock)
+    if not count:
+        return 0
+    owned = senders is None
+    senders = {} if senders is None else senders
+    try:
+        _send_all(sessions, config, envelopes, worker=worker, clock=clock, senders=senders)
+    finally:
+        if owned:
+            close_all(senders)
+    return count
+
+
+def prepare_batch(
+    sessions: sessionmaker[Session],
+    config: MessageConfig,
+    *,
+    lane: str,
+    worker: str,
+    clock: Callable[[], datetime],
+) -> tuple[int, list[channels.Envelope]]:
+    """Claim, screen and render one batch: (rows claimed, envelopes ready to send).
+
+    Rows that cannot be rendered are recorded as failed here; none is attempted yet, so a
+    sender stopped now leaves them to be queued again when its lease runs out.
+    """
     kind = LANES[lane][0]
     with transaction(sessions) as session:
         outbox.expire_leases(session, now=clock(), policy=config.uncertain_policy)
@@ -167,7 +195,7 @@ def send_batch(
         ready = outbox.screen(session, claimed, domain=config.domain)
         ready = pacing.pace(session, ready, now=clock(), cap=config.cap, quiet=config.quiet)
     if not claimed:
-        return 0
+        return 0, []
     envelopes, failures = _render_all(sessions, config, ready)
     if failures:
         with transaction(sessions) as session:
@@ -180,14 +208,7 @@ def send_batch(
                     outcome=rules.SendOutcome("permanent", error),
                     now=clock(),
                 )
-    owned = senders is None
-    senders = {} if senders is None else senders
-    try:
-        _send_all(sessions, config, envelopes, worker=worker, clock=clock, senders=senders)
-    finally:
-        if owned:
-            close_all(senders)
-    return len(claimed)
+    return len(claimed), envelopes
 
 
 def close_all(senders: dict[str, channels.Sender]) -> None:
@@ -253,6 +274,30 @@ def _send_all(sessions, config: MessageConfig, envelopes, *, worker: str, clock,
         _step(engine, sessions, done, None)
 
 
+def _send_for(sessions, config: MessageConfig, *, lane: str, worker: str, clock) -> int:
+    """Send batches for up to JOB_SECONDS over kept connections; returns how many claimed.
+
+    The next batch is claimed and rendered in a second thread while this one is sent: the
+    sending thread mostly waits for the server's replies and the database's commits.
+    """
+    prepare = functools.partial(
+        prepare_batch, sessions, config, lane=lane, worker=worker, clock=clock
+    )
+    started, claimed, senders = time.monotonic(), 0, {}
+    with ThreadPoolExecutor(1, thread_name_prefix="messages-render") as pool:
+        pending = pool.submit(prepare)
+        try:
+            while pending is not None:
+                count, envelopes = pending.result()
+                claimed += count
+                more = count > 0 and time.monotonic() - started < JOB_SECONDS
+                pending = pool.submit(prepare) if more else None
+                _send_all(sessions, config, envelopes, worker=worker, clock=clock, senders=senders)
+        finally:
+            close_all(senders)
+    return claimed
+
+
 def send_job(*, ctx, now: datetime, payload: dict) -> str:
     """The `messages.send` job: batches of one lane, then its continuation if work remains."""
     lane = payload.get("lane", "transactional")
@@ -260,17 +305,7 @@ def send_job(*, ctx, now: datetime, payload: dict) -> str:
         return f"unknown lane {lane!r}"
     config = current_config()
     worker = f"{ctx.job.token}/{ctx.job.id}"
-    started, claimed, senders = time.monotonic(), 0, {}
-    try:
-        while time.monotonic() - started < JOB_SECONDS:
-            count = send_batch(
-                ctx.sessions, config, lane=lane, worker=worker, clock=ctx.clock, senders=senders
-            )
-            claimed += count
-            if count == 0:
-                break
-    finally:
-        close_all(senders)
+    claimed = _send_for(ctx.sessions, config, lane=lane, worker=worker, clock=ctx.clock)
     with transaction(ctx.sessions) as session:
         due = outbox.next_due(session, kind=LANES[lane][0])
         if due is not None:
