@@ -218,17 +218,17 @@ def close_all(senders: dict[str, channels.Sender]) -> None:
     senders.clear()
 
 
-def _step(engine, sessions, done: dict | None, start: dict | None) -> bool:
+def _step(conn, sessions, done: dict | None, start: dict | None) -> bool:
     """One commit: the outcome of the last attempt and the start of the next; False if lost.
 
-    A delivered message is one UPDATE beside the next one's on a bare connection; any other
-    outcome (rare) is recorded through the ORM first, in its own transaction.
+    A delivered message is one UPDATE beside the next one's, on the connection the sender
+    keeps for its batch; any other outcome (rare) goes through the ORM in its own transaction.
     """
     if done is not None and done["outcome"].kind != "sent":
         with transaction(sessions) as session:
             outbox.record(session, **done)
         done = None
-    with engine.begin() as conn:
+    with conn.begin():
         if done is not None:
             outbox.record_sent(
                 conn,
@@ -242,7 +242,14 @@ def _step(engine, sessions, done: dict | None, start: dict | None) -> bool:
 
 def _send_all(sessions, config: MessageConfig, envelopes, *, worker: str, clock, senders) -> None:
     """Send one by one; each outcome is recorded in the transaction that starts the next."""
-    engine = sessions.kw["bind"]
+    if not envelopes:
+        return
+    with sessions.kw["bind"].connect() as conn:
+        _send_on(conn, sessions, config, envelopes, worker=worker, clock=clock, senders=senders)
+
+
+def _send_on(conn, sessions, config, envelopes, *, worker: str, clock, senders) -> None:
+    """`_send_all` with one database connection held (no pool checkout per message)."""
     done: dict | None = None
     renewed = time.monotonic()
     for envelope in envelopes:
@@ -253,7 +260,7 @@ def _send_all(sessions, config: MessageConfig, envelopes, *, worker: str, clock,
                 )
             renewed = time.monotonic()
         start = dict(outbox_id=envelope.outbox_id, worker=worker, now=clock())
-        held = _step(engine, sessions, done, start)
+        held = _step(conn, sessions, done, start)
         done = None
         if not held:
             continue  # the lease ran out and another sender took over
@@ -271,7 +278,7 @@ def _send_all(sessions, config: MessageConfig, envelopes, *, worker: str, clock,
             subject=envelope.subject,
         )
     if done is not None:
-        _step(engine, sessions, done, None)
+        _step(conn, sessions, done, None)
 
 
 def _send_for(sessions, config: MessageConfig, *, lane: str, worker: str, clock) -> int:

@@ -103,6 +103,16 @@ def _connections_to(pid: int, port: int) -> int:
     return count
 
 
+def _wait(done, sink: RecordingSink, stall: float = 60.0) -> None:
+    """Wait until `done()`, failing only when the sink received nothing new for `stall` s."""
+    seen, since = sink.count(), time.monotonic()
+    while not done():
+        if sink.count() != seen:
+            seen, since = sink.count(), time.monotonic()
+        assert time.monotonic() - since < stall, f"no progress for {stall:g} s at {seen} sent"
+        time.sleep(0.05)
+
+
 def _open_rows(db) -> int:
     with transaction(db.sessions) as s:
         return s.scalar(
@@ -144,18 +154,13 @@ def test_five_kills_during_a_20000_recipient_send_leave_no_duplicate(pg_db):
     connections_at_kills = 0
     try:
         for n, threshold in enumerate(kill_at):
-            deadline = time.monotonic() + 120
-            while sink.count() < threshold and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert sink.count() >= threshold, f"stalled at {sink.count()} before kill {n + 1}"
+            _wait(lambda at=threshold: sink.count() >= at, sink)
             victim = rng.randrange(len(workers))
             connections_at_kills += _connections_to(workers[victim].pid, sink.port)
             workers[victim].send_signal(signal.SIGKILL)
             workers[victim].wait()
             workers[victim] = _worker(db, sink, f"w{victim}-{n}")
-        deadline = time.monotonic() + 180
-        while _open_rows(db) and time.monotonic() < deadline:
-            time.sleep(0.2)
+        _wait(lambda: _open_rows(db) == 0, sink)
     finally:
         for w in workers:
             w.kill()
