@@ -7,7 +7,7 @@ job queue claims jobs: any number of senders take disjoint rows. Before each att
 `attempted_at` is committed; a row whose lease runs out while `sending` is therefore either
 never attempted (queued again, safely) or possibly delivered (uncertain, and by the default
 policy never sent again: nobody gets a message twice). Consent and suppression are checked
-when a row is claimed, i.e. at send time, not when it was queued.
+when a row is claimed, i.e. at send time, not when it was queued. Rows are added by `enqueue`.
 """
 
 from __future__ import annotations

@@ -11,10 +11,12 @@ remain, or one at the time the next row is due (a retry, a lease to expire). A s
 minute wakes both lanes as a safety net.
 
 Each batch: one transaction expires stale leases, claims rows (SKIP LOCKED), checks consent and
-suppression at send time and stores Message-IDs; rendering reads contexts in a second one;
-then no transaction is open while a message is sent. Each attempt is recorded together with
-the start of the next one (one short transaction per message), so a killed sender leaves at
-most one row per connection whose fate is unknown (see `outbox`).
+suppression at send time and stores Message-IDs; rendering reads contexts in a second one
+(the next batch is claimed and rendered in a second thread while one is sent); then no
+transaction is open while a message is sent. Each outcome is committed together with the start
+of the next attempt, two one-row UPDATEs on a connection kept for the batch, so a killed sender
+leaves at most one row per connection whose fate is unknown (see `outbox`). A worker should
+claim one job at a time (PATRON_WORKER_BATCH=1) to run one sender per worker in parallel.
 """
 
 from __future__ import annotations
