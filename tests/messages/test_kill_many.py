@@ -77,7 +77,9 @@ def _worker(db, sink: RecordingSink, name: str) -> subprocess.Popen:
         "PATRON_SMTP_HOST": "127.0.0.1",
         "PATRON_SMTP_PORT": str(sink.port),
         "PATRON_SMTP_SECURITY": "none",
-        "PATRON_MESSAGES_LEASE_SECONDS": "3",
+        # Long enough that a live sender on a loaded machine renews in time: only kills leave
+        # rows uncertain.
+        "PATRON_MESSAGES_LEASE_SECONDS": "10",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     command = [sys.executable, "-m", "patron", "worker", "--poll", "0.1", "--worker-id", name]
