@@ -105,8 +105,11 @@ def _connections_to(pid: int, port: int) -> int:
     return count
 
 
-def _wait(done, sink: RecordingSink, stall: float = 60.0) -> None:
-    """Wait until `done()`, failing only when the sink received nothing new for `stall` s."""
+def _wait(done, sink: RecordingSink, stall: float = 180.0) -> None:
+    """Wait until `done()`, failing only when the sink received nothing new for `stall` s.
+
+    Generous: on a loaded machine starting a `patron worker` alone can take a minute.
+    """
     seen, since = sink.count(), time.monotonic()
     while not done():
         if sink.count() != seen:
