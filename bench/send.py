@@ -7,7 +7,7 @@ Data (deterministic): `count` customers with granted email consent and 3 orders 
 a marketing template that greets the customer and loops over their last orders and lines,
 inside the default layout (MJML is not used: one format, the common case).
 
-- ours: every customer queued with one INSERT ... SELECT (`outbox.enqueue_many`), the bulk lane
+- ours: every customer queued with one INSERT ... SELECT (`enqueue.enqueue_many`), the bulk lane
   woken with 2 senders, then 2 `patron worker` subprocesses with PATRON_MESSAGES_EMAIL_CHANNEL=smtp
   send to an aiosmtpd sink on loopback (its own process, counting messages). Timed from the
   workers' launch until the sink has them all ("first→last" leaves out worker start-up).
@@ -46,8 +46,8 @@ from patron.messages import (  # noqa: E402
     authoring,
     channels,
     context,
+    enqueue,
     links,
-    outbox,
     rendering,
     sender,
     service,
@@ -216,11 +216,11 @@ def load(sessions, count: int) -> int:
         return template.id
 
 
-def enqueue(sessions, template_id: int, occurrence: str) -> float:
+def queue_all(sessions, template_id: int, occurrence: str) -> float:
     """Fan out to every customer (one INSERT ... SELECT) and wake 2 senders; seconds taken."""
     started = time.perf_counter()
     with transaction(sessions) as s:
-        outbox.enqueue_many(
+        enqueue.enqueue_many(
             s,
             select(Customer.id),
             template_id=template_id,
@@ -257,6 +257,8 @@ def run_workers(url: str, sink: Sink, count: int, timeout: float) -> tuple[float
         "PATRON_DATABASE_URL": url,
         "PATRON_SECRET_KEY": SECRET,
         "PATRON_LOG_LEVEL": "warning",
+        # One job at a time: a worker does not sit on the other sender's job (see README).
+        "PATRON_WORKER_BATCH": "1",
         "PATRON_MESSAGES_EMAIL_CHANNEL": "smtp",
         "PATRON_SMTP_HOST": "127.0.0.1",
         "PATRON_SMTP_PORT": str(sink.port),
@@ -385,7 +387,7 @@ def bench(backend: str, args, sink: Sink, work: Path) -> dict:
     url, engine = open_backend(backend, args.pg_url, work)
     sessions = make_sessionmaker(engine)
     template_id = load(sessions, args.count)
-    fan_out = enqueue(sessions, template_id, "run1")
+    fan_out = queue_all(sessions, template_id, "run1")
     sink.reset()
     total, steady = run_workers(url, sink, args.count, args.timeout)
     with transaction(sessions) as s:

@@ -1,7 +1,7 @@
 """Who a broadcast reaches: segment members minus exclusions, counted and snapshotted in SQL.
 
 No Python loop over customers: the live count is one pass of filtered COUNTs, the snapshot one
-INSERT ... SELECT (outbox.enqueue_many), and a local-time send one INSERT ... SELECT per
+INSERT ... SELECT (enqueue.enqueue_many), and a local-time send one INSERT ... SELECT per
 distinct time zone, each with that zone's send time.
 """
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from patron.customers import service as customers
 from patron.customers.read import Customer
 from patron.errors import Conflict, InvalidInput, NotFound
-from patron.messages import outbox, rendering, sender, sources
+from patron.messages import enqueue, rendering, sender, sources
 from patron.messages.service import TemplateInput, get_template, validation_context
 from patron.messages.tables import Layout
 
@@ -105,7 +105,7 @@ def send_test(
         if customer_id is None:
             raise InvalidInput("customer: a test send renders for a customer; add one first")
     customers.get_customer(session=session, customer_id=customer_id)
-    row, _ = outbox.enqueue_one(
+    row, _ = enqueue.enqueue_one(
         session,
         customer_id=customer_id,
         template_id=template.id,

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from patron.errors import InvalidInput, NotFound
-from patron.messages import audience, outbox, rules, sender, service
+from patron.messages import audience, enqueue, rules, sender, service
 from patron.messages.config import MessageConfig
 from patron.messages.tables import Broadcast, OutboxMessage
 from patron.segments.read import Segment
@@ -179,14 +179,14 @@ def snapshot(session: Session, *, broadcast: Broadcast, now: datetime) -> int:
     )
     if broadcast.local_time is None:
         send_after = max(now, broadcast.send_at) if broadcast.send_at else now
-        added = outbox.enqueue_many(session, members, send_after=send_after, **queue)
+        added = enqueue.enqueue_many(session, members, send_after=send_after, **queue)
     else:
         day = audience.local_day(broadcast.send_at)
         wall = rules.parse_local_time(broadcast.local_time)
         added = 0
         for name in audience.zones(session, members):
             at = rules.local_send_time(day, wall, name)
-            added += outbox.enqueue_many(
+            added += enqueue.enqueue_many(
                 session, audience.in_zone(members, name), send_after=at, **queue
             )
     broadcast.audience_size = added

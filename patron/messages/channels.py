@@ -12,17 +12,22 @@ List-Unsubscribe-Post (RFC 8058), so a mail client's one-click button needs no s
 
 from __future__ import annotations
 
+import binascii
 import contextlib
+import functools
 import html as html_lib
+import secrets
 import smtplib
 import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from email import message_from_bytes
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr, parseaddr
 from typing import Protocol
 
 import httpx
@@ -35,6 +40,7 @@ from patron.messages.config import MessageConfig
 from patron.messages.tables import CapturedMessage
 from patron.webhooks import rules as webhook_rules
 
+CRLF = b"\r\n"
 DKIM_HEADERS = [b"from", b"to", b"subject", b"date", b"message-id", b"list-unsubscribe"]
 
 
@@ -53,6 +59,7 @@ class Envelope:
     outbox_id: int | None = None
     preheader: str = ""
     extra_headers: dict[str, str] = field(default_factory=dict)
+    unsubscribe_url: str | None = None
 
 
 class Sender(Protocol):
@@ -83,7 +90,7 @@ def _with_preheader(html: str, preheader: str) -> str:
 
 def unsubscribe_headers(config: MessageConfig, envelope: Envelope) -> dict[str, str]:
     """List-Unsubscribe (https and mailto) and List-Unsubscribe-Post of a marketing email."""
-    url = links.unsubscribe_url(
+    url = envelope.unsubscribe_url or links.unsubscribe_url(
         config.public_url,
         config.secret_key,
         customer_id=envelope.customer_id,
@@ -91,29 +98,81 @@ def unsubscribe_headers(config: MessageConfig, envelope: Envelope) -> dict[str, 
     )
     mailto = links.unsubscribe_mailto(config.mailto, customer_id=envelope.customer_id)
     return {
-        "List-Unsubscribe": f"<{url}>, <{mailto}>",
+        # Folded between the two URIs: each line stays well under 998 octets (RFC 5322).
+        "List-Unsubscribe": f"<{url}>,\r\n <{mailto}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
 
-def build_email(config: MessageConfig, envelope: Envelope, *, now: datetime) -> EmailMessage:
-    """The MIME message: headers, a text part and an HTML part."""
-    message = EmailMessage(policy=SMTP)
-    message["From"] = config.from_address
-    message["To"] = envelope.to
-    message["Subject"] = envelope.subject
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = envelope.message_id
+def _header(name: str, value: str) -> bytes:
+    """One header line: as it is when short ASCII, else RFC 2047 encoded and folded."""
+    value = value.replace("\r\n ", "\x00").replace("\r", " ").replace("\n", " ")
+    if value.isascii() and len(name) + len(value) < 996:
+        return f"{name}: {value}".replace("\x00", "\r\n ").encode() + CRLF
+    value = value.replace("\x00", " ")
+    folded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+    return f"{name}: {folded}".encode() + CRLF
+
+
+@functools.lru_cache(maxsize=64)
+def _address_header(name: str, value: str) -> bytes:
+    """An address header (From, Reply-To) with a non-ASCII display name encoded."""
+    display, address = parseaddr(value)
+    if not address:
+        return _header(name, value)
+    return f"{name}: {formataddr((display, address), 'utf-8')}".encode() + CRLF
+
+
+def _part(subtype: str, body: str) -> bytes:
+    """A text part, UTF-8 and quoted-printable (7-bit safe, lines of at most 76 octets)."""
+    data = body.replace("\r\n", "\n").encode("utf-8")
+    encoded = binascii.b2a_qp(data, istext=True).replace(b"\n", CRLF)
+    head = (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    )
+    return head.encode() + encoded
+
+
+def email_bytes(config: MessageConfig, envelope: Envelope, *, now: datetime) -> bytes:
+    """The MIME message as sent: headers, then multipart/alternative (text, then HTML).
+
+    Built as bytes directly (the email package's header registry costs more than the rest of
+    a send); the boundary starts with "=_", which quoted-printable bodies can never contain.
+    """
+    boundary = f"=_{secrets.token_hex(12)}"
+    head = [
+        _address_header("From", config.from_address),
+        _header("To", envelope.to),
+        _header("Subject", envelope.subject),
+        _header("Date", format_datetime(now)),
+        _header("Message-ID", envelope.message_id),
+    ]
     if config.reply_to:
-        message["Reply-To"] = config.reply_to
+        head.append(_address_header("Reply-To", config.reply_to))
     if envelope.kind == "marketing":
-        for name, value in unsubscribe_headers(config, envelope).items():
-            message[name] = value
-    for name, value in envelope.extra_headers.items():
-        message[name] = value
-    message.set_content(envelope.text)
-    message.add_alternative(_with_preheader(envelope.html, envelope.preheader), subtype="html")
-    return message
+        head += [_header(k, v) for k, v in unsubscribe_headers(config, envelope).items()]
+    head += [_header(k, v) for k, v in envelope.extra_headers.items()]
+    head.append(b"MIME-Version: 1.0\r\n")
+    head.append(f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode())
+    line = f"--{boundary}\r\n".encode()
+    return b"".join(
+        [
+            *head,
+            line,
+            _part("plain", envelope.text),
+            CRLF,
+            line,
+            _part("html", _with_preheader(envelope.html, envelope.preheader)),
+            f"\r\n--{boundary}--\r\n".encode(),
+        ]
+    )
+
+
+def build_email(config: MessageConfig, envelope: Envelope, *, now: datetime) -> EmailMessage:
+    """The MIME message of `email_bytes`, parsed (for the capture mailbox and tests)."""
+    raw = email_bytes(config, envelope, now=now)
+    return message_from_bytes(raw, _class=EmailMessage, policy=SMTP)
 
 
 def dkim_signer(config: MessageConfig) -> Callable[[bytes], bytes] | None:
@@ -211,8 +270,7 @@ class SmtpSender:
 
     def send(self, envelope: Envelope) -> rules.SendOutcome:
         """One message; the connection is dropped after any error and reopened next time."""
-        message = build_email(self.config, envelope, now=self.clock())
-        raw = message.as_bytes()
+        raw = email_bytes(self.config, envelope, now=self.clock())
         if self.sign is not None:
             raw = self.sign(raw)
         self._pace()

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from patron.customers import service as customers
 from patron.events.types import StoredEvent
-from patron.messages import outbox, rules, sender
+from patron.messages import enqueue, rules, sender
 from patron.messages.tables import Template, TemplateVariant
 
 CONSUMER = "messages.double_opt_in"
@@ -99,7 +99,7 @@ def on_consent_changed(*, session: Session, events: list[StoredEvent], now: date
         url = confirm_url(
             config.public_url, config.secret_key, customer_id=event.customer_id, now=now
         )
-        outbox.enqueue_one(
+        enqueue.enqueue_one(
             session,
             customer_id=event.customer_id,
             template_id=template_id,

@@ -7,7 +7,7 @@ job queue claims jobs: any number of senders take disjoint rows. Before each att
 `attempted_at` is committed; a row whose lease runs out while `sending` is therefore either
 never attempted (queued again, safely) or possibly delivered (uncertain, and by the default
 policy never sent again: nobody gets a message twice). Consent and suppression are checked
-when a row is claimed, i.e. at send time, not when it was queued.
+when a row is claimed, i.e. at send time, not when it was queued. Rows are added by `enqueue`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, and_, func, insert, literal, or_, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,129 +44,6 @@ class Claimed:
     address: str | None = None
     locale: str | None = None
     data: dict | None = None
-
-
-# Queueing -------------------------------------------------------------------------------------
-
-
-def enqueue_one(
-    session: Session,
-    *,
-    customer_id: int,
-    template_id: int,
-    kind: str,
-    source: str,
-    source_id: int,
-    now: datetime,
-    channel: str = "email",
-    occurrence: str = "",
-    idempotency_key: str | None = None,
-    data: dict | None = None,
-    priority: int = 0,
-    send_after: datetime | None = None,
-    address: str | None = None,
-) -> tuple[OutboxMessage, bool]:
-    """Queue one message; with a key (or unique source) already queued, the earlier row, False.
-
-    `address` fixes where it goes (a test send), instead of the customer's at send time.
-    """
-    row = OutboxMessage(
-        source=source,
-        source_id=source_id,
-        customer_id=customer_id,
-        channel=channel,
-        occurrence=occurrence,
-        template_id=template_id,
-        kind=kind,
-        priority=priority,
-        state="queued",
-        attempts=0,
-        send_after=send_after or now,
-        idempotency_key=idempotency_key,
-        data=data,
-        queued_at=now,
-        address=address,
-    )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-        return row, True
-    except IntegrityError:
-        pass
-    if idempotency_key is not None:
-        found = session.scalar(
-            select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
-        )
-    else:
-        found = session.scalar(
-            select(OutboxMessage).where(
-                OutboxMessage.source == source,
-                OutboxMessage.source_id == source_id,
-                OutboxMessage.customer_id == customer_id,
-                OutboxMessage.channel == channel,
-                OutboxMessage.occurrence == occurrence,
-            )
-        )
-    return found, False
-
-
-def enqueue_many(
-    session: Session,
-    customer_ids: Select,
-    *,
-    template_id: int,
-    source: str,
-    source_id: int,
-    now: datetime,
-    kind: str = "marketing",
-    channel: str = "email",
-    occurrence: str = "",
-    priority: int = 0,
-    send_after: datetime | None = None,
-) -> int:
-    """Queue one message per customer id the select yields: one INSERT ... SELECT.
-
-    Rows already queued for the same (source, source id, customer, channel, occurrence) are
-    left alone (ON CONFLICT DO NOTHING), so fanning out twice queues each customer once.
-    Returns how many rows were added.
-    """
-    ids = customer_ids.subquery("audience")
-    rows = select(
-        ids.c[0],
-        literal(source),
-        literal(source_id),
-        literal(channel),
-        literal(occurrence),
-        literal(template_id),
-        literal(kind),
-        literal(priority),
-        literal("queued"),
-        literal(0),
-        literal(send_after or now, OutboxMessage.send_after.type),
-        literal(now, OutboxMessage.queued_at.type),
-    ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
-    columns = [
-        "customer_id",
-        "source",
-        "source_id",
-        "channel",
-        "occurrence",
-        "template_id",
-        "kind",
-        "priority",
-        "state",
-        "attempts",
-        "send_after",
-        "queued_at",
-    ]
-    dialect = session.get_bind().dialect.name
-    builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect, insert)
-    statement = builder(OutboxMessage).from_select(columns, rows)
-    if dialect in ("postgresql", "sqlite"):
-        statement = statement.on_conflict_do_nothing()
-    # Without preserve_rowcount SQLAlchemy reports -1 for INSERT ... SELECT on psycopg.
-    return session.execute(statement.execution_options(preserve_rowcount=True)).rowcount or 0
 
 
 # Claiming -------------------------------------------------------------------------------------
@@ -357,14 +233,44 @@ def _held(outbox_id: int, worker: str):
     )
 
 
-def start_attempt(session: Session, *, outbox_id: int, worker: str, now: datetime) -> bool:
-    """Mark the attempt as begun (committed before sending); False when the row was lost."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(_held(outbox_id, worker))
-        .values(attempted_at=now, attempts=OutboxMessage.attempts + 1)
+_T = OutboxMessage.__table__
+# One small Core UPDATE each (no ORM flush, no SELECT): these run once per message sent.
+_START = (
+    update(_T)
+    .where(_T.c.id == bindparam("oid"), _T.c.locked_by == bindparam("worker"))
+    .where(_T.c.state == "sending")
+    .values(attempted_at=bindparam("now"), attempts=_T.c.attempts + 1)
+)
+_SENT = (
+    update(_T)
+    .where(_T.c.id == bindparam("oid"), _T.c.locked_by == bindparam("worker"))
+    .where(_T.c.state.in_(("sending", "uncertain")))
+    .values(
+        state="sent",
+        sent_at=bindparam("now"),
+        reason=None,
+        last_error=None,
+        locked_by=None,
+        locked_until=None,
+        subject=func.coalesce(bindparam("subject", type_=_T.c.subject.type), _T.c.subject),
     )
+)
+
+
+def start_attempt(
+    session: Session | Connection, *, outbox_id: int, worker: str, now: datetime
+) -> bool:
+    """Mark the attempt as begun (committed before sending); False when the row was lost."""
+    result = session.execute(_START, dict(oid=outbox_id, worker=worker, now=now))
     return result.rowcount == 1
+
+
+def record_sent(
+    session: Session | Connection, *, outbox_id: int, worker: str, now: datetime, subject=None
+) -> bool:
+    """Store a delivered attempt with one UPDATE; False when the row was lost."""
+    params = dict(oid=outbox_id, worker=worker, now=now, subject=subject)
+    return session.execute(_SENT, params).rowcount == 1
 
 
 def renew(session: Session, *, worker: str, now: datetime, lease_seconds: int) -> int:
@@ -389,6 +295,9 @@ def record(
     subject: str | None = None,
 ) -> str | None:
     """Store how an attempt ended; returns the new state (None when the row was lost)."""
+    if outcome.kind == "sent":
+        held = record_sent(session, outbox_id=outbox_id, worker=worker, now=now, subject=subject)
+        return "sent" if held else None
     row = session.scalar(
         select(OutboxMessage)
         .where(
@@ -403,9 +312,7 @@ def record(
     row.locked_by, row.locked_until = None, None
     row.subject = subject if subject is not None else row.subject
     row.last_error = None if outcome.kind == "sent" else outcome.detail[:4000]
-    if outcome.kind == "sent":
-        row.state, row.sent_at, row.reason = "sent", now, None
-    elif outcome.kind == "temporary":
+    if outcome.kind == "temporary":
         retry = rules.retry_at(row.attempts, now)
         if retry is None:
             row.state, row.reason = "failed", "temporary failures: gave up retrying"

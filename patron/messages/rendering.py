@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import operator
+import re
+import threading
 import time
 from dataclasses import dataclass
 
@@ -156,10 +158,23 @@ def _parts(source: Source) -> list[tuple[str, str]]:
     return parts
 
 
+_local = threading.local()
+
+
+def _sandboxes(budget: _Budget) -> tuple[_Sandbox, _Sandbox]:
+    """This thread's HTML and plain sandboxes, set to a render's budget (made once each)."""
+    pair = getattr(_local, "pair", None)
+    if pair is None:
+        pair = _local.pair = (_Sandbox(budget), _Sandbox(budget, html=False))
+    for env in pair:
+        env.budget = budget
+    return pair
+
+
 def render(source: Source, context: dict, *, seconds: float = MAX_SECONDS) -> Rendered:
     """Render a source for one customer's context."""
     budget = _Budget(seconds)
-    env, plain = _Sandbox(budget), _Sandbox(budget, html=False)
+    env, plain = _sandboxes(budget)
     subject = " ".join(_render_string(plain, source.subject, context, "subject").split())
     preheader = _render_string(plain, source.preheader, context, "preheader").strip()
     body = _render_string(env, source.body, context, "body")
@@ -167,9 +182,10 @@ def render(source: Source, context: dict, *, seconds: float = MAX_SECONDS) -> Re
         layout_context = {**context, "content": _Markup(body), "preheader": preheader}
         body = _render_string(env, source.layout, layout_context, "layout")
     html = _to_html(body, source.format)
-    text = (
-        _render_string(plain, source.text, context, "text") if source.text else html_to_text(html)
-    )
+    if source.text:
+        text = _render_string(plain, source.text, context, "text")
+    else:
+        text = _derived_text(plain, source, context, preheader) or html_to_text(html)
     return Rendered(subject=subject, html=html, text=text, preheader=preheader)
 
 
@@ -192,6 +208,59 @@ def _to_html(body: str, format_: str) -> str:
         return _INLINER.inline(body)
     except ValueError as exc:
         raise RenderError(f"body: CSS could not be inlined: {exc}")
+
+
+# Deriving the text part once per template instead of once per message: the Jinja tags of
+# the HTML source are swapped for inert words, the HTML converted to text, the tags put back.
+_TAG = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}", re.DOTALL)
+
+
+@functools.lru_cache(maxsize=512)
+def text_template(html_source: str) -> str | None:
+    """A text template equivalent to an HTML template's derived text, or None if unsafe.
+
+    None when the conversion lost or reordered a block tag ({% ... %}), e.g. one inside
+    <head> or an attribute; an expression it drops (a <title>) is simply not in the text.
+    """
+    tags: list[str] = []
+
+    def hide(match: re.Match) -> str:
+        if match.group(0).startswith("{#"):
+            return ""
+        tags.append(match.group(0))
+        return f"zqx{len(tags) - 1}xqz"
+
+    text = html_to_text(_TAG.sub(hide, html_source))
+    found = [int(n) for n in re.findall(r"zqx(\d+)xqz", text)]
+    blocks = [n for n, tag in enumerate(tags) if tag.startswith("{%")]
+    if [n for n in found if n in set(blocks)] != blocks or len(found) != len(set(found)):
+        return None
+    derived = re.sub(r"zqx(\d+)xqz( ?)", lambda m: _restore(tags[int(m.group(1))], m), text)
+    try:
+        _Sandbox(_Budget(MAX_SECONDS), html=False).parse(derived)
+    except TemplateSyntaxError:
+        return None
+    return derived
+
+
+def _restore(tag: str, match: re.Match) -> str:
+    """A hidden tag put back; a block tag eats the space the conversion put after it."""
+    return tag if tag.startswith("{%") else tag + match.group(2)
+
+
+def _derived_text(plain: _Sandbox, source: Source, context: dict, preheader: str) -> str | None:
+    """The text part from the text templates of body and layout (None: derive per message)."""
+    if source.format != "html":
+        return None  # MJML's compiler rewrites the markup: derive from each message instead
+    body = text_template(source.body)
+    layout = text_template(source.layout) if source.layout else None
+    if body is None or (source.layout and layout is None):
+        return None
+    text = _render_string(plain, body, context, "body").strip()
+    if layout is not None:
+        values = {**context, "content": text, "preheader": preheader}
+        text = _render_string(plain, layout, values, "layout").strip()
+    return text + "\n"
 
 
 def html_to_text(html: str) -> str:

@@ -11,17 +11,21 @@ remain, or one at the time the next row is due (a retry, a lease to expire). A s
 minute wakes both lanes as a safety net.
 
 Each batch: one transaction expires stale leases, claims rows (SKIP LOCKED), checks consent and
-suppression at send time and stores Message-IDs; rendering reads contexts in a second one;
-then no transaction is open while a message is sent. Each attempt is recorded together with
-the start of the next one (one short transaction per message), so a killed sender leaves at
-most one row per connection whose fate is unknown (see `outbox`).
+suppression at send time and stores Message-IDs; rendering reads contexts in a second one
+(the next batch is claimed and rendered in a second thread while one is sent); then no
+transaction is open while a message is sent. Each outcome is committed together with the start
+of the next attempt, two one-row UPDATEs on a connection kept for the batch, so a killed sender
+leaves at most one row per connection whose fate is unknown (see `outbox`). A worker should
+claim one job at a time (PATRON_WORKER_BATCH=1) to run one sender per worker in parallel.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -50,7 +54,9 @@ LANES = {
     "transactional": ("transactional", "transactional", SEND_JOB),
     "bulk": ("marketing", "default", BULK_JOB),
 }
-JOB_SECONDS = 30.0
+# Short, so that sibling jobs one worker claimed together are soon spread over the workers:
+# each continuation is a new job that any idle worker may claim.
+JOB_SECONDS = 5.0
 
 
 def current_config() -> MessageConfig:
@@ -147,6 +153,7 @@ def _render_all(
                 channel=row.channel,
                 outbox_id=row.id,
                 preheader=rendered.preheader,
+                unsubscribe_url=url,
             )
         )
     return envelopes, failures
@@ -159,8 +166,39 @@ def send_batch(
     lane: str,
     worker: str,
     clock: Callable[[], datetime],
+    senders: dict[str, channels.Sender] | None = None,
 ) -> int:
-    """Claim, screen, render and send one batch of a lane; returns how many were claimed."""
+    """Claim, screen, render and send one batch of a lane; returns how many were claimed.
+
+    `senders` (channel -> open sender) lets a caller keep connections across batches; without
+    it they are opened for this batch and closed after it.
+    """
+    count, envelopes = prepare_batch(sessions, config, lane=lane, worker=worker, clock=clock)
+    if not count:
+        return 0
+    owned = senders is None
+    senders = {} if senders is None else senders
+    try:
+        _send_all(sessions, config, envelopes, worker=worker, clock=clock, senders=senders)
+    finally:
+        if owned:
+            close_all(senders)
+    return count
+
+
+def prepare_batch(
+    sessions: sessionmaker[Session],
+    config: MessageConfig,
+    *,
+    lane: str,
+    worker: str,
+    clock: Callable[[], datetime],
+) -> tuple[int, list[channels.Envelope]]:
+    """Claim, screen and render one batch: (rows claimed, envelopes ready to send).
+
+    Rows that cannot be rendered are recorded as failed here; none is attempted yet, so a
+    sender stopped now leaves them to be queued again when its lease runs out.
+    """
     kind = LANES[lane][0]
     with transaction(sessions) as session:
         outbox.expire_leases(session, now=clock(), policy=config.uncertain_policy)
@@ -175,62 +213,114 @@ def send_batch(
         ready = outbox.screen(session, claimed, domain=config.domain, now=clock())
         ready = pacing.pace(session, ready, now=clock(), cap=config.cap, quiet=config.quiet)
     if not claimed:
-        return 0
+        return 0, []
     envelopes, failures = _render_all(sessions, config, ready)
-    with transaction(sessions) as session:
-        for outbox_id, error in failures:
-            outbox.start_attempt(session, outbox_id=outbox_id, worker=worker, now=clock())
-            outbox.record(
-                session,
-                outbox_id=outbox_id,
-                worker=worker,
-                outcome=rules.SendOutcome("permanent", error),
-                now=clock(),
-            )
-    _send_all(sessions, config, envelopes, worker=worker, clock=clock)
-    return len(claimed)
+    if failures:
+        with transaction(sessions) as session:
+            for outbox_id, error in failures:
+                outbox.start_attempt(session, outbox_id=outbox_id, worker=worker, now=clock())
+                outbox.record(
+                    session,
+                    outbox_id=outbox_id,
+                    worker=worker,
+                    outcome=rules.SendOutcome("permanent", error),
+                    now=clock(),
+                )
+    return len(claimed), envelopes
 
 
-def _send_all(sessions, config: MessageConfig, envelopes, *, worker: str, clock) -> None:
-    """Send one by one; each outcome is recorded in the transaction that starts the next."""
-    senders: dict[str, channels.Sender] = {}
-    done: tuple | None = None
-    renewed = time.monotonic()
-    try:
-        for envelope in envelopes:
-            with transaction(sessions) as session:
-                if done is not None:
-                    outbox.record(session, **done)
-                    done = None
-                if time.monotonic() - renewed > config.lease_seconds / 3:
-                    outbox.renew(
-                        session, worker=worker, now=clock(), lease_seconds=config.lease_seconds
-                    )
-                    renewed = time.monotonic()
-                held = outbox.start_attempt(
-                    session, outbox_id=envelope.outbox_id, worker=worker, now=clock()
-                )
-            if not held:
-                continue  # the lease ran out and another sender took over
-            sender = senders.get(envelope.channel)
-            if sender is None:
-                sender = senders[envelope.channel] = channels.open_sender(
-                    config, envelope.channel, sessions=sessions, clock=clock
-                )
-            outcome = sender.send(envelope)
-            done = dict(
-                outbox_id=envelope.outbox_id,
-                worker=worker,
-                outcome=outcome,
-                now=clock(),
-                subject=envelope.subject,
-            )
+def close_all(senders: dict[str, channels.Sender]) -> None:
+    """Close the open senders (QUIT their connections)."""
+    for sender in senders.values():
+        sender.close()
+    senders.clear()
+
+
+def _step(conn, sessions, done: dict | None, start: dict | None) -> bool:
+    """One commit: the outcome of the last attempt and the start of the next; False if lost.
+
+    A delivered message is one UPDATE beside the next one's, on the connection the sender
+    keeps for its batch; any other outcome (rare) goes through the ORM in its own transaction.
+    """
+    if done is not None and done["outcome"].kind != "sent":
+        with transaction(sessions) as session:
+            outbox.record(session, **done)
+        done = None
+    with conn.begin():
         if done is not None:
+            outbox.record_sent(
+                conn,
+                outbox_id=done["outbox_id"],
+                worker=done["worker"],
+                now=done["now"],
+                subject=done["subject"],
+            )
+        return start is None or outbox.start_attempt(conn, **start)
+
+
+def _send_all(sessions, config: MessageConfig, envelopes, *, worker: str, clock, senders) -> None:
+    """Send one by one; each outcome is recorded in the transaction that starts the next."""
+    if not envelopes:
+        return
+    with sessions.kw["bind"].connect() as conn:
+        _send_on(conn, sessions, config, envelopes, worker=worker, clock=clock, senders=senders)
+
+
+def _send_on(conn, sessions, config, envelopes, *, worker: str, clock, senders) -> None:
+    """`_send_all` with one database connection held (no pool checkout per message)."""
+    done: dict | None = None
+    renewed = time.monotonic()
+    for envelope in envelopes:
+        if time.monotonic() - renewed > config.lease_seconds / 3:
             with transaction(sessions) as session:
-                outbox.record(session, **done)
-    finally:
-        for sender in senders.values():
-            sender.close()
+                outbox.renew(
+                    session, worker=worker, now=clock(), lease_seconds=config.lease_seconds
+                )
+            renewed = time.monotonic()
+        start = dict(outbox_id=envelope.outbox_id, worker=worker, now=clock())
+        held = _step(conn, sessions, done, start)
+        done = None
+        if not held:
+            continue  # the lease ran out and another sender took over
+        sender = senders.get(envelope.channel)
+        if sender is None:
+            sender = senders[envelope.channel] = channels.open_sender(
+                config, envelope.channel, sessions=sessions, clock=clock
+            )
+        outcome = sender.send(envelope)
+        done = dict(
+            outbox_id=envelope.outbox_id,
+            worker=worker,
+            outcome=outcome,
+            now=clock(),
+            subject=envelope.subject,
+        )
+    if done is not None:
+        _step(conn, sessions, done, None)
+
+
+def _send_for(sessions, config: MessageConfig, *, lane: str, worker: str, clock) -> int:
+    """Send batches for up to JOB_SECONDS over kept connections; returns how many claimed.
+
+    The next batch is claimed and rendered in a second thread while this one is sent: the
+    sending thread mostly waits for the server's replies and the database's commits.
+    """
+    prepare = functools.partial(
+        prepare_batch, sessions, config, lane=lane, worker=worker, clock=clock
+    )
+    started, claimed, senders = time.monotonic(), 0, {}
+    with ThreadPoolExecutor(1, thread_name_prefix="messages-render") as pool:
+        pending = pool.submit(prepare)
+        try:
+            while pending is not None:
+                count, envelopes = pending.result()
+                claimed += count
+                more = count > 0 and time.monotonic() - started < JOB_SECONDS
+                pending = pool.submit(prepare) if more else None
+                _send_all(sessions, config, envelopes, worker=worker, clock=clock, senders=senders)
+        finally:
+            close_all(senders)
+    return claimed
 
 
 def send_job(*, ctx, now: datetime, payload: dict) -> str:
@@ -240,12 +330,7 @@ def send_job(*, ctx, now: datetime, payload: dict) -> str:
         return f"unknown lane {lane!r}"
     config = current_config()
     worker = f"{ctx.job.token}/{ctx.job.id}"
-    started, claimed = time.monotonic(), 0
-    while time.monotonic() - started < JOB_SECONDS:
-        count = send_batch(ctx.sessions, config, lane=lane, worker=worker, clock=ctx.clock)
-        claimed += count
-        if count == 0:
-            break
+    claimed = _send_for(ctx.sessions, config, lane=lane, worker=worker, clock=ctx.clock)
     with transaction(ctx.sessions) as session:
         due = outbox.next_due(session, kind=LANES[lane][0])
         if due is not None:

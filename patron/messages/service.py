@@ -15,8 +15,8 @@ from patron.customers.read import Customer
 from patron.errors import Conflict, InvalidInput, NotFound
 from patron.messages import (
     context,
+    enqueue,
     links,
-    outbox,
     preferences,
     rendering,
     rules,
@@ -256,7 +256,7 @@ def send_now(
     customers.get_customer(session=session, customer_id=customer_id)
     if idempotency_key is not None and not 0 < len(idempotency_key) <= 255:
         raise InvalidInput("Idempotency-Key: 1 to 255 characters")
-    row, created = outbox.enqueue_one(
+    row, created = enqueue.enqueue_one(
         session,
         customer_id=customer_id,
         template_id=template.id,
@@ -294,7 +294,7 @@ def queue_message(
     The caller wakes the lane (`wake_lane`) once for its batch.
     """
     template = get_template(session=session, template_id=template_id)
-    return outbox.enqueue_one(
+    return enqueue.enqueue_one(
         session,
         customer_id=customer_id,
         template_id=template.id,

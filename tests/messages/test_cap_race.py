@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from patron.db import transaction
-from patron.messages import outbox, pacing, rules
+from patron.messages import enqueue, outbox, pacing, rules
 from patron.messages.tables import OutboxMessage
 from tests.messages.conftest import NOW, customer, template
 
@@ -22,7 +22,7 @@ def _queue_one_customer_across_broadcasts(db) -> int:
         c = customer(s, 1)
         t = template(s)
         for broadcast in range(1, CLAIMERS + 1):
-            outbox.enqueue_one(
+            enqueue.enqueue_one(
                 s,
                 customer_id=c.id,
                 template_id=t.id,
@@ -82,7 +82,7 @@ def test_concurrent_claimers_of_different_customers_all_pass(pg_db):
         t = template(s)
         for n in range(CLAIMERS):
             c = customer(s, n)
-            outbox.enqueue_one(
+            enqueue.enqueue_one(
                 s,
                 customer_id=c.id,
                 template_id=t.id,

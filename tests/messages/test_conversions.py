@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from patron.customers.tables import Customer
 from patron.db import transaction
 from patron.events import service as events
-from patron.messages import conversions, outbox, tracking
+from patron.messages import conversions, enqueue, tracking
 from patron.messages.config import MessageConfig
 from patron.messages.tables import MessageActivity, OutboxMessage
 from tests import factories
@@ -26,7 +26,7 @@ def _sent(db, n: int = 1) -> int:
         for i in range(1, n + 1):
             customer(s, i)
         t = template(s)
-        outbox.enqueue_many(
+        enqueue.enqueue_many(
             s, select(Customer.id), template_id=t.id, source="broadcast", source_id=3, now=NOW
         )
     run_lane(db, CAPTURE, "bulk")

@@ -16,7 +16,7 @@ from patron.auth import service as auth_service
 from patron.customers import service as customers
 from patron.db import transaction, utcnow
 from patron.events import service as events
-from patron.messages import optin, outbox, preferences, service
+from patron.messages import enqueue, optin, preferences, service
 from patron.messages.config import MessageConfig
 from patron.messages.manifest import manifest
 from patron.messages.tables import CapturedMessage, OutboxMessage
@@ -73,7 +73,7 @@ def test_api_grant_waits_for_confirmation_then_marketing_goes(db, api):
     now = utcnow()
     with transaction(db.sessions) as s:  # pending is not consent: marketing is skipped
         news = template(s, name="news")
-        outbox.enqueue_one(
+        enqueue.enqueue_one(
             s, customer_id=cid, template_id=news.id, kind="marketing", source="broadcast",
             source_id=1, now=now,
         )  # fmt: skip
@@ -98,7 +98,7 @@ def test_api_grant_waits_for_confirmation_then_marketing_goes(db, api):
     assert client.post(path).text.count("nothing to confirm") == 1  # a second POST: no change
 
     with transaction(db.sessions) as s:
-        outbox.enqueue_one(
+        enqueue.enqueue_one(
             s, customer_id=cid, template_id=news.id, kind="marketing", source="broadcast",
             source_id=2, now=now,
         )  # fmt: skip
@@ -170,7 +170,7 @@ def test_preferences_url_opens_that_customers_preference_centre(db):
         body = "<p>Hi</p><a href='{{ preferences_url }}'>Preferences</a>"
         t = template(s, kind="transactional", body=body)
         for c in (a, b):
-            outbox.enqueue_one(
+            enqueue.enqueue_one(
                 s, customer_id=c.id, template_id=t.id, kind="transactional", source="api",
                 source_id=t.id, occurrence=str(c.id), now=utcnow(),
             )  # fmt: skip

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from patron.app import create_app
 from patron.customers.tables import Customer, Event
 from patron.db import transaction
-from patron.messages import bounces, inbound, inbound_smtp, outbox
+from patron.messages import bounces, enqueue, inbound, inbound_smtp
 from patron.messages.config import MessageConfig
 from patron.messages.tables import MessageActivity, OutboxMessage, Suppression
 from tests.messages.conftest import NOW, SECRET, customer, free_port, run_lane, template
@@ -34,7 +34,7 @@ def sent(db) -> str:
         for n in (1, 2, 3):
             customer(s, n)
         t = template(s)
-        outbox.enqueue_many(
+        enqueue.enqueue_many(
             s, select(Customer.id), template_id=t.id, source="broadcast", source_id=1, now=NOW
         )
     run_lane(db, CAPTURE, "bulk")

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from patron.customers.read import Customer
 from patron.db import transaction, utcnow
-from patron.messages import outbox, sender
+from patron.messages import enqueue, sender
 from patron.messages.tables import OutboxMessage
 from tests.messages.conftest import NOW, customer, template
 from tests.webhooks.test_kill import _owner_of
@@ -66,7 +66,7 @@ def test_a_worker_killed_mid_send_leaves_one_uncertain_row_and_no_duplicate(db, 
         for i in range(RECIPIENTS):
             customer(s, i)
         t = template(s)
-        outbox.enqueue_many(
+        enqueue.enqueue_many(
             s, select(Customer.id), template_id=t.id, source="broadcast", source_id=1, now=NOW
         )
         sender.wake(s, lane="bulk", now=utcnow(), senders=2)

@@ -14,7 +14,7 @@ from patron.auth import service as auth_service
 from patron.customers.tables import Customer
 from patron.db import transaction, utcnow
 from patron.events import service as events
-from patron.messages import bounces, inbound, links, outbox, tracking
+from patron.messages import bounces, enqueue, inbound, links, outbox, tracking
 from patron.messages import events as message_events
 from patron.messages.config import MessageConfig
 from patron.messages.tables import OutboxMessage
@@ -32,7 +32,7 @@ def _fan_out(db, consents: list[str | None]) -> list[int]:
     with transaction(db.sessions) as s:
         ids = [customer(s, n, consent=c).id for n, c in enumerate(consents)]
         t = template(s)
-        outbox.enqueue_many(
+        enqueue.enqueue_many(
             s, select(Customer.id), template_id=t.id, source="broadcast", source_id=7, now=NOW
         )
     return ids

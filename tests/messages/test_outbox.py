@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 from patron.customers import service as customers
 from patron.customers.read import Customer
 from patron.db import transaction
-from patron.messages import context, outbox, sender
+from patron.messages import context, enqueue, outbox, sender
 from patron.messages.config import MessageConfig
 from patron.messages.tables import CapturedMessage, OutboxMessage
 from tests import factories
@@ -24,7 +24,7 @@ def _queue(db, n: int, kind: str = "marketing"):
         for i in range(n):
             customer(s, i)
         t = template(s, kind=kind)
-        outbox.enqueue_many(
+        enqueue.enqueue_many(
             s,
             select(Customer.id),
             template_id=t.id,
@@ -58,7 +58,7 @@ def test_transactional_skips_marketing_consent_but_marketing_needs_it(db):
         receipt = template(s, kind="transactional", name="receipt")
         news = template(s, kind="marketing", name="news")
         for t in (receipt, news):
-            outbox.enqueue_one(
+            enqueue.enqueue_one(
                 s,
                 customer_id=c.id,
                 template_id=t.id,
@@ -119,7 +119,7 @@ def test_a_render_error_fails_the_row_with_the_reason(db):
     with transaction(db.sessions) as s:
         c = customer(s, 1)
         t = template(s, kind="transactional", body="<p>{{ data.order.number }}</p>")
-        outbox.enqueue_one(
+        enqueue.enqueue_one(
             s,
             customer_id=c.id,
             template_id=t.id,

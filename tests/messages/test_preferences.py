@@ -11,7 +11,7 @@ from patron.app import create_app
 from patron.customers import service as customers
 from patron.customers.tables import Customer
 from patron.db import transaction
-from patron.messages import outbox, preferences, rules
+from patron.messages import enqueue, preferences, rules
 from patron.messages.config import MessageConfig
 from patron.messages.tables import Template, TopicChoice
 from tests.messages.conftest import NOW, SECRET, customer, run_lane, states, template
@@ -78,7 +78,7 @@ def test_a_templates_topic_is_respected_at_send_time(db):
         )
         t = template(s)
         s.get(Template, t.id).topic = "events"  # opt-in: only b chose it
-        outbox.enqueue_many(
+        enqueue.enqueue_many(
             s, select(Customer.id), template_id=t.id, source="broadcast", source_id=1, now=NOW
         )
     run_lane(db, MessageConfig(secret_key=SECRET), "bulk")

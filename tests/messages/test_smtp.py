@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from patron.customers.read import Customer
 from patron.db import transaction
-from patron.messages import links, outbox
+from patron.messages import enqueue, links
 from patron.messages.tables import OutboxMessage, Suppression
 from tests.messages.conftest import NOW, SECRET, customer, run_lane, smtp_config, states, template
 
@@ -23,10 +23,10 @@ def _fan_out(db, n: int = RECIPIENTS, kind: str = "marketing") -> int:
         for i in range(n):
             customer(s, i)
         t = template(s, kind=kind)
-        added = outbox.enqueue_many(
+        added = enqueue.enqueue_many(
             s, select(Customer.id), template_id=t.id, source="broadcast", source_id=1, now=NOW
         )
-        again = outbox.enqueue_many(
+        again = enqueue.enqueue_many(
             s, select(Customer.id), template_id=t.id, source="broadcast", source_id=1, now=NOW
         )
     assert (added, again) == (n, 0)  # fanning out twice queues each customer once
@@ -70,7 +70,7 @@ def test_transactional_mail_has_no_list_unsubscribe(db, sink):
     with transaction(db.sessions) as s:
         c = customer(s, 1, consent=None)  # transactional mail needs no marketing consent
         t = template(s, kind="transactional", name="receipt")
-        outbox.enqueue_one(
+        enqueue.enqueue_one(
             s,
             customer_id=c.id,
             template_id=t.id,
@@ -154,7 +154,7 @@ def test_550_bounces_and_suppresses_even_transactional_mail(db, sink):
         assert suppression.reason == "hard_bounce" and "550" in suppression.detail
         c0 = s.scalar(select(Customer).where(Customer.email == "c0@example.com"))
         t = template(s, kind="transactional", name="receipt")
-        outbox.enqueue_one(
+        enqueue.enqueue_one(
             s,
             customer_id=c0.id,
             template_id=t.id,

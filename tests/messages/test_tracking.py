@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from patron.app import create_app
 from patron.customers.tables import Customer, Event
 from patron.db import transaction
-from patron.messages import links, outbox, rules, service, tracking
+from patron.messages import enqueue, links, rules, service, tracking
 from patron.messages.config import MessageConfig
 from patron.messages.tables import CapturedMessage, MessageActivity, OutboxMessage
 from tests.messages.conftest import NOW, SECRET, customer, run_lane, template
@@ -32,7 +32,7 @@ def _send(db, config: MessageConfig = CONFIG, kind: str = "marketing") -> tuple[
     with transaction(db.sessions) as s:
         customer(s, 1)
         t = template(s, kind=kind, body=BODY)
-        outbox.enqueue_many(
+        enqueue.enqueue_many(
             s,
             select(Customer.id),
             template_id=t.id,
@@ -193,7 +193,7 @@ def _send_text(db) -> tuple[int, str]:
             data=service.TemplateInput(name="text", kind="marketing", variants=[variant]),
             now=NOW,
         )
-        outbox.enqueue_many(
+        enqueue.enqueue_many(
             s, select(Customer.id), template_id=t.id, source="broadcast", source_id=9, now=NOW
         )
     run_lane(db, CONFIG, "bulk")
