@@ -101,7 +101,8 @@ class MessageComplained(MessageEvent):
     type = "message.complained"
 
 
-_BY_STATE = {"sent": MessageSent, "failed": MessageFailed, "bounced": MessageBounced}
+# "sent" is logged set-based by outbox.log_sent (the fast path records it with one UPDATE).
+_BY_STATE = {"failed": MessageFailed, "bounced": MessageBounced}
 _BY_ACTIVITY = {
     "open": MessageOpened,
     "click": MessageClicked,

@@ -273,6 +273,28 @@ def record_sent(
     return session.execute(_SENT, params).rowcount == 1
 
 
+def log_sent(session: Session, *, now: datetime, limit: int = 5000) -> int:
+    """Append the `message.sent` events of delivered rows not yet logged; returns how many.
+
+    The fast path records "sent" with one UPDATE per message and no event; this catches up
+    set-based, after each batch and at the next claim (a sender killed before its sweep), and
+    marks the rows in the same transaction, so each event is logged exactly once.
+    """
+    pending = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_logged.is_(False))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        pending = pending.with_for_update(skip_locked=True)
+    ids = list(session.scalars(pending))
+    if not ids:
+        return 0
+    session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(sent_logged=True))
+    return message_events.append_rows(session, message_events.MessageSent, ids, now=now)
+
+
 def renew(session: Session, *, worker: str, now: datetime, lease_seconds: int) -> int:
     """Extend the lease of every row this sender still holds."""
     return (

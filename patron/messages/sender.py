@@ -202,6 +202,7 @@ def prepare_batch(
     kind = LANES[lane][0]
     with transaction(sessions) as session:
         outbox.expire_leases(session, now=clock(), policy=config.uncertain_policy)
+        outbox.log_sent(session, now=clock())
         claimed = outbox.claim(
             session,
             worker=worker,
@@ -262,8 +263,12 @@ def _send_all(sessions, config: MessageConfig, envelopes, *, worker: str, clock,
     """Send one by one; each outcome is recorded in the transaction that starts the next."""
     if not envelopes:
         return
-    with sessions.kw["bind"].connect() as conn:
-        _send_on(conn, sessions, config, envelopes, worker=worker, clock=clock, senders=senders)
+    try:
+        with sessions.kw["bind"].connect() as conn:
+            _send_on(conn, sessions, config, envelopes, worker=worker, clock=clock, senders=senders)
+    finally:
+        with transaction(sessions) as session:
+            outbox.log_sent(session, now=clock())
 
 
 def _send_on(conn, sessions, config, envelopes, *, worker: str, clock, senders) -> None:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from patron.db import Base, JSONType, UTCDateTime
@@ -88,6 +98,12 @@ class OutboxMessage(Base):
         UniqueConstraint("source", "source_id", "customer_id", "channel", "occurrence"),
         Index("ix_outbox_due", "state", "priority", "send_after"),
         Index("ix_outbox_customer_sent", "customer_id", "sent_at"),
+        Index(
+            "ix_outbox_sent_unlogged",
+            "id",
+            sqlite_where=text("sent_at IS NOT NULL AND NOT sent_logged"),
+            postgresql_where=text("sent_at IS NOT NULL AND NOT sent_logged"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
@@ -116,6 +132,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whether its `message.sent` event is in the log: the fast send path records "sent" with
+    # one UPDATE, and `outbox.log_sent` appends the events for a batch in one statement.
+    sent_logged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class MessageActivity(Base):
