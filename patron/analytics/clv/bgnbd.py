@@ -22,10 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, expit, gammaln
 
-from patron.analytics.clv._fit import Rows, fit_rows, prepare_rows
+from patron.analytics.clv._fit import Rows, compress, fit_rows, prepare_rows
 from patron.analytics.clv._model import TransactionModel
 from patron.analytics.clv._special import bg_tail
-from patron.analytics.summary import compress_rows
 
 NAMES = ("r", "alpha", "a", "b")
 
@@ -107,17 +106,29 @@ def log_likelihood(params, frequency, recency, T, weights=None, *, modified=Fals
 
 def bg_expected(params, t, x, tx, T, modified=False):
     """Conditional expected purchases in (T, T+t] (FHL 2005 eq. 10; MBG/NBD with ``modified``)."""
+    return bg_expected_many(params, [t], x, tx, T, modified)[0]
+
+
+def bg_expected_many(params, horizons, x, tx, T, modified=False) -> list[np.ndarray]:
+    """``bg_expected`` at several horizons: P(alive) and the (x, T) grouping computed once.
+
+    Everything but P(alive) depends on (x, T) only, so it is evaluated per distinct pair.
+    """
     r, al, a, b = params
     bb = b + 1.0 if modified else b
-    z = t / (al + T + t)
-    log1mz = np.log1p(-z)
+    alive = bg_p_alive(params, x, tx, T, modified)
+    pairs = compress(x, T, np.zeros(np.size(x)))
+    px, pT = pairs.frequency, pairs.recency
     am1 = a - 1.0
-    e1 = -np.expm1(am1 * log1mz) / am1 if abs(am1) > 1e-09 else -log1mz
-    pairs = compress_rows(x, T, np.zeros(x.size))  # the series depends on (x, T) only
-    zp = t / (al + pairs.recency + t)
-    tail = bg_tail(a + bb - 1.0 - r, a, a + bb + pairs.frequency - 1.0, zp)[pairs.inverse]
-    numer = (a + bb + x - 1.0) * (e1 - np.exp(am1 * log1mz) * tail)
-    return numer * bg_p_alive(params, x, tx, T, modified)
+    out = []
+    for t in horizons:
+        z = t / (al + pT + t)
+        log1mz = np.log1p(-z)
+        e1 = -np.expm1(am1 * log1mz) / am1 if abs(am1) > 1e-09 else -log1mz
+        tail = bg_tail(a + bb - 1.0 - r, a, a + bb + px - 1.0, z)
+        numer = (a + bb + px - 1.0) * (e1 - np.exp(am1 * log1mz) * tail)
+        out.append(numer[pairs.inverse] * alive)
+    return out
 
 
 def bg_p_alive(params, x, tx, T, modified=False):
@@ -137,6 +148,9 @@ class BgNbdModel(TransactionModel):
 
     def _expected(self, t, x, tx, T):
         return bg_expected(self._theta(), t, x, tx, T)
+
+    def _expected_many(self, horizons, x, tx, T):
+        return bg_expected_many(self._theta(), horizons, x, tx, T)
 
     def _p_alive(self, x, tx, T):
         return bg_p_alive(self._theta(), x, tx, T)

@@ -43,27 +43,70 @@ def _rows(frequency, monetary, weights=None):
     return x[keep], m[keep], w[keep]
 
 
+@dataclass(frozen=True)
+class SpendRows:
+    """Fitting rows with the parameter-free terms computed once.
+
+    Gamma and digamma terms depend on ``x`` only and are evaluated per distinct frequency; the
+    sums of ``ln m`` terms are constants, so a likelihood evaluation costs one log per row.
+    """
+
+    ux: np.ndarray
+    wx: np.ndarray
+    mx: np.ndarray
+    w: np.ndarray
+    w_x: np.ndarray
+    total: float
+    sum_log_m: float
+    sum_x_log_m: float
+    ux_log_ux: np.ndarray
+
+    @classmethod
+    def build(cls, x, m, w) -> SpendRows:
+        """Group the rows by frequency and precompute the constant sums."""
+        ux, ix = np.unique(x, return_inverse=True)
+        log_m = np.log(m)
+        return cls(
+            ux=ux,
+            wx=np.bincount(ix.ravel(), weights=w, minlength=ux.size),
+            mx=m * x,
+            w=w,
+            w_x=w * x,
+            total=float(w.sum()),
+            sum_log_m=float(w @ log_m),
+            sum_x_log_m=float((w * x) @ log_m),
+            ux_log_ux=ux * np.log(ux),
+        )
+
+    def objective(self, phi):
+        """Return the weighted negative log-likelihood and its gradient in log-parameters."""
+        theta = np.exp(phi)
+        p, q, g = theta
+        ux, wx, total = self.ux, self.wx, self.total
+        pu = p * ux
+        gm = g + self.mx
+        log_gm = np.log(gm)
+        inv_gm = np.reciprocal(gm, out=gm)
+        s_l, s_xl = self.w @ log_gm, self.w_x @ log_gm
+        ll = (
+            wx @ (gammaln(pu + q) - gammaln(pu) + p * self.ux_log_ux)
+            + total * (q * np.log(g) - gammaln(q))
+            + p * self.sum_x_log_m
+            - self.sum_log_m
+            - p * s_xl
+            - q * s_l
+        )
+        psi = digamma(pu + q)
+        d_p = (wx * ux) @ (psi - digamma(pu) + np.log(ux)) + self.sum_x_log_m - s_xl
+        d_q = wx @ psi + total * (np.log(g) - digamma(q)) - s_l
+        d_g = total * q / g - p * (self.w_x @ inv_gm) - q * (self.w @ inv_gm)
+        grad = np.array([d_p, d_q, d_g]) * theta
+        return -float(ll), -grad
+
+
 def gg_objective(phi, x, m, w):
     """Return the weighted negative log-likelihood and its gradient in log-parameters."""
-    theta = np.exp(phi)
-    p, q, g = theta
-    px = p * x
-    gm = g + m * x
-    ll = (
-        gammaln(px + q)
-        - gammaln(px)
-        - gammaln(q)
-        + q * np.log(g)
-        + (px - 1.0) * np.log(m)
-        + px * np.log(x)
-        - (px + q) * np.log(gm)
-    )
-    psi = digamma(px + q)
-    d_p = x * (psi - digamma(px) + np.log(m) + np.log(x) - np.log(gm))
-    d_q = psi - digamma(q) + np.log(g) - np.log(gm)
-    d_g = q / g - (px + q) / gm
-    grad = np.array([w @ d_p, w @ d_q, w @ d_g]) * theta
-    return -float(w @ ll), -grad
+    return SpendRows.build(x, m, w).objective(phi)
 
 
 def log_likelihood(params, frequency, monetary, weights=None) -> float:
@@ -96,7 +139,8 @@ class GammaGammaModel:
 def fit_gamma_gamma(frequency, monetary, weights=None) -> GammaGammaModel:
     """Fit the Gamma-Gamma model on customers with repeat purchases (x > 0, m > 0)."""
     x, m, w = _rows(frequency, monetary, weights)
-    fit = maximize(lambda phi: gg_objective(phi, x, m, w), np.zeros(3), w.sum())
+    rows = SpendRows.build(x, m, w)
+    fit = maximize(rows.objective, np.zeros(3), w.sum())
     return GammaGammaModel(
         params=dict(zip(NAMES, map(float, fit.params), strict=True)),
         log_likelihood=float(fit.log_likelihood),

@@ -35,19 +35,66 @@ def discounted_purchases(
     periods_per_month=4.345,
 ) -> np.ndarray:
     """Discounted expected number of purchases over ``months`` months, per customer."""
+    _check_horizon(months, discount_rate, periods_per_month)
+    return _per_distinct(
+        lambda x, tx, tt: _discount(
+            model._expected_many(_monthly(months, periods_per_month), x, tx, tt), discount_rate
+        ),
+        frequency,
+        recency,
+        T,
+    )
+
+
+def purchase_predictions(
+    model: TransactionModel,
+    frequency,
+    recency,
+    T,
+    *,
+    horizon: float,
+    months=12,
+    discount_rate=0.01,
+    periods_per_month=4.345,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P(alive), expected purchases in ``horizon`` and discounted purchases over ``months``.
+
+    One grouping of the rows and one call of the model for every horizon.
+    """
+    _check_horizon(months, discount_rate, periods_per_month)
+    if not float(horizon) >= 0:
+        raise ValueError("horizon t must be >= 0")
+
+    def per_rows(x, tx, tt):
+        curves = model._expected_many(
+            [float(horizon), *_monthly(months, periods_per_month)], x, tx, tt
+        )
+        return np.stack(
+            [model._p_alive(x, tx, tt), curves[0], _discount(curves[1:], discount_rate)]
+        )
+
+    alive, expected, purchases = _per_distinct(per_rows, frequency, recency, T, stacked=True)
+    return alive, expected, purchases
+
+
+def _check_horizon(months, discount_rate, periods_per_month) -> None:
     if months < 1 or discount_rate <= -1 or periods_per_month <= 0:
         raise AnalyticsInputError("months >= 1, discount_rate > -1 and periods_per_month > 0")
 
-    def per_rows(x, tx, tt):
-        total = np.zeros(x.size)
-        previous = np.zeros(x.size)
-        for i in range(1, int(months) + 1):
-            current = model._expected(i * periods_per_month, x, tx, tt)
-            total += (current - previous) / (1.0 + discount_rate) ** i
-            previous = current
-        return total
 
-    return _per_distinct(per_rows, frequency, recency, T)
+def _monthly(months, periods_per_month) -> list[float]:
+    """The end of each month of the horizon in model time units."""
+    return [i * periods_per_month for i in range(1, int(months) + 1)]
+
+
+def _discount(curves: list[np.ndarray], discount_rate) -> np.ndarray:
+    """Sum of the discounted month-on-month increments of cumulative expectations."""
+    total = np.zeros(curves[0].size)
+    previous = np.zeros(curves[0].size)
+    for i, current in enumerate(curves, start=1):
+        total += (current - previous) / (1.0 + discount_rate) ** i
+        previous = current
+    return total
 
 
 def clv(
