@@ -36,6 +36,7 @@ import pyarrow.csv as pv
 from patron.analytics import AnalyticsInputError, scoring
 from patron.analytics.clv import PERIODS_PER_MONTH
 from patron.analytics.clv.predict import holdout_comparison
+from patron.analytics.kpis import KPI_HELP, kpi_rows, period_kpis
 from patron.analytics.predictions import fit_summary
 from patron.analytics.rfm import SEGMENTS
 from patron.analytics.scoring import (
@@ -46,7 +47,6 @@ from patron.analytics.scoring import (
     check_model,
     score,
 )
-from patron.analytics.service import KPI_HELP, kpi_rows, period_kpis
 from patron.analytics.summary import summary_from_aggregates, unit_days
 from patron.analytics.transactions import CsvSpec, CustomerTotals, Progress, read_customer_totals
 
