@@ -14,7 +14,9 @@ from rich.table import Table
 
 from patron.analytics import analyze as analysis
 from patron.analytics import kpis
+from patron.config import blas_thread_limit
 from patron.runtime import open_runtime, run_cli
+from patron.threads import pin_blas_threads
 
 console = Console(stderr=True)
 
@@ -196,6 +198,9 @@ def analyze_command(
     )
 
     def run():
+        # As refresh: one BLAS thread by default (threads of a busy machine fight, and the
+        # sums of the fits then do not depend on the thread count).
+        pin_blas_threads(blas_thread_limit())
         with _steps(analysis.STEPS) as step, _reading() as read_progress:
             result = analysis.analyze(
                 file,

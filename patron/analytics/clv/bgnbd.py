@@ -61,9 +61,9 @@ def bg_objective(phi: np.ndarray, rows: Rows, modified: bool = False):
     total = float(wx @ a12)
     if not modified:
         zero = rows.zero
-        inv_t = al + zero.T
-        log_t = np.log(inv_t)
-        np.reciprocal(inv_t, out=inv_t)
+        levels = zero.T_levels
+        at = al + levels.values
+        log_t, inv_t = levels.apply(np.log(at)), levels.apply(np.reciprocal(at))
         s_log = zero.w @ log_t
         total -= r * s_log
         g_r -= s_log
@@ -71,10 +71,12 @@ def bg_objective(phi: np.ndarray, rows: Rows, modified: bool = False):
     part = rows.every if modified else rows.repeat
     w, rx = part.w, r + part.x
     c = np.log(a) - np.log(bdx)
-    inv_t, inv_tx = al + part.T, al + part.tx
-    log_tx = np.log(inv_tx)
-    diff = np.log(inv_t)
+    t_levels, tx_levels = part.T_levels, part.tx_levels
+    at, atx = al + t_levels.values, al + tx_levels.values
+    log_tx = tx_levels.apply(np.log(atx))
+    diff = t_levels.apply(np.log(at))
     diff -= log_tx
+    inv_t, inv_tx = t_levels.apply(np.reciprocal(at)), tx_levels.apply(np.reciprocal(atx))
     d = c[part.ix]
     total += float(w @ d)
     d += diff * rx
@@ -88,8 +90,6 @@ def bg_objective(phi: np.ndarray, rows: Rows, modified: bool = False):
     wp4 = np.multiply(w, p4, out=p4)
     wp3 = np.subtract(w, wp4, out=e)
     g_r -= w @ log_tx + wp3 @ diff
-    np.reciprocal(inv_t, out=inv_t)
-    np.reciprocal(inv_tx, out=inv_tx)
     g_al -= (wp3 * rx) @ inv_t + (wp4 * rx) @ inv_tx
     g_a += wp4.sum() / a
     g_b -= np.bincount(part.ix, weights=wp4, minlength=ux.size) @ (1.0 / bdx)

@@ -45,63 +45,47 @@ def _rows(frequency, monetary, weights=None):
 
 @dataclass(frozen=True)
 class SpendRows:
-    """Fitting rows with the parameter-free terms computed once.
+    """Fitting rows with the parameter-free parts of the likelihood computed once.
 
-    Gamma and digamma terms depend on ``x`` only and are evaluated per distinct frequency; the
-    sums of ``ln m`` terms are constants, so a likelihood evaluation costs one log per row.
+    Gamma and digamma terms depend on ``x`` only and are evaluated per distinct frequency
+    (``ix`` indexes them); ``ln m`` and ``ln x`` are constants. Each evaluation then costs one
+    log per row; the per-row terms are still combined before summing, as in the textbook
+    formula, so the sums do not lose precision to large opposite totals.
     """
 
     ux: np.ndarray
-    wx: np.ndarray
+    ix: np.ndarray
+    x: np.ndarray
     mx: np.ndarray
     w: np.ndarray
-    w_x: np.ndarray
-    total: float
-    sum_log_m: float
-    sum_x_log_m: float
-    ux_log_ux: np.ndarray
+    log_m: np.ndarray
+    log_mx: np.ndarray
 
     @classmethod
     def build(cls, x, m, w) -> SpendRows:
-        """Group the rows by frequency and precompute the constant sums."""
+        """Index the rows by frequency and precompute the logs."""
         ux, ix = np.unique(x, return_inverse=True)
         log_m = np.log(m)
-        return cls(
-            ux=ux,
-            wx=np.bincount(ix.ravel(), weights=w, minlength=ux.size),
-            mx=m * x,
-            w=w,
-            w_x=w * x,
-            total=float(w.sum()),
-            sum_log_m=float(w @ log_m),
-            sum_x_log_m=float((w * x) @ log_m),
-            ux_log_ux=ux * np.log(ux),
-        )
+        return cls(ux, ix.ravel(), x, m * x, w, log_m, log_m + np.log(x))
 
     def objective(self, phi):
         """Return the weighted negative log-likelihood and its gradient in log-parameters."""
         theta = np.exp(phi)
         p, q, g = theta
-        ux, wx, total = self.ux, self.wx, self.total
-        pu = p * ux
+        x, w, ix = self.x, self.w, self.ix
+        pu = p * self.ux
+        px = p * x
         gm = g + self.mx
         log_gm = np.log(gm)
-        inv_gm = np.reciprocal(gm, out=gm)
-        s_l, s_xl = self.w @ log_gm, self.w_x @ log_gm
-        ll = (
-            wx @ (gammaln(pu + q) - gammaln(pu) + p * self.ux_log_ux)
-            + total * (q * np.log(g) - gammaln(q))
-            + p * self.sum_x_log_m
-            - self.sum_log_m
-            - p * s_xl
-            - q * s_l
-        )
-        psi = digamma(pu + q)
-        d_p = (wx * ux) @ (psi - digamma(pu) + np.log(ux)) + self.sum_x_log_m - s_xl
-        d_q = wx @ psi + total * (np.log(g) - digamma(q)) - s_l
-        d_g = total * q / g - p * (self.w_x @ inv_gm) - q * (self.w @ inv_gm)
-        grad = np.array([d_p, d_q, d_g]) * theta
-        return -float(ll), -grad
+        log_g = np.log(g)
+        psi_u = digamma(pu + q)
+        ll = (gammaln(pu + q) - gammaln(pu) - gammaln(q) + q * log_g)[ix]
+        ll += px * self.log_mx - self.log_m - (px + q) * log_gm
+        d_p = (psi_u - digamma(pu))[ix] + self.log_mx - log_gm
+        d_q = (psi_u - digamma(q) + log_g)[ix] - log_gm
+        d_g = q / g - (px + q) / gm
+        grad = np.array([w @ (x * d_p), w @ d_q, w @ d_g]) * theta
+        return -float(w @ ll), -grad
 
 
 def gg_objective(phi, x, m, w):
