@@ -27,7 +27,7 @@ from patron.analytics.scoring import BuyerAggregates
 DAY_BITS = 20
 DAY_MASK = (1 << DAY_BITS) - 1
 DAY_OFFSET = 1 << (DAY_BITS - 1)  # days from 1970 - 2^19 (year 535) to 1970 + 2^19 (3405)
-_INTEGER = r"^(0|[1-9][0-9]{0,11})$"
+_ID_DIGITS = 12  # ids below 10^12 < 2^40: (id, 20-bit day) keys fit in 63 bits
 _BIG = np.iinfo(np.int64).max
 
 
@@ -53,6 +53,16 @@ class CustomerTotals:
         a, b = lo - self.first_day, hi - self.first_day
         a, b = max(a, 0), max(b, 0)
         return int(self.day_orders[a:b].sum()), int(self.day_cents[a:b].sum())
+
+
+def plain_integers(ids: pa.Array) -> bool:
+    """Whether every id is a plain integer: 1 to 12 ASCII digits, no sign, no leading zero."""
+    if not len(ids):
+        return True
+    lengths = pc.binary_length(ids)
+    if not pc.all(pc.ascii_is_decimal(ids)).as_py() or pc.max(lengths).as_py() > _ID_DIGITS:
+        return False
+    return not pc.any(pc.and_(pc.starts_with(ids, "0"), pc.greater(lengths, 1))).as_py()
 
 
 class Disorder(Exception):
@@ -167,7 +177,7 @@ class _Ids:
 
     def codes(self, ids: pa.Array) -> tuple[np.ndarray, bool]:
         """Per-row codes and whether they are already dense (text) or integer ids to look up."""
-        if self.text is None and pc.all(pc.match_substring_regex(ids, _INTEGER)).as_py():
+        if self.text is None and plain_integers(ids):
             return pc.cast(ids, pa.int64()).to_numpy(), False
         if self.text is None:
             known, index = self._merged()
