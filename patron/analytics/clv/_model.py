@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -50,8 +51,9 @@ class TransactionModel:
         """Probability that each customer is still active at T (churn risk = 1 - this)."""
         return _per_distinct(self._p_alive, frequency, recency, T)
 
-    def _expected_many(self, horizons, x, tx, T) -> list[np.ndarray]:
-        return [self._expected(t, x, tx, T) for t in horizons]
+    def _expected_many(self, horizons, x, tx, T) -> Iterator[np.ndarray]:
+        """``_expected`` at each horizon in turn (an iterator: one curve in memory at a time)."""
+        return (self._expected(t, x, tx, T) for t in horizons)
 
     def _expected(self, t, x, tx, T):  # pragma: no cover - abstract
         raise NotImplementedError

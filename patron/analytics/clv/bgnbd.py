@@ -17,6 +17,7 @@ The modified BG/NBD (``mbgnbd.py``) shares this code with ``modified=True``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,10 +107,10 @@ def log_likelihood(params, frequency, recency, T, weights=None, *, modified=Fals
 
 def bg_expected(params, t, x, tx, T, modified=False):
     """Conditional expected purchases in (T, T+t] (FHL 2005 eq. 10; MBG/NBD with ``modified``)."""
-    return bg_expected_many(params, [t], x, tx, T, modified)[0]
+    return next(bg_expected_many(params, [t], x, tx, T, modified))
 
 
-def bg_expected_many(params, horizons, x, tx, T, modified=False) -> list[np.ndarray]:
+def bg_expected_many(params, horizons, x, tx, T, modified=False) -> Iterator[np.ndarray]:
     """``bg_expected`` at several horizons: P(alive) and the (x, T) grouping computed once.
 
     Everything but P(alive) depends on (x, T) only, so it is evaluated per distinct pair.
@@ -120,15 +121,13 @@ def bg_expected_many(params, horizons, x, tx, T, modified=False) -> list[np.ndar
     pairs = compress(x, T, np.zeros(np.size(x)))
     px, pT = pairs.frequency, pairs.recency
     am1 = a - 1.0
-    out = []
     for t in horizons:
         z = t / (al + pT + t)
         log1mz = np.log1p(-z)
         e1 = -np.expm1(am1 * log1mz) / am1 if abs(am1) > 1e-09 else -log1mz
         tail = bg_tail(a + bb - 1.0 - r, a, a + bb + px - 1.0, z)
         numer = (a + bb + px - 1.0) * (e1 - np.exp(am1 * log1mz) * tail)
-        out.append(numer[pairs.inverse] * alive)
-    return out
+        yield numer[pairs.inverse] * alive
 
 
 def bg_p_alive(params, x, tx, T, modified=False):

@@ -14,6 +14,7 @@ is in its unit.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,9 +70,11 @@ def purchase_predictions(
         curves = model._expected_many(
             [float(horizon), *_monthly(months, periods_per_month)], x, tx, tt
         )
-        return np.stack(
-            [model._p_alive(x, tx, tt), curves[0], _discount(curves[1:], discount_rate)]
-        )
+        out = np.empty((3, x.size))
+        out[0] = model._p_alive(x, tx, tt)
+        out[1] = next(curves)
+        out[2] = _discount(curves, discount_rate)
+        return out
 
     alive, expected, purchases = _per_distinct(per_rows, frequency, recency, T, stacked=True)
     return alive, expected, purchases
@@ -87,11 +90,12 @@ def _monthly(months, periods_per_month) -> list[float]:
     return [i * periods_per_month for i in range(1, int(months) + 1)]
 
 
-def _discount(curves: list[np.ndarray], discount_rate) -> np.ndarray:
+def _discount(curves: Iterator[np.ndarray], discount_rate) -> np.ndarray:
     """Sum of the discounted month-on-month increments of cumulative expectations."""
-    total = np.zeros(curves[0].size)
-    previous = np.zeros(curves[0].size)
+    total = previous = None
     for i, current in enumerate(curves, start=1):
+        if total is None:
+            total, previous = np.zeros(current.size), np.zeros(current.size)
         total += (current - previous) / (1.0 + discount_rate) ** i
         previous = current
     return total
