@@ -29,6 +29,7 @@ DAY_MASK = (1 << DAY_BITS) - 1
 DAY_OFFSET = 1 << (DAY_BITS - 1)  # days from 1970 - 2^19 (year 535) to 1970 + 2^19 (3405)
 _ID_DIGITS = 12  # ids below 10^12 < 2^40: (id, 20-bit day) keys fit in 63 bits
 _BIG = np.iinfo(np.int64).max
+TABLE_SPREAD, TABLE_MIN = 16, 1 << 20
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,9 @@ class _Ids:
         self.levels = [(np.zeros(0, np.int64), np.zeros(0, np.int64)) for _ in range(2)]
         self.total = 0
         self.text: dict[str, int] | None = None
+        # While ids are small integers (at most TABLE_SPREAD times the customers seen, as
+        # numbered ids are), a table indexed by id gives dense indices in one gather.
+        self.table: np.ndarray | None = np.full(0, -1, np.int32)
 
     @property
     def count(self) -> int:
@@ -190,6 +194,13 @@ class _Ids:
 
     def dense(self, unique_ids: np.ndarray) -> np.ndarray:
         """Dense indices of sorted distinct integer ids, numbering the new ones."""
+        if self.table is not None:
+            top = int(unique_ids[-1]) + 1  # ids are plain integers: never negative
+            limit = max(TABLE_SPREAD * (self.total + unique_ids.size), TABLE_MIN)
+            if top <= min(limit, np.iinfo(np.int32).max):
+                return self._from_table(unique_ids, top)
+            self.levels = [self._merged(), self.levels[1]]
+            self.table = None
         out = np.full(unique_ids.size, -1, np.int64)
         for known, index in self.levels:
             pos = np.searchsorted(known, unique_ids)
@@ -209,8 +220,23 @@ class _Ids:
             self.levels = [self._merged(), (np.zeros(0, np.int64), np.zeros(0, np.int64))]
         return out
 
+    def _from_table(self, unique_ids: np.ndarray, top: int) -> np.ndarray:
+        if top > self.table.size:
+            grown = np.full(max(top, self.table.size + self.table.size // 2), -1, np.int32)
+            grown[: self.table.size] = self.table
+            self.table = grown
+        out = self.table[unique_ids].astype(np.int64)
+        fresh = np.flatnonzero(out < 0)
+        out[fresh] = np.arange(self.total, self.total + fresh.size)
+        self.table[unique_ids[fresh]] = out[fresh]
+        self.total += fresh.size
+        return out
+
     def _merged(self) -> tuple[np.ndarray, np.ndarray]:
         """Both levels as one sorted level."""
+        if self.table is not None:
+            known = np.flatnonzero(self.table >= 0)
+            return known, self.table[known].astype(np.int64)
         known = np.concatenate([k for k, _ in self.levels])
         index = np.concatenate([i for _, i in self.levels])
         order = np.argsort(known, kind="stable")

@@ -255,3 +255,13 @@ def test_bad_value_after_many_typed_batches_gives_the_old_error(
     for read in (legacy_reader.read_transactions, read_customer_totals):
         with pytest.raises(AnalyticsInputError, match=expected):
             read(path, CsvSpec(), now=NOW)
+
+
+def test_large_integer_ids_in_a_later_batch_keep_numeric_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(transactions, "BLOCK_BYTES", 256)
+    big = [f"{10**11 + i},2024-02-0{1 + i % 9},{i}.5" for i in range(30)]
+    path = _write(tmp_path, ["customer_id,date,amount", *ROWS, *big, "3,2024-03-01,2"])
+    totals = read_customer_totals(path, CsvSpec(), now=NOW)
+    ids = totals.customers.to_pylist()
+    assert ids == sorted(ids) and ids[-1] == 10**11 + 29 and len(ids) == 43
+    assert _fast(path, CsvSpec()) == _legacy(path, CsvSpec())
