@@ -137,19 +137,28 @@ class _Totals:
             keys[-2:] = [_sorted_union(keys[-2:])]
 
     def result(self, order: np.ndarray) -> BuyerAggregates:
-        """The aggregates of customers in `order` (dense indices)."""
-        days = self.days
+        """The aggregates of customers in `order` (dense indices); the totals are used up.
+
+        Each array is dropped as soon as it is copied, so the copies do not double the memory.
+        """
         if self.keys is not None:
             keys = _sorted_union(self.keys)
-            days = np.bincount(keys >> DAY_BITS, minlength=self.n)
-        return BuyerAggregates(
-            order_count=self.orders[order],
-            first_day=self.first[order].astype(float),
-            last_day=self.last[order].astype(float),
-            purchase_days=days[order],
-            total_cents=self.cents[order],
-            first_day_cents=self.first_cents[order],
-        )
+            self.keys = None
+            self.days = np.bincount(keys >> DAY_BITS, minlength=self.n)
+            del keys
+        out = {}
+        for name, field, kind in (
+            ("orders", "order_count", None),
+            ("first", "first_day", float),
+            ("last", "last_day", float),
+            ("days", "purchase_days", None),
+            ("cents", "total_cents", None),
+            ("first_cents", "first_day_cents", None),
+        ):
+            column = getattr(self, name)[order]
+            setattr(self, name, None)
+            out[field] = column if kind is None else column.astype(kind)
+        return BuyerAggregates(**out)
 
 
 def _sorted_union(parts: list[np.ndarray]) -> np.ndarray:
