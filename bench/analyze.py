@@ -1,6 +1,7 @@
 """Benchmark `patron analyze` end to end beside the lifetimes pipeline on the same file.
 
-Usage: ``.venv/bin/python bench/analyze.py [--rows 3000000 30000000] [--peer-timeout 1200]``.
+Usage: ``.venv/bin/python bench/analyze.py [--rows 3000000 30000000] [--peer-timeout 1200]
+[--peer-memory-gb 8]``.
 
 For each size a deterministic file (seed 2024) of ``customer_id,date,amount`` rows is written to
 /tmp once: ``rows / 6`` customers from a BG/NBD process (first purchase on a day uniform over two
@@ -17,13 +18,17 @@ integer ids. Then in the same run:
 Each runs in its own process; wall time, CPU time (user + system, which varies less than wall
 time on a shared machine; pyarrow parses on both cores, so ours may exceed its wall time) and
 peak RSS come from ``os.wait4``. A peer run over
-``--peer-timeout`` seconds is stopped and reported as such.
+``--peer-timeout`` seconds is stopped and reported as such; its address space is capped at
+``--peer-memory-gb`` (``RLIMIT_AS``), so running out of memory shows as a MemoryError exit rather
+than swapping the shared machine. The load average (1 minute) before each run is printed: the
+machine is shared, compare ratios.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -126,10 +131,19 @@ def make_file(rows: int) -> tuple[Path, int]:
     return path, int(order.size)
 
 
-def run(command: list[str], timeout: float | None = None) -> dict:
-    """Wall seconds, peak RSS (MB) and exit status of one command in its own process."""
+def run(command: list[str], timeout: float | None = None, memory_gb: float | None = None) -> dict:
+    """Wall seconds, peak RSS (MB), load before and exit status of one command in its process."""
+    load = os.getloadavg()[0]
+
+    def cap():
+        if memory_gb:
+            limit = int(memory_gb * 2**30)
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
     start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=cap
+    )
     deadline = None if timeout is None else start + timeout
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -142,7 +156,8 @@ def run(command: list[str], timeout: float | None = None) -> dict:
                 "wall": time.perf_counter() - start,
                 "cpu": usage.ru_utime + usage.ru_stime,
                 "rss": usage.ru_maxrss / 1024,
-                "status": "timeout",
+                "load": load,
+                "status": f"stopped at {timeout:.0f} s",
             }
         time.sleep(0.05)
     wall = time.perf_counter() - start
@@ -153,6 +168,7 @@ def run(command: list[str], timeout: float | None = None) -> dict:
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,
         "rss": usage.ru_maxrss / 1024,
+        "load": load,
         "status": state,
     }
 
@@ -161,6 +177,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[3_000_000, 30_000_000])
     parser.add_argument("--peer-timeout", type=float, default=1200.0)
+    parser.add_argument("--peer-memory-gb", type=float, default=8.0)
     parser.add_argument("--skip-peer", action="store_true")
     parser.add_argument("--peer-python", default=str(PEER_PYTHON), help="python of the peer venv")
     args = parser.parse_args()
@@ -193,31 +210,36 @@ def main() -> None:
                     f"/tmp/peer_bench_scores_{rows}.csv",
                 ],
                 timeout=args.peer_timeout,
+                memory_gb=args.peer_memory_gb,
             )
         results.append((written, ours, peer))
         report(results)
 
 
 def report(results) -> None:
-    """The table: wall time, CPU time (user + system) and peak RSS of both, and the ratios."""
+    """The table: wall time, CPU time (user + system), peak RSS and load of both, the ratios."""
     print(
         "\n| rows | patron wall s | patron CPU s | patron peak MB | lifetimes wall s "
         "| lifetimes CPU s | lifetimes peak MB | speed-up (wall) | speed-up (CPU) "
-        "| memory ratio | peer status |"
+        "| memory ratio | load before (patron / peer) | peer status |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for rows, ours, peer in results:
         if ours["status"] != "ok":
             print(f"| {rows:,} | patron failed: {ours['status']} |")
             continue
         mine = f"| {rows:,} | {ours['wall']:.1f} | {ours['cpu']:.1f} | {ours['rss']:,.0f} "
         if peer is None:
-            print(mine + "| – | – | – | – | – | – | skipped |")
+            print(mine + f"| – | – | – | – | – | – | {ours['load']:.1f} / – | skipped |")
             continue
+        done = peer["status"] == "ok"
+        bound = "" if done else "> "  # a stopped peer: its figures are lower bounds
+        wall, cpu = peer["wall"] / ours["wall"], peer["cpu"] / ours["cpu"]
         print(
-            mine + f"| {peer['wall']:.1f} | {peer['cpu']:.1f} | {peer['rss']:,.0f} "
-            f"| {peer['wall'] / ours['wall']:.1f}x | {peer['cpu'] / ours['cpu']:.1f}x "
-            f"| {ours['rss'] / peer['rss']:.2f} | {peer['status']} |"
+            mine + f"| {bound}{peer['wall']:.1f} | {bound}{peer['cpu']:.1f} | {peer['rss']:,.0f} "
+            f"| {bound}{wall:.1f}x | {bound}{cpu:.1f}x "
+            f"| {ours['rss'] / peer['rss']:.2f} | {ours['load']:.1f} / {peer['load']:.1f} "
+            f"| {peer['status']} |"
         )
     sys.stdout.flush()
 

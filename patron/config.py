@@ -167,6 +167,14 @@ def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def blas_thread_limit(env: dict[str, str] | None = None) -> int:
+    """PATRON_BLAS_THREADS alone, for commands that need no other setting (`analyze`)."""
+    limit = _int(dict(os.environ if env is None else env), "PATRON_BLAS_THREADS")
+    if limit < 0:
+        raise InvalidInput(f"PATRON_BLAS_THREADS must be 0 or more, got {limit}")
+    return limit
+
+
 def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
     """Build Settings from the environment (or a given mapping) and explicit overrides."""
     env = dict(os.environ if env is None else env)

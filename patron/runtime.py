@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from patron.config import Settings, load_settings
-from patron.db import make_engine, make_sessionmaker
 from patron.errors import PatronError
-from patron.migrate import upgrade
 from patron.threads import pin_blas_threads
+
+if TYPE_CHECKING:  # SQLAlchemy and Alembic load on first open_runtime: `analyze` needs neither
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 @dataclass
@@ -26,6 +27,9 @@ class Runtime:
 
 def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
     """Load settings, connect, and (by default) bring the schema up to date."""
+    from patron.db import make_engine, make_sessionmaker
+    from patron.migrate import upgrade
+
     settings = settings or load_settings()
     pin_blas_threads(settings.blas_threads)
     engine = make_engine(settings.database_url)

@@ -36,6 +36,7 @@ import pyarrow.csv as pv
 from patron.analytics import AnalyticsInputError, scoring
 from patron.analytics.clv import PERIODS_PER_MONTH
 from patron.analytics.clv.predict import holdout_comparison
+from patron.analytics.kpis import KPI_HELP, kpi_rows, period_kpis
 from patron.analytics.predictions import fit_summary
 from patron.analytics.rfm import SEGMENTS
 from patron.analytics.scoring import (
@@ -46,7 +47,6 @@ from patron.analytics.scoring import (
     check_model,
     score,
 )
-from patron.analytics.service import KPI_HELP, kpi_rows, period_kpis
 from patron.analytics.summary import summary_from_aggregates, unit_days
 from patron.analytics.transactions import CsvSpec, CustomerTotals, Progress, read_customer_totals
 
@@ -256,17 +256,23 @@ def _subset(agg: BuyerAggregates, rows: np.ndarray) -> BuyerAggregates:
     )
 
 
-def _counts(labels: np.ndarray) -> dict[str, int]:
+def _text(labels: np.ndarray) -> pa.Array:
+    """Labels (str or None) as an arrow string array, converted once for counts and the CSV."""
+    return pa.array(labels, pa.string(), from_pandas=True)
+
+
+def _counts(labels: pa.Array) -> dict[str, int]:
     """How many times each label occurs (None counts as "None", as str() names it)."""
-    counts = pa.array(labels, pa.string(), from_pandas=True).fill_null("None").value_counts()
+    counts = labels.fill_null("None").value_counts()
     return {v["values"].as_py(): v["counts"].as_py() for v in counts}
 
 
 def _fill(result: Analysis, customers, buyers: BuyerAggregates, scores: Scores) -> None:
     """Segment sizes, stage counts, fit summaries and per-customer columns of the scores."""
-    sizes = _counts(scores.segment)
+    segment, stage = _text(scores.segment), _text(scores.stage)
+    sizes = _counts(segment)
     result.segments = [{"name": s, "customers": int(sizes.get(s, 0))} for s in SEGMENTS]
-    result.stages = dict(sorted(_counts(scores.stage).items()))
+    result.stages = dict(sorted(_counts(stage).items()))
     result.cycle_days = scores.cycle_days
     result.fit, result.spend_fit, result.fit_note = scores.fit, scores.spend_fit, scores.fit_note
     summary = scores.summary
@@ -281,8 +287,8 @@ def _fill(result: Analysis, customers, buyers: BuyerAggregates, scores: Scores) 
         "recency_score": scores.r,
         "frequency_score": scores.f,
         "monetary_score": scores.m,
-        "segment": scores.segment,
-        "stage": scores.stage,
+        "segment": segment,
+        "stage": stage,
     }
     if scores.fit:
         result.scores.update(

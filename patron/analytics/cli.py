@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -13,10 +13,10 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 
 from patron.analytics import analyze as analysis
-from patron.analytics import refresh as refreshing
-from patron.analytics import report as html_report
-from patron.db import utcnow
+from patron.analytics import kpis
+from patron.config import blas_thread_limit
 from patron.runtime import open_runtime, run_cli
+from patron.threads import pin_blas_threads
 
 console = Console(stderr=True)
 
@@ -59,16 +59,18 @@ def _fit_table(title: str, fit: dict) -> Table:
 
 def refresh_command(
     model: str = typer.Option(
-        refreshing.DEFAULT_MODEL, help="Purchase model: mbgnbd (default), bgnbd or paretonbd."
+        analysis.DEFAULT_MODEL, help="Purchase model: mbgnbd (default), bgnbd or paretonbd."
     ),
 ) -> None:
     """Recompute every customer's RFM scores, lifecycle stage and CLV predictions."""
+    from patron.analytics import refresh as refreshing
+
     runtime = open_runtime()
 
     def run():
         with _steps(refreshing.STEPS) as step:
             return refreshing.refresh(
-                sessions=runtime.sessions, now=utcnow(), progress=step, model=model
+                sessions=runtime.sessions, now=datetime.now(UTC), progress=step, model=model
             )
 
     report = run_cli(run)
@@ -93,8 +95,8 @@ def _kpi_table(result: analysis.Analysis) -> Table:
     for row in result.kpis["rows"]:
         table.add_row(
             row["label"],
-            html_report._fmt(row["value"], row["unit"]),
-            html_report._fmt(row["previous"], row["unit"]),
+            kpis.fmt(row["value"], row["unit"]),
+            kpis.fmt(row["previous"], row["unit"]),
         )
     return table
 
@@ -196,11 +198,14 @@ def analyze_command(
     )
 
     def run():
+        # As refresh: one BLAS thread by default (threads of a busy machine fight, and the
+        # sums of the fits then do not depend on the thread count).
+        pin_blas_threads(blas_thread_limit())
         with _steps(analysis.STEPS) as step, _reading() as read_progress:
             result = analysis.analyze(
                 file,
                 spec,
-                now=utcnow(),
+                now=datetime.now(UTC),
                 unit=unit,
                 model=model,
                 period_days=period_days,
@@ -212,6 +217,8 @@ def analyze_command(
         if scores:
             analysis.write_scores(result, scores)
         if report:
+            from patron.analytics import report as html_report  # pygal, Jinja: only when asked
+
             html_report.write_report(result, report)
         return result
 

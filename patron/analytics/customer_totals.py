@@ -27,8 +27,9 @@ from patron.analytics.scoring import BuyerAggregates
 DAY_BITS = 20
 DAY_MASK = (1 << DAY_BITS) - 1
 DAY_OFFSET = 1 << (DAY_BITS - 1)  # days from 1970 - 2^19 (year 535) to 1970 + 2^19 (3405)
-_INTEGER = r"^(0|[1-9][0-9]{0,11})$"
+_ID_DIGITS = 12  # ids below 10^12 < 2^40: (id, 20-bit day) keys fit in 63 bits
 _BIG = np.iinfo(np.int64).max
+TABLE_SPREAD, TABLE_MIN = 16, 1 << 20
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,16 @@ class CustomerTotals:
         a, b = lo - self.first_day, hi - self.first_day
         a, b = max(a, 0), max(b, 0)
         return int(self.day_orders[a:b].sum()), int(self.day_cents[a:b].sum())
+
+
+def plain_integers(ids: pa.Array) -> bool:
+    """Whether every id is a plain integer: 1 to 12 ASCII digits, no sign, no leading zero."""
+    if not len(ids):
+        return True
+    lengths = pc.binary_length(ids)
+    if not pc.all(pc.ascii_is_decimal(ids)).as_py() or pc.max(lengths).as_py() > _ID_DIGITS:
+        return False
+    return not pc.any(pc.and_(pc.starts_with(ids, "0"), pc.greater(lengths, 1))).as_py()
 
 
 class Disorder(Exception):
@@ -126,19 +137,28 @@ class _Totals:
             keys[-2:] = [_sorted_union(keys[-2:])]
 
     def result(self, order: np.ndarray) -> BuyerAggregates:
-        """The aggregates of customers in `order` (dense indices)."""
-        days = self.days
+        """The aggregates of customers in `order` (dense indices); the totals are used up.
+
+        Each array is dropped as soon as it is copied, so the copies do not double the memory.
+        """
         if self.keys is not None:
             keys = _sorted_union(self.keys)
-            days = np.bincount(keys >> DAY_BITS, minlength=self.n)
-        return BuyerAggregates(
-            order_count=self.orders[order],
-            first_day=self.first[order].astype(float),
-            last_day=self.last[order].astype(float),
-            purchase_days=days[order],
-            total_cents=self.cents[order],
-            first_day_cents=self.first_cents[order],
-        )
+            self.keys = None
+            self.days = np.bincount(keys >> DAY_BITS, minlength=self.n)
+            del keys
+        out = {}
+        for name, field, kind in (
+            ("orders", "order_count", None),
+            ("first", "first_day", float),
+            ("last", "last_day", float),
+            ("days", "purchase_days", None),
+            ("cents", "total_cents", None),
+            ("first_cents", "first_day_cents", None),
+        ):
+            column = getattr(self, name)[order]
+            setattr(self, name, None)
+            out[field] = column if kind is None else column.astype(kind)
+        return BuyerAggregates(**out)
 
 
 def _sorted_union(parts: list[np.ndarray]) -> np.ndarray:
@@ -160,6 +180,9 @@ class _Ids:
         self.levels = [(np.zeros(0, np.int64), np.zeros(0, np.int64)) for _ in range(2)]
         self.total = 0
         self.text: dict[str, int] | None = None
+        # While ids are small integers (at most TABLE_SPREAD times the customers seen, as
+        # numbered ids are), a table indexed by id gives dense indices in one gather.
+        self.table: np.ndarray | None = np.full(0, -1, np.int32)
 
     @property
     def count(self) -> int:
@@ -167,7 +190,7 @@ class _Ids:
 
     def codes(self, ids: pa.Array) -> tuple[np.ndarray, bool]:
         """Per-row codes and whether they are already dense (text) or integer ids to look up."""
-        if self.text is None and pc.all(pc.match_substring_regex(ids, _INTEGER)).as_py():
+        if self.text is None and plain_integers(ids):
             return pc.cast(ids, pa.int64()).to_numpy(), False
         if self.text is None:
             known, index = self._merged()
@@ -180,6 +203,13 @@ class _Ids:
 
     def dense(self, unique_ids: np.ndarray) -> np.ndarray:
         """Dense indices of sorted distinct integer ids, numbering the new ones."""
+        if self.table is not None:
+            top = int(unique_ids[-1]) + 1  # ids are plain integers: never negative
+            limit = max(TABLE_SPREAD * (self.total + unique_ids.size), TABLE_MIN)
+            if top <= min(limit, np.iinfo(np.int32).max):
+                return self._from_table(unique_ids, top)
+            self.levels = [self._merged(), self.levels[1]]
+            self.table = None
         out = np.full(unique_ids.size, -1, np.int64)
         for known, index in self.levels:
             pos = np.searchsorted(known, unique_ids)
@@ -199,8 +229,23 @@ class _Ids:
             self.levels = [self._merged(), (np.zeros(0, np.int64), np.zeros(0, np.int64))]
         return out
 
+    def _from_table(self, unique_ids: np.ndarray, top: int) -> np.ndarray:
+        if top > self.table.size:
+            grown = np.full(max(top, self.table.size + self.table.size // 2), -1, np.int32)
+            grown[: self.table.size] = self.table
+            self.table = grown
+        out = self.table[unique_ids].astype(np.int64)
+        fresh = np.flatnonzero(out < 0)
+        out[fresh] = np.arange(self.total, self.total + fresh.size)
+        self.table[unique_ids[fresh]] = out[fresh]
+        self.total += fresh.size
+        return out
+
     def _merged(self) -> tuple[np.ndarray, np.ndarray]:
         """Both levels as one sorted level."""
+        if self.table is not None:
+            known = np.flatnonzero(self.table >= 0)
+            return known, self.table[known].astype(np.int64)
         known = np.concatenate([k for k, _ in self.levels])
         index = np.concatenate([i for _, i in self.levels])
         order = np.argsort(known, kind="stable")

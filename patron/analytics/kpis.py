@@ -125,3 +125,92 @@ def compare(current: KpiSet, previous: KpiSet) -> dict[str, float | None]:
         now, before = getattr(current, field.name), getattr(previous, field.name)
         deltas[field.name] = None if now is None or before is None else now - before
     return deltas
+
+
+# (name, label, unit, formula shown as help text); unit: ratio, cents or number.
+KPI_HELP: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "retention_rate",
+        "Retention rate",
+        "ratio",
+        "(E − N) / S: S = customers who bought in the previous period, E = customers who bought "
+        "in this period, N = those of E who did not buy in the previous period (new or won back).",
+    ),
+    ("churn_rate", "Churn rate", "ratio", "1 − retention rate."),
+    (
+        "repeat_purchase_rate",
+        "Repeat-purchase rate",
+        "ratio",
+        "Customers with 2 or more orders in the period / customers with at least 1 order.",
+    ),
+    (
+        "purchase_frequency",
+        "Purchase frequency",
+        "number",
+        "Orders in the period / customers who ordered.",
+    ),
+    ("average_order_value", "Average order value", "cents", "Revenue (net of refunds) / orders."),
+    (
+        "revenue_per_customer",
+        "Revenue per customer",
+        "cents",
+        "Revenue (net of refunds) / customers who ordered.",
+    ),
+    (
+        "historical_clv",
+        "Historical CLV",
+        "cents",
+        "Average order value × purchase frequency × average lifespan, lifespan = 1 / churn rate "
+        "periods (revenue per customer of the period when churn is 0).",
+    ),
+    (
+        "net_promoter_score",
+        "Net promoter score",
+        "number",
+        "100 × (promoters (9-10) − detractors (0-6)) / answers; shown once surveys exist.",
+    ),
+)
+
+
+def period_kpis(before: dict[str, int], during: dict[str, int]) -> KpiSet:
+    """KPIs of one period from its counts and those of the period before it."""
+    start, end, retained = before["active"], during["active"], during["retained"]
+    churn = churn_rate(end, end - retained, start)
+    return kpi_set(
+        customers_start=start,
+        customers_end=end,
+        new_customers=end - retained,
+        buying_customers=end,
+        repeat_customers=during["repeat"],
+        orders=during["orders"],
+        revenue=during["revenue_cents"],
+        average_lifespan=1.0 / churn if churn else None,
+    )
+
+
+def kpi_rows(current: KpiSet, previous: KpiSet) -> list[dict]:
+    """One row per KPI: label, unit, formula, value, previous value and change."""
+    deltas = compare(current, previous)
+    return [
+        {
+            "name": name,
+            "label": label,
+            "unit": unit,
+            "formula": formula,
+            "value": getattr(current, name),
+            "previous": getattr(previous, name),
+            "change": deltas[name],
+        }
+        for name, label, unit, formula in KPI_HELP
+    ]
+
+
+def fmt(value, unit: str) -> str:
+    """A KPI value as text: percent for ratios, currency units for cents, "–" when unknown."""
+    if value is None:
+        return "–"
+    if unit == "ratio":
+        return f"{value * 100:.1f}%"
+    if unit == "cents":
+        return f"{value / 100:,.2f}"
+    return f"{value:.2f}"

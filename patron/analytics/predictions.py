@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from patron.analytics.clv import PERIODS_PER_MONTH, discounted_purchases
+from patron.analytics.clv import PERIODS_PER_MONTH, purchase_predictions
 from patron.analytics.rfm import count_above
-from patron.analytics.summary import compress_rows, unit_days
+from patron.analytics.summary import unit_days
 
 HORIZON_DAYS = 90.0
 
@@ -30,22 +30,17 @@ class Predictions:
 
 def predict(model, frequency, recency, T, *, unit: str, months, discount_rate) -> Predictions:
     """Predictions of a fitted purchase model per customer, computed once per distinct row."""
-    rows = compress_rows(frequency, recency, T)
-    x, tx, tt, back = rows.frequency, rows.recency, rows.T, rows.inverse
-    purchases = discounted_purchases(
+    p_alive, expected, purchases = purchase_predictions(
         model,
-        x,
-        tx,
-        tt,
+        frequency,
+        recency,
+        T,
+        horizon=HORIZON_DAYS / unit_days(unit),
         months=months,
         discount_rate=discount_rate,
         periods_per_month=PERIODS_PER_MONTH[unit],
     )
-    return Predictions(
-        p_alive=model.probability_alive(x, tx, tt)[back],
-        expected_90d=model.expected_purchases(HORIZON_DAYS / unit_days(unit), x, tx, tt)[back],
-        purchases=purchases[back],
-    )
+    return Predictions(p_alive=p_alive, expected_90d=expected, purchases=purchases)
 
 
 def fit_summary(model) -> dict:

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from patron.analytics import charts
 from patron.analytics.analyze import Analysis
+from patron.analytics.kpis import fmt as _fmt
 
 _CSS = """
 body { font: 15px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2330;
@@ -26,17 +27,6 @@ th { color: #667085; font-size: 13px; } td.num { text-align: right;
 """
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-
-def _fmt(value, unit: str) -> str:
-    """A KPI value for the report."""
-    if value is None:
-        return "–"
-    if unit == "ratio":
-        return f"{value * 100:.1f}%"
-    if unit == "cents":
-        return f"{value / 100:,.2f}"
-    return f"{value:.2f}"
 
 
 def _money(value, unit: str, currency: str) -> str:

@@ -13,8 +13,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from patron.analytics import kpis
 from patron.analytics.cohorts import retention_matrix
+from patron.analytics.kpis import KPI_HELP, kpi_rows, period_kpis
 from patron.analytics.queries import (
     activity_pairs,
     churn_risk_rows,
@@ -32,52 +32,9 @@ from patron.customers import service as customers_service
 from patron.db import make_sessionmaker
 from patron.errors import InvalidInput
 
-__all__ = ["KPI_HELP", "RefreshReport", "refresh"]
+__all__ = ["KPI_HELP", "RefreshReport", "kpi_rows", "period_kpis", "refresh"]
 
 MAX_RANGE_DAYS = 3660
-# (name, label, unit, formula shown as help text); unit: ratio, cents or number.
-KPI_HELP: tuple[tuple[str, str, str, str], ...] = (
-    (
-        "retention_rate",
-        "Retention rate",
-        "ratio",
-        "(E − N) / S: S = customers who bought in the previous period, E = customers who bought "
-        "in this period, N = those of E who did not buy in the previous period (new or won back).",
-    ),
-    ("churn_rate", "Churn rate", "ratio", "1 − retention rate."),
-    (
-        "repeat_purchase_rate",
-        "Repeat-purchase rate",
-        "ratio",
-        "Customers with 2 or more orders in the period / customers with at least 1 order.",
-    ),
-    (
-        "purchase_frequency",
-        "Purchase frequency",
-        "number",
-        "Orders in the period / customers who ordered.",
-    ),
-    ("average_order_value", "Average order value", "cents", "Revenue (net of refunds) / orders."),
-    (
-        "revenue_per_customer",
-        "Revenue per customer",
-        "cents",
-        "Revenue (net of refunds) / customers who ordered.",
-    ),
-    (
-        "historical_clv",
-        "Historical CLV",
-        "cents",
-        "Average order value × purchase frequency × average lifespan, lifespan = 1 / churn rate "
-        "periods (revenue per customer of the period when churn is 0).",
-    ),
-    (
-        "net_promoter_score",
-        "Net promoter score",
-        "number",
-        "100 × (promoters (9-10) − detractors (0-6)) / answers; shown once surveys exist.",
-    ),
-)
 
 
 def check_range(start: date, end: date) -> None:
@@ -93,39 +50,6 @@ def check_range(start: date, end: date) -> None:
 def _midnight(day: date) -> datetime:
     """00:00 UTC of a day."""
     return datetime.combine(day, time(0), tzinfo=UTC)
-
-
-def period_kpis(before: dict[str, int], during: dict[str, int]) -> kpis.KpiSet:
-    """KPIs of one period from its counts and those of the period before it."""
-    start, end, retained = before["active"], during["active"], during["retained"]
-    churn = kpis.churn_rate(end, end - retained, start)
-    return kpis.kpi_set(
-        customers_start=start,
-        customers_end=end,
-        new_customers=end - retained,
-        buying_customers=end,
-        repeat_customers=during["repeat"],
-        orders=during["orders"],
-        revenue=during["revenue_cents"],
-        average_lifespan=1.0 / churn if churn else None,
-    )
-
-
-def kpi_rows(current: kpis.KpiSet, previous: kpis.KpiSet) -> list[dict]:
-    """One row per KPI: label, unit, formula, value, previous value and change."""
-    deltas = kpis.compare(current, previous)
-    return [
-        {
-            "name": name,
-            "label": label,
-            "unit": unit,
-            "formula": formula,
-            "value": getattr(current, name),
-            "previous": getattr(previous, name),
-            "change": deltas[name],
-        }
-        for name, label, unit, formula in KPI_HELP
-    ]
 
 
 def kpi_report(*, session: Session, start: date, end: date) -> dict:

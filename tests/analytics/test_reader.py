@@ -211,3 +211,57 @@ def test_holdout_totals_of_an_unsorted_file_equal_those_of_the_sorted_file(tmp_p
         assert a == b
     early = read_customer_totals(unsorted, CsvSpec(), now=NOW, calibration_end=cal - 10_000)
     assert early.calibration.order_count.sum() == 0
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        pytest.param(["  7 ,2024-01-05, 3.5 "], id="spaces around values"),
+        pytest.param(["007,2024-01-05,3", "7,2024-01-06,4"], id="a zero-padded id beside 7"),
+        pytest.param(["-7,2024-01-05,3"], id="a signed id"),
+        pytest.param(["1234567890123,2024-01-05,3"], id="an id of 13 digits"),
+        pytest.param(["7,2024-01-05T10:00:00,3"], id="a timestamp"),
+        pytest.param(['7,"2024-01-05","1e2"'], id="quoted values, exponent"),
+        pytest.param(["7,2024-01-05,0"], id="a zero amount"),
+    ],
+)
+def test_typed_reader_and_checked_reader_agree_with_the_old_one(tmp_path, monkeypatch, extra):
+    monkeypatch.setattr(transactions, "BLOCK_BYTES", 256)
+    path = _write(tmp_path, ["customer_id,date,amount", *ROWS, *extra])
+    assert _fast(path, CsvSpec()) == _legacy(path, CsvSpec())
+
+
+def test_plain_file_is_read_by_the_typed_reader_alone(tmp_path, monkeypatch):
+    path = _write(tmp_path, ["customer_id,date,amount", *ROWS])
+    expected = _legacy(path, CsvSpec())
+
+    def refuse(*args):
+        raise AssertionError("the checked reader should not be needed")
+
+    monkeypatch.setattr(transactions, "_checked_batches", refuse)
+    assert _fast(path, CsvSpec()) == expected
+
+
+@pytest.mark.parametrize(("content", "message"), BAD[:6])
+def test_bad_value_after_many_typed_batches_gives_the_old_error(
+    tmp_path, monkeypatch, content, message
+):
+    monkeypatch.setattr(transactions, "BLOCK_BYTES", 256)
+    body = content.split("\n", 1)[1]
+    path = tmp_path / "late.csv"
+    path.write_text("customer_id,date,amount\n" + "\n".join(ROWS) + "\n" + body)
+    line = int(message.split(":")[0].split()[1]) + len(ROWS) - 1
+    expected = message.replace("line 3", f"line {line}")
+    for read in (legacy_reader.read_transactions, read_customer_totals):
+        with pytest.raises(AnalyticsInputError, match=expected):
+            read(path, CsvSpec(), now=NOW)
+
+
+def test_large_integer_ids_in_a_later_batch_keep_numeric_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(transactions, "BLOCK_BYTES", 256)
+    big = [f"{10**11 + i},2024-02-0{1 + i % 9},{i}.5" for i in range(30)]
+    path = _write(tmp_path, ["customer_id,date,amount", *ROWS, *big, "3,2024-03-01,2"])
+    totals = read_customer_totals(path, CsvSpec(), now=NOW)
+    ids = totals.customers.to_pylist()
+    assert ids == sorted(ids) and ids[-1] == 10**11 + 29 and len(ids) == 43
+    assert _fast(path, CsvSpec()) == _legacy(path, CsvSpec())

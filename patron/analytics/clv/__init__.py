@@ -22,6 +22,7 @@ from patron.analytics.clv.predict import (
     clv,
     discounted_purchases,
     holdout_comparison,
+    purchase_predictions,
 )
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "fit_mbgnbd",
     "fit_paretonbd",
     "holdout_comparison",
+    "purchase_predictions",
 ]

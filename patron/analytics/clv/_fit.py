@@ -39,6 +39,39 @@ class RowPart:
     w: np.ndarray
     ix: np.ndarray
 
+    @cached_property
+    def T_levels(self) -> Levels:
+        """The distinct values of T."""
+        return Levels.of(self.T)
+
+    @cached_property
+    def tx_levels(self) -> Levels:
+        """The distinct values of t_x."""
+        return Levels.of(self.tx)
+
+
+@dataclass(frozen=True)
+class Levels:
+    """A column as its distinct values and each row's index into them.
+
+    Ages and recencies in whole days take a few hundred values over many rows: a function of
+    the column is then evaluated once per value and gathered (the same numbers, fewer logs).
+    """
+
+    values: np.ndarray
+    index: np.ndarray | None
+
+    @classmethod
+    def of(cls, column: np.ndarray) -> Levels:
+        values, index = np.unique(column, return_inverse=True)
+        if values.size * 4 > column.size:  # hardly any repeats: evaluate per row
+            return cls(column, None)
+        return cls(values, index.ravel())
+
+    def apply(self, per_value: np.ndarray) -> np.ndarray:
+        """Per-row values from per-value ones (``per_value`` computed on ``values``)."""
+        return per_value if self.index is None else per_value[self.index]
+
 
 @dataclass(frozen=True)
 class Rows:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from patron.analytics.clv._fit import Fit, check_rfm
-from patron.analytics.summary import compress_rows
+from patron.analytics.clv._fit import Fit, check_rfm, compress
 
 # Above this many customers, predictions are computed once per distinct (x, t_x, T) row.
 DISTINCT_ABOVE = 5_000
@@ -51,6 +51,10 @@ class TransactionModel:
         """Probability that each customer is still active at T (churn risk = 1 - this)."""
         return _per_distinct(self._p_alive, frequency, recency, T)
 
+    def _expected_many(self, horizons, x, tx, T) -> Iterator[np.ndarray]:
+        """``_expected`` at each horizon in turn (an iterator: one curve in memory at a time)."""
+        return (self._expected(t, x, tx, T) for t in horizons)
+
     def _expected(self, t, x, tx, T):  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -58,11 +62,15 @@ class TransactionModel:
         raise NotImplementedError
 
 
-def _per_distinct(fn, frequency, recency, T) -> np.ndarray:
-    """Evaluate ``fn`` per customer, once per distinct row when the input is large."""
+def _per_distinct(fn, frequency, recency, T, *, stacked: bool = False) -> np.ndarray:
+    """Evaluate ``fn`` per customer, once per distinct row when the input is large.
+
+    ``stacked``: ``fn`` returns rows of per-customer values (a 2-d array).
+    """
     x, tx, tt = check_rfm(frequency, recency, T)
     with np.errstate(under="ignore"):
         if x.size <= DISTINCT_ABOVE:
             return fn(x, tx, tt)
-        comp = compress_rows(x, tx, tt)
-        return fn(comp.frequency, comp.recency, comp.T)[comp.inverse]
+        comp = compress(x, tx, tt)
+        values = fn(comp.frequency, comp.recency, comp.T)
+        return values[:, comp.inverse] if stacked else values[comp.inverse]

@@ -17,15 +17,15 @@ The modified BG/NBD (``mbgnbd.py``) shares this code with ``modified=True``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import digamma, expit, gammaln
 
-from patron.analytics.clv._fit import Rows, fit_rows, prepare_rows
+from patron.analytics.clv._fit import Rows, compress, fit_rows, prepare_rows
 from patron.analytics.clv._model import TransactionModel
 from patron.analytics.clv._special import bg_tail
-from patron.analytics.summary import compress_rows
 
 NAMES = ("r", "alpha", "a", "b")
 
@@ -62,9 +62,9 @@ def bg_objective(phi: np.ndarray, rows: Rows, modified: bool = False):
     total = float(wx @ a12)
     if not modified:
         zero = rows.zero
-        inv_t = al + zero.T
-        log_t = np.log(inv_t)
-        np.reciprocal(inv_t, out=inv_t)
+        levels = zero.T_levels
+        at = al + levels.values
+        log_t, inv_t = levels.apply(np.log(at)), levels.apply(np.reciprocal(at))
         s_log = zero.w @ log_t
         total -= r * s_log
         g_r -= s_log
@@ -72,10 +72,12 @@ def bg_objective(phi: np.ndarray, rows: Rows, modified: bool = False):
     part = rows.every if modified else rows.repeat
     w, rx = part.w, r + part.x
     c = np.log(a) - np.log(bdx)
-    inv_t, inv_tx = al + part.T, al + part.tx
-    log_tx = np.log(inv_tx)
-    diff = np.log(inv_t)
+    t_levels, tx_levels = part.T_levels, part.tx_levels
+    at, atx = al + t_levels.values, al + tx_levels.values
+    log_tx = tx_levels.apply(np.log(atx))
+    diff = t_levels.apply(np.log(at))
     diff -= log_tx
+    inv_t, inv_tx = t_levels.apply(np.reciprocal(at)), tx_levels.apply(np.reciprocal(atx))
     d = c[part.ix]
     total += float(w @ d)
     d += diff * rx
@@ -89,8 +91,6 @@ def bg_objective(phi: np.ndarray, rows: Rows, modified: bool = False):
     wp4 = np.multiply(w, p4, out=p4)
     wp3 = np.subtract(w, wp4, out=e)
     g_r -= w @ log_tx + wp3 @ diff
-    np.reciprocal(inv_t, out=inv_t)
-    np.reciprocal(inv_tx, out=inv_tx)
     g_al -= (wp3 * rx) @ inv_t + (wp4 * rx) @ inv_tx
     g_a += wp4.sum() / a
     g_b -= np.bincount(part.ix, weights=wp4, minlength=ux.size) @ (1.0 / bdx)
@@ -107,17 +107,27 @@ def log_likelihood(params, frequency, recency, T, weights=None, *, modified=Fals
 
 def bg_expected(params, t, x, tx, T, modified=False):
     """Conditional expected purchases in (T, T+t] (FHL 2005 eq. 10; MBG/NBD with ``modified``)."""
+    return next(bg_expected_many(params, [t], x, tx, T, modified))
+
+
+def bg_expected_many(params, horizons, x, tx, T, modified=False) -> Iterator[np.ndarray]:
+    """``bg_expected`` at several horizons: P(alive) and the (x, T) grouping computed once.
+
+    Everything but P(alive) depends on (x, T) only, so it is evaluated per distinct pair.
+    """
     r, al, a, b = params
     bb = b + 1.0 if modified else b
-    z = t / (al + T + t)
-    log1mz = np.log1p(-z)
+    alive = bg_p_alive(params, x, tx, T, modified)
+    pairs = compress(x, T, np.zeros(np.size(x)))
+    px, pT = pairs.frequency, pairs.recency
     am1 = a - 1.0
-    e1 = -np.expm1(am1 * log1mz) / am1 if abs(am1) > 1e-09 else -log1mz
-    pairs = compress_rows(x, T, np.zeros(x.size))  # the series depends on (x, T) only
-    zp = t / (al + pairs.recency + t)
-    tail = bg_tail(a + bb - 1.0 - r, a, a + bb + pairs.frequency - 1.0, zp)[pairs.inverse]
-    numer = (a + bb + x - 1.0) * (e1 - np.exp(am1 * log1mz) * tail)
-    return numer * bg_p_alive(params, x, tx, T, modified)
+    for t in horizons:
+        z = t / (al + pT + t)
+        log1mz = np.log1p(-z)
+        e1 = -np.expm1(am1 * log1mz) / am1 if abs(am1) > 1e-09 else -log1mz
+        tail = bg_tail(a + bb - 1.0 - r, a, a + bb + px - 1.0, z)
+        numer = (a + bb + px - 1.0) * (e1 - np.exp(am1 * log1mz) * tail)
+        yield numer[pairs.inverse] * alive
 
 
 def bg_p_alive(params, x, tx, T, modified=False):
@@ -137,6 +147,9 @@ class BgNbdModel(TransactionModel):
 
     def _expected(self, t, x, tx, T):
         return bg_expected(self._theta(), t, x, tx, T)
+
+    def _expected_many(self, horizons, x, tx, T):
+        return bg_expected_many(self._theta(), horizons, x, tx, T)
 
     def _p_alive(self, x, tx, T):
         return bg_p_alive(self._theta(), x, tx, T)

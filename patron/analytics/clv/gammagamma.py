@@ -43,27 +43,54 @@ def _rows(frequency, monetary, weights=None):
     return x[keep], m[keep], w[keep]
 
 
+@dataclass(frozen=True)
+class SpendRows:
+    """Fitting rows with the parameter-free parts of the likelihood computed once.
+
+    Gamma and digamma terms depend on ``x`` only and are evaluated per distinct frequency
+    (``ix`` indexes them); ``ln m`` and ``ln x`` are constants. Each evaluation then costs one
+    log per row; the per-row terms are still combined before summing, as in the textbook
+    formula, so the sums do not lose precision to large opposite totals.
+    """
+
+    ux: np.ndarray
+    ix: np.ndarray
+    x: np.ndarray
+    mx: np.ndarray
+    w: np.ndarray
+    log_m: np.ndarray
+    log_mx: np.ndarray
+
+    @classmethod
+    def build(cls, x, m, w) -> SpendRows:
+        """Index the rows by frequency and precompute the logs."""
+        ux, ix = np.unique(x, return_inverse=True)
+        log_m = np.log(m)
+        return cls(ux, ix.ravel(), x, m * x, w, log_m, log_m + np.log(x))
+
+    def objective(self, phi):
+        """Return the weighted negative log-likelihood and its gradient in log-parameters."""
+        theta = np.exp(phi)
+        p, q, g = theta
+        x, w, ix = self.x, self.w, self.ix
+        pu = p * self.ux
+        px = p * x
+        gm = g + self.mx
+        log_gm = np.log(gm)
+        log_g = np.log(g)
+        psi_u = digamma(pu + q)
+        ll = (gammaln(pu + q) - gammaln(pu) - gammaln(q) + q * log_g)[ix]
+        ll += px * self.log_mx - self.log_m - (px + q) * log_gm
+        d_p = (psi_u - digamma(pu))[ix] + self.log_mx - log_gm
+        d_q = (psi_u - digamma(q) + log_g)[ix] - log_gm
+        d_g = q / g - (px + q) / gm
+        grad = np.array([w @ (x * d_p), w @ d_q, w @ d_g]) * theta
+        return -float(w @ ll), -grad
+
+
 def gg_objective(phi, x, m, w):
     """Return the weighted negative log-likelihood and its gradient in log-parameters."""
-    theta = np.exp(phi)
-    p, q, g = theta
-    px = p * x
-    gm = g + m * x
-    ll = (
-        gammaln(px + q)
-        - gammaln(px)
-        - gammaln(q)
-        + q * np.log(g)
-        + (px - 1.0) * np.log(m)
-        + px * np.log(x)
-        - (px + q) * np.log(gm)
-    )
-    psi = digamma(px + q)
-    d_p = x * (psi - digamma(px) + np.log(m) + np.log(x) - np.log(gm))
-    d_q = psi - digamma(q) + np.log(g) - np.log(gm)
-    d_g = q / g - (px + q) / gm
-    grad = np.array([w @ d_p, w @ d_q, w @ d_g]) * theta
-    return -float(w @ ll), -grad
+    return SpendRows.build(x, m, w).objective(phi)
 
 
 def log_likelihood(params, frequency, monetary, weights=None) -> float:
@@ -96,7 +123,8 @@ class GammaGammaModel:
 def fit_gamma_gamma(frequency, monetary, weights=None) -> GammaGammaModel:
     """Fit the Gamma-Gamma model on customers with repeat purchases (x > 0, m > 0)."""
     x, m, w = _rows(frequency, monetary, weights)
-    fit = maximize(lambda phi: gg_objective(phi, x, m, w), np.zeros(3), w.sum())
+    rows = SpendRows.build(x, m, w)
+    fit = maximize(rows.objective, np.zeros(3), w.sum())
     return GammaGammaModel(
         params=dict(zip(NAMES, map(float, fit.params), strict=True)),
         log_likelihood=float(fit.log_likelihood),

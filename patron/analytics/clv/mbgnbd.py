@@ -20,7 +20,13 @@ import numpy as np
 
 from patron.analytics.clv._fit import fit_rows, prepare_rows
 from patron.analytics.clv._model import TransactionModel
-from patron.analytics.clv.bgnbd import NAMES, bg_expected, bg_objective, bg_p_alive
+from patron.analytics.clv.bgnbd import (
+    NAMES,
+    bg_expected,
+    bg_expected_many,
+    bg_objective,
+    bg_p_alive,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,9 @@ class MbgNbdModel(TransactionModel):
 
     def _expected(self, t, x, tx, T):
         return bg_expected(self._theta(), t, x, tx, T, modified=True)
+
+    def _expected_many(self, horizons, x, tx, T):
+        return bg_expected_many(self._theta(), horizons, x, tx, T, modified=True)
 
     def _p_alive(self, x, tx, T):
         return bg_p_alive(self._theta(), x, tx, T, modified=True)

@@ -14,6 +14,7 @@ is in its unit.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,19 +36,69 @@ def discounted_purchases(
     periods_per_month=4.345,
 ) -> np.ndarray:
     """Discounted expected number of purchases over ``months`` months, per customer."""
+    _check_horizon(months, discount_rate, periods_per_month)
+    return _per_distinct(
+        lambda x, tx, tt: _discount(
+            model._expected_many(_monthly(months, periods_per_month), x, tx, tt), discount_rate
+        ),
+        frequency,
+        recency,
+        T,
+    )
+
+
+def purchase_predictions(
+    model: TransactionModel,
+    frequency,
+    recency,
+    T,
+    *,
+    horizon: float,
+    months=12,
+    discount_rate=0.01,
+    periods_per_month=4.345,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P(alive), expected purchases in ``horizon`` and discounted purchases over ``months``.
+
+    One grouping of the rows and one call of the model for every horizon.
+    """
+    _check_horizon(months, discount_rate, periods_per_month)
+    if not float(horizon) >= 0:
+        raise ValueError("horizon t must be >= 0")
+
+    def per_rows(x, tx, tt):
+        curves = model._expected_many(
+            [float(horizon), *_monthly(months, periods_per_month)], x, tx, tt
+        )
+        out = np.empty((3, x.size))
+        out[0] = model._p_alive(x, tx, tt)
+        out[1] = next(curves)
+        out[2] = _discount(curves, discount_rate)
+        return out
+
+    alive, expected, purchases = _per_distinct(per_rows, frequency, recency, T, stacked=True)
+    return alive, expected, purchases
+
+
+def _check_horizon(months, discount_rate, periods_per_month) -> None:
     if months < 1 or discount_rate <= -1 or periods_per_month <= 0:
         raise AnalyticsInputError("months >= 1, discount_rate > -1 and periods_per_month > 0")
 
-    def per_rows(x, tx, tt):
-        total = np.zeros(x.size)
-        previous = np.zeros(x.size)
-        for i in range(1, int(months) + 1):
-            current = model._expected(i * periods_per_month, x, tx, tt)
-            total += (current - previous) / (1.0 + discount_rate) ** i
-            previous = current
-        return total
 
-    return _per_distinct(per_rows, frequency, recency, T)
+def _monthly(months, periods_per_month) -> list[float]:
+    """The end of each month of the horizon in model time units."""
+    return [i * periods_per_month for i in range(1, int(months) + 1)]
+
+
+def _discount(curves: Iterator[np.ndarray], discount_rate) -> np.ndarray:
+    """Sum of the discounted month-on-month increments of cumulative expectations."""
+    total = previous = None
+    for i, current in enumerate(curves, start=1):
+        if total is None:
+            total, previous = np.zeros(current.size), np.zeros(current.size)
+        total += (current - previous) / (1.0 + discount_rate) ** i
+        previous = current
+    return total
 
 
 def clv(
