@@ -268,3 +268,11 @@ def step_counts(*, session: Session, journey_id: int) -> dict[str, dict[str, int
     for step_id, state, n in session.execute(query):
         found.setdefault(step_id, {})[state] = n
     return found
+
+
+def version_numbers(*, session: Session, version_ids: list[int]) -> dict[int, int]:
+    """Each version's number, by version id."""
+    query = select(JourneyVersion.id, JourneyVersion.number).where(
+        JourneyVersion.id.in_(version_ids)
+    )
+    return dict(session.execute(query).all())
