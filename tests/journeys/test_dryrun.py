@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from patron.cli import app
 from patron.db import Base, transaction, utcnow
 from patron.journeys import service
 from patron.messages.tables import OutboxMessage
-from tests.journeys.conftest import buy, journey, person, template, track
+from tests.journeys.conftest import buy, journey, paths, person, step, template, track
 
 DAY = 86400
 
@@ -162,3 +163,45 @@ def test_dry_run_through_the_api_and_cli(db, api, monkeypatch):
     assert "4 would have entered" in result.output and "second offer" in result.output
     missing = CliRunner().invoke(app, ["journeys", "dry-run", "999"])
     assert missing.exit_code != 0 and "error:" in missing.output
+
+
+def test_the_dry_run_agrees_with_the_engine(db):
+    """The same journey, live, driven by the engine through the same days: same counts."""
+    base = utcnow() - timedelta(days=20)
+    with transaction(db.sessions) as s:
+        ids = [person(s, f"e{i}").id for i in range(4)]
+        first, second = template(s, "first").id, template(s, "second").id
+    jid = journey(db, winback(first, second))
+    c0, c1, c2, c3 = ids
+    plan = {
+        1: [(track, c0, "Browsed"), (track, c1, "Browsed"), (track, c3, "Browsed")],
+        2: [(track, c1, "Browsed"), (buy, "e3", 2500)],
+        6: [(track, c0, "Placed Order")],
+        15: [(track, c2, "Browsed")],
+    }
+    for n in range(21):
+        when = base + timedelta(days=n)
+        for action, who, what in plan.get(n, []):
+            if action is track:
+                track(db, who, what, when)
+            else:
+                buy(db, who, when, total=what)
+        step(db, when)
+    engine_runs = paths(db, jid)
+    outcomes: dict[str, Counter] = {}
+    for run in engine_runs:
+        for step_id, _iteration, outcome in run["path"]:
+            outcomes.setdefault(step_id, Counter())[outcome] += 1
+    finished = Counter(
+        "in progress" if r["state"] in ("active", "waiting") else f"{r['state']}: {r['reason']}"
+        for r in engine_runs
+    )
+    with transaction(db.sessions) as s:
+        dry = service.dry_run(
+            session=s, now=base + timedelta(days=20), days=30, definition=winback(first, second)
+        )
+    assert dry["finished"] == dict(finished) and dry["entered"] == len(engine_runs) == 4
+    assert {s["id"]: s["outcomes"] for s in dry["steps"]} == {
+        k: dict(v) for k, v in outcomes.items()
+    }
+    assert dry["revenue_minor"] == sum(r["revenue"] for r in engine_runs) == 2500
