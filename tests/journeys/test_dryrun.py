@@ -13,9 +13,11 @@ from typer.testing import CliRunner
 from patron.app import create_app
 from patron.auth import service as auth_service
 from patron.cli import app
+from patron.customers import service as customers
 from patron.db import Base, transaction, utcnow
 from patron.journeys import service
 from patron.messages.tables import OutboxMessage
+from patron.segments import service as segments
 from tests.journeys.conftest import buy, journey, paths, person, step, template, track
 
 DAY = 86400
@@ -205,3 +207,60 @@ def test_the_dry_run_agrees_with_the_engine(db):
         k: dict(v) for k, v in outcomes.items()
     }
     assert dry["revenue_minor"] == sum(r["revenue"] for r in engine_runs) == 2500
+
+
+def _attr(key: str, op: str, value) -> dict:
+    return {
+        "type": "and",
+        "children": [{"type": "attribute", "key": key, "op": op, "value": value}],
+    }
+
+
+def test_segment_trigger_entry_filter_branch_and_left_segment_exit(db):
+    base = utcnow() - timedelta(days=10)
+    plans = {"r0": "gold", "r1": "gold", "r2": "staff", "r3": "gold"}
+    with transaction(db.sessions) as s:
+        people = {
+            name: person(
+                s, name, attributes={"risk": "low" if name == "r3" else "high", "plan": plan}
+            ).id
+            for name, plan in plans.items()
+        }
+        gold, other = template(s, "gold").id, template(s, "other").id
+        risky = segments.create_segment(
+            session=s, name="Risky", rules_json=_attr("risk", "eq", "high"), now=base
+        ).id
+    with transaction(db.sessions) as s:
+        later = base + timedelta(days=2)
+        customers.upsert_customer(
+            session=s, external_id="r1", profile={"attributes": {"risk": "low"}}, now=later
+        )
+        segments.refresh_segment(session=s, segment_id=risky, now=later)
+    definition = {
+        "trigger": {"type": "segment_entered", "segment_id": risky},
+        "entry_filter": _attr("plan", "ne", "staff"),
+        "exit_on": {"left_segment": True},
+        "steps": [
+            {"id": "pause", "type": "wait", "seconds": 5 * DAY, "next": "vip"},
+            {
+                "id": "vip",
+                "type": "branch",
+                "rules": _attr("plan", "eq", "gold"),
+                "yes": "a",
+                "no": "b",
+            },
+            {"id": "a", "type": "send", "template_id": gold},
+            {"id": "b", "type": "send", "template_id": other},
+        ],
+    }
+    with transaction(db.sessions) as s:
+        dry = service.dry_run(session=s, now=utcnow(), days=30, definition=definition)
+    assert dry["entered"] == 2  # r2 is staff (entry filter), r3 never entered the segment
+    assert dry["finished"] == {"completed: end": 1, "exited: left segment": 1}
+    assert {s["id"]: s["outcomes"] for s in dry["steps"]} == {
+        "pause": {"done": 1, "waiting": 1},
+        "vip": {"yes": 1},
+        "a": {"sent": 1},
+        "b": {},
+    }
+    assert dry["messages"][0]["sample"] == [people["r0"]]
