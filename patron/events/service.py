@@ -141,6 +141,30 @@ def read_after(
     ]
 
 
+def read_window(
+    session: Session,
+    *,
+    since: datetime,
+    types: Iterable[str],
+    customer_ids: Iterable[int] | None = None,
+    limit: int,
+) -> list[StoredEvent]:
+    """Committed events of the given types at or after `since`, in log order (read only)."""
+    query = select(EVENTS).where(
+        EVENTS.c.seq.is_not(None),
+        EVENTS.c.occurred_at >= since,
+        EVENTS.c.type.in_(sorted(types)),
+        EVENTS.c.customer_id.is_not(None),
+    )
+    if customer_ids is not None:
+        query = query.where(EVENTS.c.customer_id.in_(sorted(customer_ids)))
+    query = query.order_by(EVENTS.c.seq).limit(limit)
+    return [
+        StoredEvent(r.id, r.seq, r.type, r.customer_id, r.data or {}, r.occurred_at)
+        for r in session.execute(query)
+    ]
+
+
 def _last_position(session: Session) -> int | None:
     """The newest committed position in the log."""
     return session.scalar(select(func.max(EVENTS.c.seq)))

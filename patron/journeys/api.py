@@ -1,4 +1,4 @@
-"""REST API of journeys: create, read, list, version, pause, resume, archive, enrol."""
+"""REST API of journeys: create, read, list, version, pause, resume, archive, enrol, dry run."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from patron.db import utcnow
 from patron.deps import READ, READ_SESSION, SESSION, WRITE
+from patron.errors import InvalidInput
 from patron.journeys import service
 from patron.web import pagination
 
@@ -85,6 +86,51 @@ class EnrolResult(BaseModel):
     enrolment: EnrolmentRead | None
 
 
+class DryRunBody(BaseModel):
+    """The window of a dry run, and an unsaved definition (else the journey's current one)."""
+
+    days: int = Field(30, ge=1, le=365)
+    definition: dict[str, Any] | None = None
+
+
+class DryRunStep(BaseModel):
+    """How many passes reached a step, and their outcomes (sent, happened, yes, branch 0...)."""
+
+    id: str
+    type: str
+    reached: int
+    outcomes: dict[str, int]
+
+
+class DryRunMessage(BaseModel):
+    """The messages a send step would have queued."""
+
+    step: str
+    template_id: int
+    template: str | None
+    count: int
+    sample: list[int]
+
+
+class DryRunResult(BaseModel):
+    """What the journey would have done over the window; nothing was sent or written."""
+
+    days: int
+    since: datetime
+    until: datetime
+    customers: int
+    max_customers: int
+    truncated: bool
+    entered: int
+    customers_entered: int
+    steps: list[DryRunStep]
+    converted: int
+    revenue_minor: int
+    finished: dict[str, int]
+    messages: list[DryRunMessage]
+    notes: list[str]
+
+
 JourneyPage = pagination.Page[JourneyRead]
 
 
@@ -117,6 +163,28 @@ def list_journeys(
     page = pagination.page(rows, limit, key=lambda j: (j.id, j.id))
     items = [JourneyRead.model_validate(j) for j in page["items"]]
     return JourneyPage(items=items, next_cursor=page["next_cursor"])
+
+
+@router.post("/dry-run", response_model=DryRunResult, dependencies=READ)
+def dry_run_definition(body: DryRunBody, session: Session = READ_SESSION):
+    """Dry-run an unsaved definition over the last `days` days: nothing is sent or written."""
+    if body.definition is None:
+        raise InvalidInput("definition: required")
+    return service.dry_run(
+        session=session, now=utcnow(), days=body.days, definition=body.definition
+    )
+
+
+@router.post("/{journey_id}/dry-run", response_model=DryRunResult, dependencies=READ)
+def dry_run_journey(journey_id: int, body: DryRunBody, session: Session = READ_SESSION):
+    """Dry-run a journey (or an edited definition of it) over the last `days` days."""
+    return service.dry_run(
+        session=session,
+        now=utcnow(),
+        days=body.days,
+        journey_id=journey_id,
+        definition=body.definition,
+    )
 
 
 @router.get("/{journey_id}", response_model=JourneyDetail, dependencies=READ)

@@ -4,16 +4,21 @@ Extension point `journeys.steps`: capabilities contribute `steps.StepType`s (loy
 give_points, issue_coupon).
 """
 
-from patron.journeys import api, cli, engine, intake, tables
-from patron.manifest import Consumer, JobHandler, Manifest, Schedule
+from pathlib import Path
+
+from patron.journeys import api, cli, engine, intake, tables, views
+from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Schedule
 
 manifest = Manifest(
     name="journeys",
-    routers=(api.router,),
+    routers=(api.router, views.router),
     commands=cli.register,
     tables=(tables,),
     consumers=(Consumer(intake.CONSUMER, intake.EVENT_TYPES, intake.on_events),),
     jobs=(JobHandler(engine.STEPS_JOB, engine.steps_job, queue="default", outside=True),),
     # The safety net that runs due steps every minute (enrolment and wake-ups wake it at once).
     schedules=(Schedule(engine.STEPS_JOB, lambda settings: 1, queue="default"),),
+    nav=(NavItem("/journeys", "Journeys", order=55),),
+    templates=Path(__file__).parent / "templates",
+    static=Path(__file__).parent / "static",
 )

@@ -1,4 +1,4 @@
-"""Use cases of journeys: save (validated, versioned), pause, resume, archive, enrol, read.
+"""Use cases of journeys: save (validated, versioned), pause, resume, archive, enrol, dry run.
 
 Versions rule: a definition is never changed once saved. Saving a new definition for a
 journey adds a version and makes it current: customers who enter from then on follow it,
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from patron.customers import service as customers
 from patron.errors import Conflict, InvalidInput, NotFound
-from patron.journeys import engine, intake, rules, steps
+from patron.journeys import dryrun, engine, intake, rules, steps
 from patron.journeys.definition import Definition, DefinitionError
 from patron.journeys.tables import Enrolment, Journey, JourneyVersion, StepRun
 from patron.messages import service as messages
@@ -225,3 +225,54 @@ def history(*, session: Session, enrolment_id: int) -> list[StepRun]:
     """The steps an enrolment ran, in order."""
     query = select(StepRun).where(StepRun.enrolment_id == enrolment_id).order_by(StepRun.id)
     return list(session.scalars(query))
+
+
+def dry_run(
+    *,
+    session: Session,
+    now: datetime,
+    days: int,
+    journey_id: int | None = None,
+    definition: dict | None = None,
+) -> dict:
+    """A journey (its current version, or an unsaved definition) over the last days; reads only."""
+    if definition is None:
+        if journey_id is None:
+            raise InvalidInput("give a journey or a definition")
+        definition = current_version(session=session, journey_id=journey_id).definition
+        d = steps.parse(definition)
+    else:
+        if journey_id is not None:
+            get_journey(session=session, journey_id=journey_id)
+        d = validate(session=session, definition=definition)
+    if not 1 <= days <= dryrun.MAX_DAYS:
+        raise InvalidInput(f"days: between 1 and {dryrun.MAX_DAYS}")
+    result = dryrun.run(session, d=d, journey_id=journey_id or 0, days=days, now=now)
+    for message in result["messages"]:
+        try:
+            name = messages.get_template(session=session, template_id=message["template_id"]).name
+        except NotFound:
+            name = None
+        message["template"] = name
+    return result
+
+
+def step_counts(*, session: Session, journey_id: int) -> dict[str, dict[str, int]]:
+    """Live enrolments at each step, by state (active, waiting), for the builder."""
+    query = (
+        select(Enrolment.step_id, Enrolment.state, func.count())
+        .where(Enrolment.journey_id == journey_id, Enrolment.state.in_(rules.LIVE_STATES))
+        .group_by(Enrolment.step_id, Enrolment.state)
+    )
+    found: dict[str, dict[str, int]] = {}
+    for step_id, state, n in session.execute(query):
+        found.setdefault(step_id, {})[state] = n
+    return found
+
+
+def version_numbers(*, session: Session, version_ids: list[int]) -> dict[int, int]:
+    """Each version's number, by version id."""
+    query = select(JourneyVersion.id, JourneyVersion.number).where(
+        JourneyVersion.id.in_(version_ids)
+    )
+    return dict(session.execute(query).all())
