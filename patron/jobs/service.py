@@ -131,6 +131,19 @@ def claim(
     ]
 
 
+def release(*, session: Session, worker_id: str, job_ids: list[int]) -> int:
+    """Hands back claimed jobs this worker has not started (as if never claimed)."""
+    if not job_ids:
+        return 0
+    result = session.execute(
+        update(Job)
+        .where(Job.id.in_(job_ids), Job.locked_by == worker_id, Job.state == "running")
+        .values(state="pending", attempts=Job.attempts - 1, locked_by=None, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
 def _fenced(job: ClaimedJob):
     """Condition: the job is still held under this claim's lease."""
     worker_id = job.token.rsplit("#", 1)[0]

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -27,6 +28,8 @@ from patron.manifest import JobHandler, installed
 
 log = logging.getLogger("patron.worker")
 EVENTS_LANE = "events"
+# A worker that has spent this long on its claimed jobs hands back those it has not started.
+HAND_BACK_AFTER_SECONDS = 1.0
 Handlers = dict[str, "JobHandler | Callable | str"]
 
 
@@ -160,16 +163,31 @@ def run_once(
         )
     if heartbeat:
         heartbeat.hold([job.id for job in claimed])
-    for job in claimed:
+    started = time.monotonic()
+    for index, job in enumerate(claimed):
+        if index and time.monotonic() - started > HAND_BACK_AFTER_SECONDS:
+            _hand_back(sessions, worker_id, claimed[index:], heartbeat)
+            return index
         run_job(sessions, job, handlers)
         if heartbeat:
             heartbeat.release(job.id)
     return len(claimed)
 
 
-def schedule_periodic(sessions: sessionmaker[Session], settings: Settings) -> None:
+def _hand_back(sessions, worker_id: str, rest: list[jobs.ClaimedJob], heartbeat) -> None:
+    """Return claimed jobs not yet started, so other workers need not wait behind a long one."""
+    with transaction(sessions) as session:
+        jobs.release(session=session, worker_id=worker_id, job_ids=[j.id for j in rest])
+    if heartbeat:
+        for job in rest:
+            heartbeat.release(job.id)
+
+
+def schedule_periodic(
+    sessions: sessionmaker[Session], settings: Settings, *, now: datetime | None = None
+) -> None:
     """Enqueue each scheduled job once per period, whatever the number of workers."""
-    now = utcnow()
+    now = now or utcnow()
     for schedule in installed().schedules():
         every = schedule.every_minutes(settings)
         if every <= 0:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from patron.db import transaction
+from patron.db import transaction, utcnow
 from patron.jobs import service as jobs
 from patron.jobs import worker
 from patron.jobs.tables import Job
@@ -153,10 +153,33 @@ def test_prune_deletes_finished_jobs_past_retention_and_status_shows_queues(db):
 
 def test_a_schedule_enqueues_once_per_period_even_after_its_job_finished(db):
     settings = db.settings()
+    now = utcnow()  # one instant: a slow run must not cross into the next period
     for _ in range(3):
-        worker.schedule_periodic(db.sessions, settings)
+        worker.schedule_periodic(db.sessions, settings, now=now)
         worker.drain(db.sessions, settings)
     with transaction(db.sessions) as s:
         kinds = [k for (k,) in s.execute(select(Job.kind).order_by(Job.kind))]
     assert kinds == sorted(kinds) and len(kinds) == len(set(kinds))
     assert "analytics.refresh" in kinds and "jobs.prune" in kinds
+
+
+def test_a_worker_hands_back_claimed_jobs_it_has_not_started_behind_a_long_one(db):
+    ran: list[str] = []
+
+    def long(*, session, now, payload):
+        time.sleep(worker.HAND_BACK_AFTER_SECONDS + 0.2)
+        ran.append("long")
+
+    def short(*, session, now, payload):
+        ran.append("short")
+
+    handlers = {"long": JobHandler("long", long), "short": JobHandler("short", short)}
+    _enqueue(db, kind="long", priority=1)
+    second = _enqueue(db, kind="short")
+    settings = db.settings(worker_batch=10)
+    assert worker.run_once(db.sessions, settings, "w1", handlers) == 1
+    assert ran == ["long"]
+    with transaction(db.sessions) as s:
+        job = s.get(Job, second)
+        assert (job.state, job.attempts, job.locked_by) == ("pending", 0, None)
+    assert [j.kind for j in _claim(db, worker_id="w2")] == ["short"]
