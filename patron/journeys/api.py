@@ -1,4 +1,5 @@
-"""REST API of journeys: create, read, list, version, pause, resume, archive, enrol, dry run."""
+"""REST API of journeys: create, read, list, version, pause, resume, archive, enrol, dry run,
+report."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from patron.db import utcnow
 from patron.deps import READ, READ_SESSION, SESSION, WRITE
 from patron.errors import InvalidInput
-from patron.journeys import service
+from patron.journeys import report, service
 from patron.web import pagination
 
 router = APIRouter(prefix="/api/journeys", tags=["journeys"])
@@ -131,6 +132,58 @@ class DryRunResult(BaseModel):
     notes: list[str]
 
 
+class StepMessages(BaseModel):
+    """A send step's messages: queued rows, accepted, still delivered, human-clicked."""
+
+    messages: int
+    sent: int
+    delivered: int
+    clicked: int
+
+
+class ReportStep(BaseModel):
+    """Enrolments that reached a step, its outcomes (runs) and, for sends, its messages."""
+
+    id: str
+    type: str | None
+    reached: int
+    percent: int
+    outcomes: dict[str, int]
+    messages: StepMessages | None
+
+
+class Funnel(BaseModel):
+    """Entered, each step, converted with revenue, exited by reason, failed by reason."""
+
+    entered: int
+    states: dict[str, int]
+    steps: list[ReportStep]
+    converted: int
+    revenue_minor: int
+    exited: dict[str, int]
+    failed: int
+    failed_reasons: dict[str, int]
+
+
+class VersionFunnel(Funnel):
+    """The funnel of one version."""
+
+    version_id: int
+    number: int
+    created_at: datetime
+
+
+class JourneyReport(BaseModel):
+    """A journey's funnel over all versions, and per version (newest first)."""
+
+    journey_id: int
+    name: str
+    state: str
+    current_version_id: int | None
+    total: Funnel
+    versions: list[VersionFunnel]
+
+
 JourneyPage = pagination.Page[JourneyRead]
 
 
@@ -191,6 +244,12 @@ def dry_run_journey(journey_id: int, body: DryRunBody, session: Session = READ_S
 def get_journey(journey_id: int, session: Session = READ_SESSION):
     """One journey with its current definition."""
     return _detail(session, service.get_journey(session=session, journey_id=journey_id))
+
+
+@router.get("/{journey_id}/report", response_model=JourneyReport, dependencies=READ)
+def journey_report(journey_id: int, session: Session = READ_SESSION):
+    """The funnel of a journey, per version and in total."""
+    return report.report(session=session, journey_id=journey_id)
 
 
 @router.post("/{journey_id}/versions", response_model=JourneyDetail, dependencies=WRITE)

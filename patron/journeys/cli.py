@@ -1,4 +1,4 @@
-"""Commands of journeys: `patron journeys list|dry-run`."""
+"""Commands of journeys: `patron journeys list|dry-run|report`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from rich.console import Console
 from rich.table import Table
 
 from patron.db import transaction, utcnow
-from patron.journeys import service
+from patron.journeys import report, service
 from patron.runtime import open_runtime, run_cli
 
-journeys_app = typer.Typer(help="Journeys: list, dry-run.", no_args_is_help=True)
+journeys_app = typer.Typer(help="Journeys: list, dry-run, report.", no_args_is_help=True)
 
 
 @journeys_app.command("list")
@@ -64,6 +64,55 @@ def dry_run_command(
     console.print(f"finished: {ends}")
     for note in found["notes"]:
         console.print(f"note: {note}")
+
+
+def _funnel_table(title: str, funnel: dict) -> Table:
+    """One funnel as a table: each step's reach, outcomes and messages."""
+    table = Table("step", "type", "reached", "%", "outcomes", "sent", "delivered", "clicked")
+    table.title = title
+    for row in funnel["steps"]:
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(row["outcomes"].items()))
+        m = row["messages"]
+        sends = [str(m[k]) for k in ("sent", "delivered", "clicked")] if m else ["", "", ""]
+        table.add_row(
+            row["id"], row["type"] or "", str(row["reached"]), str(row["percent"]), outcomes, *sends
+        )
+    return table
+
+
+def _summary(funnel: dict) -> str:
+    """Entered, converted, revenue, exits and failures on one line."""
+    exited = ", ".join(f"{k} {v}" for k, v in sorted(funnel["exited"].items())) or "none"
+    return (
+        f"entered {funnel['entered']}; converted {funnel['converted']}, "
+        f"revenue {funnel['revenue_minor']} (minor units); exited: {exited}; "
+        f"failed {funnel['failed']}"
+    )
+
+
+@journeys_app.command("report")
+def report_command(
+    journey_id: int = typer.Argument(..., min=1),
+    versions: bool = typer.Option(False, "--versions", help="Also each version's funnel."),
+) -> None:
+    """A journey's funnel: entered, each step, messages, converted, revenue, exits."""
+    runtime = open_runtime()
+
+    def result():
+        with transaction(runtime.sessions) as session:
+            return report.report(session=session, journey_id=journey_id)
+
+    found = run_cli(result)
+    console = Console()
+    console.print(f"{found['name']} ({found['state']}), all versions")
+    console.print(_funnel_table("all versions", found["total"]))
+    console.print(_summary(found["total"]))
+    for reason, n in sorted(found["total"]["failed_reasons"].items()):
+        console.print(f"failed: {reason} ({n})")
+    if versions:
+        for v in found["versions"]:
+            console.print(_funnel_table(f"version {v['number']}", v))
+            console.print(f"version {v['number']}: {_summary(v)}")
 
 
 def register(app: typer.Typer) -> None:

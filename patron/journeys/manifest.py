@@ -6,8 +6,8 @@ give_points, issue_coupon).
 
 from pathlib import Path
 
-from patron.journeys import api, cli, engine, intake, tables, views
-from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Schedule
+from patron.journeys import api, cli, engine, intake, report, tables, views
+from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Panel, Schedule
 
 manifest = Manifest(
     name="journeys",
@@ -18,6 +18,7 @@ manifest = Manifest(
     jobs=(JobHandler(engine.STEPS_JOB, engine.steps_job, queue="default", outside=True),),
     # The safety net that runs due steps every minute (enrolment and wake-ups wake it at once).
     schedules=(Schedule(engine.STEPS_JOB, lambda settings: 1, queue="default"),),
+    panels=(Panel("journeys", "journeys/panel.html", report.panel_context, order=75),),
     nav=(NavItem("/journeys", "Journeys", order=55),),
     templates=Path(__file__).parent / "templates",
     static=Path(__file__).parent / "static",

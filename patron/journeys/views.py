@@ -1,4 +1,5 @@
-"""Dashboard pages of journeys: the list with states, and the visual builder with a dry run."""
+"""Dashboard pages of journeys: the list with states, the visual builder with a dry run, the
+report."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from patron.db import utcnow
 from patron.deps import READ_SESSION, SESSION
 from patron.errors import InvalidInput, NotFound, PatronError
-from patron.journeys import builder, service
+from patron.journeys import builder, report, service
 from patron.web.render import render
 from patron.web.session import check_csrf, current_user, flash
 
@@ -134,6 +135,18 @@ def journey_edit(
         "definition": version.definition,
     }
     return _builder(request, session, journey, form)
+
+
+@router.get("/journeys/{journey_id}/report")
+def journey_report(
+    request: Request, journey_id: int, _user=Depends(current_user), session: Session = READ_SESSION
+):
+    """A journey's funnel: all versions, then each version, with a bar per step."""
+    try:
+        found = report.report(session=session, journey_id=journey_id)
+    except NotFound as exc:
+        return _not_found(request, exc.message)
+    return render(request, "journeys/report.html", {"report": found})
 
 
 @router.post("/journeys/{journey_id}/edit")
