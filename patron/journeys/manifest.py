@@ -4,7 +4,8 @@ Extension point `journeys.steps`: capabilities contribute `steps.StepType`s (loy
 give_points, issue_coupon).
 """
 
-from patron.journeys import api, cli, engine, intake, tables
+from patron.config import Setting
+from patron.journeys import api, cli, effects, engine, intake, schedule, tables
 from patron.manifest import Consumer, JobHandler, Manifest, Schedule
 
 manifest = Manifest(
@@ -13,7 +14,29 @@ manifest = Manifest(
     commands=cli.register,
     tables=(tables,),
     consumers=(Consumer(intake.CONSUMER, intake.EVENT_TYPES, intake.on_events),),
-    jobs=(JobHandler(engine.STEPS_JOB, engine.steps_job, queue="default", outside=True),),
-    # The safety net that runs due steps every minute (enrolment and wake-ups wake it at once).
-    schedules=(Schedule(engine.STEPS_JOB, lambda settings: 1, queue="default"),),
+    jobs=(
+        JobHandler(engine.STEPS_JOB, engine.steps_job, queue="default", outside=True),
+        JobHandler(schedule.SCHEDULE_JOB, schedule.schedule_job, queue="default"),
+        JobHandler(effects.WEBHOOK_JOB, effects.webhook_job, queue="default", outside=True),
+    ),
+    schedules=(
+        # The safety net that runs due steps every minute (enrolment and wake-ups wake it).
+        Schedule(engine.STEPS_JOB, lambda settings: 1, queue="default"),
+        # Date, inactivity and recurring triggers; re-runs of an occurrence enrol nobody twice.
+        Schedule(schedule.SCHEDULE_JOB, lambda settings: schedule.EVERY_MINUTES, queue="default"),
+    ),
+    settings=(
+        Setting(
+            effects.SECRET_SETTING,
+            "",
+            "Standard Webhooks secret (`whsec_` + base64) that signs journeys' webhook steps; "
+            "a webhook step fails (and parks its enrolment) while it is empty.",
+        ),
+        Setting(
+            effects.EMAIL_SETTING,
+            "",
+            "Address that journeys' notify steps with `email` also mail (transactional lane); "
+            "empty: notifications are only listed on the dashboard.",
+        ),
+    ),
 )
