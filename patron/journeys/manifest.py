@@ -5,12 +5,13 @@ give_points, issue_coupon).
 """
 
 from patron.config import Setting
-from patron.journeys import api, cli, effects, engine, intake, schedule, tables
+from patron.journeys import api, cli, effects, engine, intake, playbooks_api, schedule, tables
 from patron.manifest import Consumer, JobHandler, Manifest, Schedule
 
 manifest = Manifest(
     name="journeys",
-    routers=(api.router,),
+    # Playbooks first: /api/journeys/playbooks is not a journey id.
+    routers=(playbooks_api.router, api.router),
     commands=cli.register,
     tables=(tables,),
     consumers=(Consumer(intake.CONSUMER, intake.EVENT_TYPES, intake.on_events),),
