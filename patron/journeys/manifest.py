@@ -4,14 +4,26 @@ Extension point `journeys.steps`: capabilities contribute `steps.StepType`s (loy
 give_points, issue_coupon).
 """
 
+from pathlib import Path
+
 from patron.config import Setting
-from patron.journeys import api, cli, effects, engine, intake, playbooks_api, schedule, tables
+from patron.journeys import (
+    api,
+    cli,
+    effects,
+    engine,
+    intake,
+    notify_views,
+    playbooks_api,
+    schedule,
+    tables,
+)
 from patron.manifest import Consumer, JobHandler, Manifest, Schedule
 
 manifest = Manifest(
     name="journeys",
     # Playbooks first: /api/journeys/playbooks is not a journey id.
-    routers=(playbooks_api.router, api.router),
+    routers=(playbooks_api.router, notify_views.router, api.router),
     commands=cli.register,
     tables=(tables,),
     consumers=(Consumer(intake.CONSUMER, intake.EVENT_TYPES, intake.on_events),),
@@ -40,4 +52,5 @@ manifest = Manifest(
             "empty: notifications are only listed on the dashboard.",
         ),
     ),
+    templates=Path(__file__).parent / "templates",
 )

@@ -150,3 +150,22 @@ def test_a_notify_line_that_does_not_render_is_refused_at_save(db):
     with transaction(db.sessions) as s, pytest.raises(DefinitionError) as caught:
         service.validate(session=s, definition=bad)
     assert caught.value.step == "tell"
+
+
+def test_the_dashboard_lists_team_notifications(sqlite_db, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from patron.app import create_app
+    from patron.auth import service as auth_service
+    from tests.dashboard.conftest import EMAIL, PASSWORD, login
+
+    monkeypatch.delenv(effects.EMAIL_SETTING, raising=False)
+    _enrol_one(sqlite_db, _notify(email=False))
+    with transaction(sqlite_db.sessions) as s:
+        auth_service.create_user(session=s, email=EMAIL, password=PASSWORD, now=T0)
+    with TestClient(create_app(sqlite_db.settings(), engine=sqlite_db.engine)) as client:
+        anonymous = client.get("/journeys/notifications", follow_redirects=False)
+        assert anonymous.status_code in (302, 303, 401)
+        assert login(client).status_code == 303
+        page = client.get("/journeys/notifications")
+        assert page.status_code == 200 and "VIP at risk: vip@example.com" in page.text
