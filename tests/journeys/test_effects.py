@@ -169,3 +169,21 @@ def test_the_dashboard_lists_team_notifications(sqlite_db, monkeypatch):
         assert login(client).status_code == 303
         page = client.get("/journeys/notifications")
         assert page.status_code == 200 and "VIP at risk: vip@example.com" in page.text
+
+
+def test_a_post_of_unknown_outcome_is_uncertain_and_never_repeated(db, receiver, monkeypatch):  # noqa: F811
+    from patron.webhooks import delivery
+
+    real = delivery.post
+
+    def dies_after_sending(outgoing, **kw):
+        real(outgoing, **kw)
+        raise ConnectionResetError("the worker lost the answer")
+
+    monkeypatch.setattr(delivery, "post", dies_after_sending)
+    _enrol_one(db, _webhook(receiver.url + "/once"))
+    run_due_jobs(db, T0)
+    run_due_jobs(db, T0 + timedelta(hours=1))
+    [call] = _calls(db)
+    assert call.state == "uncertain" and "lost the answer" in call.last_error
+    assert len(receiver.to("/once")) == 1
