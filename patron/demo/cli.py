@@ -11,6 +11,7 @@ from patron.config import load_settings
 from patron.db import transaction, utcnow
 from patron.demo import rules, service
 from patron.jobs import worker
+from patron.journeys import playbooks as journey_playbooks
 from patron.messages import demo as messages_demo
 from patron.runtime import fail, open_runtime, run_cli
 
@@ -44,6 +45,9 @@ def demo(
     if service.refresh_analytics(sessions=runtime.sessions, now=now):
         worker.drain(runtime.sessions, runtime.settings)  # segments react to the refresh
         typer.echo(f"refreshed customer scores in {time.perf_counter() - started:.1f}s")
+    with transaction(runtime.sessions) as session:
+        installed = run_cli(lambda: journey_playbooks.install_all(session=session, now=now))
+    typer.echo(f"journey playbooks ready, paused: {len(installed)}")
     settings = runtime.settings
     url = f"http://{host or settings.host}:{port or settings.port}"
     _print_access(access, url)

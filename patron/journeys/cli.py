@@ -1,4 +1,4 @@
-"""Commands of journeys: `patron journeys list|dry-run|report`."""
+"""Commands of journeys: `patron journeys list|dry-run|report|playbooks|playbook NAME`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from rich.console import Console
 from rich.table import Table
 
 from patron.db import transaction, utcnow
-from patron.journeys import report, service
+from patron.journeys import playbooks, report, service
 from patron.runtime import open_runtime, run_cli
 
-journeys_app = typer.Typer(help="Journeys: list, dry-run, report.", no_args_is_help=True)
+journeys_app = typer.Typer(help="Journeys: list, dry-run, report, playbooks.", no_args_is_help=True)
 
 
 @journeys_app.command("list")
@@ -113,6 +113,36 @@ def report_command(
         for v in found["versions"]:
             console.print(_funnel_table(f"version {v['number']}", v))
             console.print(f"version {v['number']}: {_summary(v)}")
+
+
+@journeys_app.command("playbooks")
+def playbooks_command() -> None:
+    """Playbooks: who each serves and the journey it installed, if any."""
+    runtime = open_runtime()
+
+    def rows():
+        with transaction(runtime.sessions) as session:
+            return playbooks.listing(session=session)
+
+    table = Table("name", "title", "serves", "journey id")
+    for p in run_cli(rows):
+        table.add_row(p["name"], p["title"], p["serves"], str(p["journey_id"] or ""))
+    Console().print(table)
+
+
+@journeys_app.command("playbook")
+def playbook_command(name: str = typer.Argument(..., help="The playbook's name.")) -> None:
+    """Install a playbook as a paused journey (installed before: the same journey)."""
+    runtime = open_runtime()
+
+    def install():
+        with transaction(runtime.sessions) as session:
+            journey, created = playbooks.install(session=session, name=name, now=utcnow())
+            return journey.id, journey.state, created
+
+    journey_id, state, created = run_cli(install)
+    verb = "installed" if created else "already installed as"
+    typer.echo(f"playbook {name} {verb} journey {journey_id} ({state})")
 
 
 def register(app: typer.Typer) -> None:

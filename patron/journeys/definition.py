@@ -13,27 +13,28 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from patron.errors import InvalidInput
-from patron.journeys.rules import WHERE_OPS, parse_clock
+from patron.journeys import schedule_def
+from patron.journeys.checks import DefinitionError, clock, need, weekdays
+from patron.journeys.checks import integer as _int
+from patron.journeys.rules import WHERE_OPS
 
 MAX_STEPS = 200
 MAX_ID = 2**63 - 1
 TEN_YEARS = 10 * 365 * 86400
 MAX_DAYS = 3650
-TRIGGERS = ("segment_entered", "segment_exited", "lifecycle_changed", "event", "order", "api")
+# Scheduled triggers are evaluated by the `journeys.schedule` job, not the event log.
+SCHEDULED = schedule_def.SCHEDULED
+TRIGGERS = (
+    "segment_entered",
+    "segment_exited",
+    "lifecycle_changed",
+    "event",
+    "order",
+    "api",
+    *SCHEDULED,
+)
 REENTRY = ("never", "after_days", "always")
 WAIT_TYPES = frozenset({"wait", "wait_until", "wait_for"})
-
-
-class DefinitionError(InvalidInput):
-    """A definition refused at save time; `step` names the step at fault (or a top field)."""
-
-    def __init__(self, step: str, message: str):
-        where = f"step {step}" if not step.startswith("$") else step[1:]
-        super().__init__(
-            f"{where}: {message}", details=[{"step": step.lstrip("$"), "message": message}]
-        )
-        self.step = step.lstrip("$")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,14 @@ class Trigger:
     min_total_minor: int | None = None
     sku: str | None = None
     category: str | None = None
+    date_field: str | None = None
+    attribute: str | None = None
+    yearly: bool = True
+    offset_days: int = 0
+    at: str | None = None
+    weekdays: tuple[int, ...] | None = None
+    of: str | None = None
+    days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -111,26 +120,6 @@ class Definition:
         return found
 
 
-def _need(raw: Any, key: str, kind, where: str, *, optional: bool = False) -> Any:
-    """raw[key] of the given type, or a DefinitionError."""
-    value = raw.get(key) if isinstance(raw, dict) else None
-    if value is None and optional:
-        return None
-    ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-    if not ok:
-        name = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-        raise DefinitionError(where, f"{key}: a {name} is required")
-    return value
-
-
-def _int(raw: Any, key: str, where: str, lo: int, hi: int, *, optional: bool = False):
-    """raw[key] as an int within [lo, hi], or a DefinitionError."""
-    value = _need(raw, key, int, where, optional=optional)
-    if value is not None and not lo <= value <= hi:
-        raise DefinitionError(where, f"{key}: between {lo} and {hi}")
-    return value
-
-
 def _where(raw: Any, where: str) -> tuple[Where, ...]:
     """Property filters."""
     if raw is None:
@@ -139,7 +128,7 @@ def _where(raw: Any, where: str) -> tuple[Where, ...]:
         raise DefinitionError(where, "where: a list of at most 20 filters is required")
     out = []
     for item in raw:
-        prop = _need(item, "property", str, where)
+        prop = need(item, "property", str, where)
         op = item.get("op", "eq")
         if op not in WHERE_OPS:
             raise DefinitionError(where, f"where: op must be one of {', '.join(WHERE_OPS)}")
@@ -150,7 +139,7 @@ def _where(raw: Any, where: str) -> tuple[Where, ...]:
 def _trigger(raw: Any) -> Trigger:
     """The trigger part."""
     w = "$trigger"
-    kind = _need(raw, "type", str, w)
+    kind = need(raw, "type", str, w)
     if kind not in TRIGGERS:
         raise DefinitionError(w, f"type must be one of {', '.join(TRIGGERS)}")
     if kind in ("segment_entered", "segment_exited"):
@@ -158,11 +147,11 @@ def _trigger(raw: Any) -> Trigger:
     if kind == "lifecycle_changed":
         return Trigger(
             kind,
-            from_stage=_need(raw, "from", str, w, optional=True),
-            to_stage=_need(raw, "to", str, w, optional=True),
+            from_stage=need(raw, "from", str, w, optional=True),
+            to_stage=need(raw, "to", str, w, optional=True),
         )
     if kind == "event":
-        return Trigger(kind, name=_need(raw, "name", str, w), where=_where(raw.get("where"), w))
+        return Trigger(kind, name=need(raw, "name", str, w), where=_where(raw.get("where"), w))
     if kind == "order":
         nth = _int(raw, "nth", w, 1, 1_000_000, optional=True)
         total = _int(raw, "min_total_minor", w, 0, MAX_ID, optional=True)
@@ -170,9 +159,11 @@ def _trigger(raw: Any) -> Trigger:
             kind,
             nth=nth,
             min_total_minor=total,
-            sku=_need(raw, "sku", str, w, optional=True),
-            category=_need(raw, "category", str, w, optional=True),
+            sku=need(raw, "sku", str, w, optional=True),
+            category=need(raw, "category", str, w, optional=True),
         )
+    if kind in SCHEDULED:
+        return schedule_def.scheduled(raw, kind, Trigger)
     return Trigger(kind)
 
 
@@ -187,6 +178,8 @@ def _step_fields(raw: dict, kind: str, sid: str) -> dict:
         if not isinstance(out["channel"], str):
             raise DefinitionError(sid, "channel: a str is required")
         return out
+    if kind in ("webhook", "notify"):
+        return schedule_def.effect_fields(raw, kind, sid)
     if kind == "wait":
         return {"seconds": _int(raw, "seconds", sid, 1, TEN_YEARS)}
     if kind == "wait_until":
@@ -195,16 +188,16 @@ def _step_fields(raw: dict, kind: str, sid: str) -> dict:
         return _wait_for(raw, sid)
     if kind == "branch":
         return {
-            "rules": _need(raw, "rules", dict, sid),
-            "yes": _need(raw, "yes", str, sid),
-            "no": _need(raw, "no", str, sid),
+            "rules": need(raw, "rules", dict, sid),
+            "yes": need(raw, "yes", str, sid),
+            "no": need(raw, "no", str, sid),
         }
     if kind == "split":
         return _split(raw, sid)
     if kind == "update_profile":
-        attributes = _need(raw, "attributes", dict, sid, optional=True) or {}
-        add = _need(raw, "add_tags", list, sid, optional=True) or []
-        remove = _need(raw, "remove_tags", list, sid, optional=True) or []
+        attributes = need(raw, "attributes", dict, sid, optional=True) or {}
+        add = need(raw, "add_tags", list, sid, optional=True) or []
+        remove = need(raw, "remove_tags", list, sid, optional=True) or []
         if not (attributes or add or remove):
             raise DefinitionError(sid, "give attributes, add_tags or remove_tags")
         if not all(isinstance(t, str) and t for t in (*add, *remove)):
@@ -215,19 +208,8 @@ def _step_fields(raw: dict, kind: str, sid: str) -> dict:
 
 def _wait_until(raw: dict, sid: str) -> dict:
     """A wait until a local time of day, on some weekdays."""
-    at = _need(raw, "at", str, sid)
-    try:
-        parse_clock(at)
-    except ValueError:
-        raise DefinitionError(sid, "at: a time of day HH:MM is required")
-    weekdays = raw.get("weekdays")
-    if weekdays is not None and (
-        not isinstance(weekdays, list)
-        or not weekdays
-        or any(not isinstance(d, int) or isinstance(d, bool) or not 0 <= d <= 6 for d in weekdays)
-    ):
-        raise DefinitionError(sid, "weekdays: a list of days 0 (Monday) to 6 is required")
-    return {"at": at, "weekdays": sorted(set(weekdays)) if weekdays else None}
+    need(raw, "at", str, sid)
+    return {"at": clock(raw, sid), "weekdays": weekdays(raw, sid)}
 
 
 def _wait_for(raw: dict, sid: str) -> dict:
@@ -241,27 +223,27 @@ def _wait_for(raw: dict, sid: str) -> dict:
     out: dict = {"timeout_seconds": timeout, "event": None, "condition": None}
     if event is not None:
         out["event"] = {
-            "name": _need(event, "name", str, sid),
+            "name": need(event, "name", str, sid),
             "where": _where(event.get("where"), sid),
         }
     else:
-        out["condition"] = _need(raw, "condition", dict, sid)
-    out["happened"] = _need(raw, "happened", str, sid)
-    out["timed_out"] = _need(raw, "timed_out", str, sid)
+        out["condition"] = need(raw, "condition", dict, sid)
+    out["happened"] = need(raw, "happened", str, sid)
+    out["timed_out"] = need(raw, "timed_out", str, sid)
     return out
 
 
 def _split(raw: dict, sid: str) -> dict:
     """A random split by percentages."""
-    branches = _need(raw, "branches", list, sid)
+    branches = need(raw, "branches", list, sid)
     if not 2 <= len(branches) <= 10:
         raise DefinitionError(sid, "branches: 2 to 10 are required")
     out = []
     for b in branches:
-        percent = _need(b, "percent", int, sid)
+        percent = need(b, "percent", int, sid)
         if percent <= 0:
             raise DefinitionError(sid, "percent: each branch above 0")
-        out.append({"percent": percent, "next": _need(b, "next", str, sid)})
+        out.append({"percent": percent, "next": need(b, "next", str, sid)})
     if sum(b["percent"] for b in out) != 100:
         raise DefinitionError(sid, "branches: percentages must sum to 100")
     return {"branches": out}
@@ -273,12 +255,12 @@ def _steps(raw: Any, extra_types: Mapping[str, Callable[[dict, str], dict]]) -> 
         raise DefinitionError("$steps", f"a list of 1 to {MAX_STEPS} steps is required")
     steps: dict[str, Step] = {}
     for item in raw:
-        sid = _need(item, "id", str, "$steps")
+        sid = need(item, "id", str, "$steps")
         if not 0 < len(sid) <= 64 or sid.startswith("$"):
             raise DefinitionError("$steps", "a step id has 1 to 64 characters, not starting with $")
         if sid in steps:
             raise DefinitionError(sid, "two steps share this id")
-        kind = _need(item, "type", str, sid)
+        kind = need(item, "type", str, sid)
         if kind in BUILTIN:
             fields = _step_fields(item, kind, sid)
         elif kind in extra_types:
@@ -286,14 +268,32 @@ def _steps(raw: Any, extra_types: Mapping[str, Callable[[dict, str], dict]]) -> 
         else:
             known = ", ".join(sorted({*BUILTIN, *extra_types}))
             raise DefinitionError(sid, f"unknown step type {kind!r} (known: {known})")
-        nxt = _need(item, "next", str, sid, optional=True)
+        nxt = need(item, "next", str, sid, optional=True)
         steps[sid] = Step(sid, kind, nxt, fields)
     return steps
 
 
 BUILTIN = frozenset(
-    {"send", "wait", "wait_until", "wait_for", "branch", "split", "update_profile", "exit"}
+    {
+        "send",
+        "wait",
+        "wait_until",
+        "wait_for",
+        "branch",
+        "split",
+        "update_profile",
+        "webhook",
+        "notify",
+        "exit",
+    }
 )
+# The step-run outcome of the steps that simply go on to `next` (engine and reference agree).
+DONE_OUTCOME = {
+    "send": "sent",
+    "update_profile": "updated",
+    "webhook": "queued",
+    "notify": "notified",
+}
 
 
 def _check_graph(start: str, steps: Mapping[str, Step]) -> None:
@@ -339,21 +339,21 @@ def _check_loops(steps: Mapping[str, Step]) -> None:
 def _options(raw: dict) -> dict:
     """Entry filter, re-entry, goal and exits."""
     reentry = raw.get("reentry") or {"policy": "never"}
-    policy = _need(reentry, "policy", str, "$reentry")
+    policy = need(reentry, "policy", str, "$reentry")
     if policy not in REENTRY:
         raise DefinitionError("$reentry", f"policy must be one of {', '.join(REENTRY)}")
     days = _int(reentry, "days", "$reentry", 1, MAX_DAYS) if policy == "after_days" else 0
     goal = raw.get("goal")
     if goal is not None:
-        kind = _need(goal, "type", str, "$goal")
+        kind = need(goal, "type", str, "$goal")
         if kind not in ("order", "event"):
             raise DefinitionError("$goal", "type must be order or event")
         goal = {
             "type": kind,
-            "within_days": _need(goal, "within_days", int, "$goal", optional=True),
+            "within_days": need(goal, "within_days", int, "$goal", optional=True),
         }
         if kind == "event":
-            goal["name"] = _need(raw["goal"], "name", str, "$goal")
+            goal["name"] = need(raw["goal"], "name", str, "$goal")
     exits = raw.get("exit_on") or {}
     if not isinstance(exits, dict):
         raise DefinitionError("$exit_on", "an object is required")
@@ -387,7 +387,7 @@ def parse(
     _plain_json(raw)
     trigger = _trigger(raw.get("trigger"))
     steps = _steps(raw.get("steps"), extra_types or {})
-    start = _need(raw, "start", str, "$start", optional=True) or next(iter(steps))
+    start = need(raw, "start", str, "$start", optional=True) or next(iter(steps))
     _check_graph(start, steps)
     options = _options(raw)
     if options["exit_on_left_segment"] and trigger.type != "segment_entered":

@@ -24,7 +24,7 @@ from patron.customers import service as customers
 from patron.customers.read import Customer
 from patron.db import transaction
 from patron.jobs import service as jobs
-from patron.journeys import definition, rules, steps
+from patron.journeys import definition, effects, rules, steps
 from patron.journeys.tables import Enrolment, Journey, JourneyVersion, StepRun
 from patron.messages import service as messages
 from patron.segments import service as segments
@@ -209,6 +209,10 @@ def run_step(
     elif kind == "update_profile":
         detail = _update_profile(session, customer, f, now)
         record_run(session, e, step.id, "updated", now, detail)
+    elif kind in effects.KINDS:
+        key = _key(e, step.id)
+        detail = effects.perform(session, kind, e=e, step=step, customer=customer, key=key, now=now)
+        record_run(session, e, step.id, definition.DONE_OUTCOME[kind], now, detail)
     elif kind == "exit":
         record_run(session, e, step.id, "exit", now)
         finish(e, "completed", "exit step", now)

@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from itertools import groupby
 
-from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, true
+from sqlalchemy import Select, and_, case, exists, func, insert, literal, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -122,11 +122,18 @@ def enrol_select(
     d: Definition,
     positions: dict[int, int | None],
     now: datetime,
+    candidates: Select | None = None,
+    occurrence=None,
 ) -> int:
-    """Enrol these customers (id -> trigger position) set-based; returns how many entered."""
-    if not positions:
+    """Enrol these customers (id -> trigger position) set-based; returns how many entered.
+
+    A scheduled trigger gives `candidates` (a SELECT of customer ids) and its `occurrence`
+    instead (a key, or a SQL expression of the customer row); the unique (journey, customer,
+    occurrence) index makes a repeat a no-op.
+    """
+    if not positions and candidates is None:
         return 0
-    ids = sorted(positions)
+    ids = sorted(positions) if candidates is None else None
     c = Customer.__table__.c
     e = Enrolment.__table__.c
     mine = and_(e.journey_id == journey_id, e.customer_id == c.id)
@@ -135,7 +142,8 @@ def enrol_select(
         blocked = [true()]
     elif d.reentry == "after_days":
         blocked.append(e.entered_at > now - timedelta(days=d.reentry_days))
-    where = [c.id.in_(ids), ~exists().where(mine, or_(*blocked))]
+    chosen = c.id.in_(ids) if candidates is None else c.id.in_(candidates.scalar_subquery())
+    where = [chosen, ~exists().where(mine, or_(*blocked))]
     if d.entry_filter:
         matching = segments.matching(
             session=session, rules_json=d.entry_filter, customer_ids=ids, now=now
@@ -156,6 +164,9 @@ def enrol_select(
         literal(now, Enrolment.step_entered_at.type),
         literal(0),
         literal(0),
+        occurrence
+        if occurrence is not None and not isinstance(occurrence, str)
+        else literal(occurrence, Enrolment.occurrence.type),
     ).where(*where)
     columns = [
         "journey_id",
@@ -170,6 +181,7 @@ def enrol_select(
         "step_entered_at",
         "attempts",
         "revenue_minor",
+        "occurrence",
     ]
     dialect = session.get_bind().dialect.name
     builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect, insert)

@@ -15,7 +15,7 @@ from itertools import groupby
 from typing import Any
 
 from patron.journeys import rules
-from patron.journeys.definition import Definition
+from patron.journeys.definition import DONE_OUTCOME, Definition
 
 LIVE = rules.LIVE_STATES
 
@@ -190,7 +190,7 @@ class Reference:
             self._finish(r, "completed", "exit step", now)
             return False
         else:
-            r.path.append((*mark, "updated" if step.type == "update_profile" else "done"))
+            r.path.append((*mark, DONE_OUTCOME.get(step.type, "done")))
         self._move(r, step.next, now)
         return True
 

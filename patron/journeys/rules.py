@@ -5,9 +5,10 @@ No I/O and no clock: `now` is passed in.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -132,3 +133,53 @@ def reentry_allowed(
 def retry_delay(attempts: int) -> timedelta:
     """Back-off before retrying a failed step: 30 s, 2 min, 8 min, ... at most 6 h."""
     return timedelta(seconds=min(30 * 4 ** max(attempts - 1, 0), 6 * 3600))
+
+
+# Scheduled triggers ---------------------------------------------------------------------------
+
+# How long after its moment an occurrence may still fire (a day, with room for a DST day and
+# a stopped scheduler): later runs of the job find the same occurrence and enrol nobody twice.
+CATCH_UP = timedelta(hours=26)
+
+
+def open_occurrence(
+    now: datetime, *, zone_name: str | None, at: str, weekdays: Sequence[int] | None = None
+) -> date | None:
+    """The latest local day (on the weekdays) whose `at` moment in the zone has passed, while
+    within CATCH_UP of it; None when no occurrence is open now."""
+    tz, clock = zone(zone_name), parse_clock(at)
+    today = now.astimezone(tz).date()
+    for back in range(3):
+        day = today - timedelta(days=back)
+        if weekdays is not None and day.weekday() not in weekdays:
+            continue
+        moment = datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
+        if moment <= now:
+            return day if now - moment < CATCH_UP else None
+    return None
+
+
+def zones_by_occurrence(
+    zone_names: Iterable[str | None],
+    now: datetime,
+    *,
+    at: str,
+    weekdays: Sequence[int] | None = None,
+) -> dict[date, list[str | None]]:
+    """The customers' zone names grouped by the occurrence open in each now."""
+    groups: dict[date, list[str | None]] = {}
+    for name in zone_names:
+        day = open_occurrence(now, zone_name=name, at=at, weekdays=weekdays)
+        if day is not None:
+            groups.setdefault(day, []).append(name)
+    return groups
+
+
+def anniversary_keys(day: date, offset_days: int) -> tuple[date, list[str]]:
+    """The date whose anniversary fires on `day` with the offset, and its MM-DD keys
+    (a 29 February fires on the 28th in other years)."""
+    target = day - timedelta(days=offset_days)
+    keys = [target.strftime("%m-%d")]
+    if (target.month, target.day) == (2, 28) and not calendar.isleap(target.year):
+        keys.append("02-29")
+    return target, keys

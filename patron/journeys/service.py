@@ -36,6 +36,12 @@ def validate(*, session: Session, definition: dict) -> Definition:
             segments.validate_rules(session=session, rules_json=tree)
         except InvalidInput as exc:
             raise DefinitionError(where, exc.message)
+    for step in d.steps.values():
+        if step.type == "notify":
+            try:
+                messages.render_line(session=session, text=step.fields["line"], customer_id=None)
+            except InvalidInput as exc:
+                raise DefinitionError(step.id, exc.message)
     if d.trigger.segment_id is not None:
         try:
             segments.get_segment(session=session, segment_id=d.trigger.segment_id)

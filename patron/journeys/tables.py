@@ -73,6 +73,14 @@ class Enrolment(Base):
         ),
         Index("ix_journey_enrolments_due", "state", "due_at"),
         Index("ix_journey_enrolments_customer", "customer_id", "journey_id"),
+        # A scheduled trigger's occurrence (a birthday's date, a Monday) enrols once at most.
+        Index(
+            "uq_journey_enrolments_occurrence",
+            "journey_id",
+            "customer_id",
+            "occurrence",
+            unique=True,
+        ),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
@@ -95,6 +103,8 @@ class Enrolment(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revenue_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which occurrence of a scheduled trigger enrolled the customer (None: an event or the API).
+    occurrence: Mapped[str | None] = mapped_column(String(64))
 
 
 class StepRun(Base):
@@ -116,3 +126,41 @@ class StepRun(Base):
     outcome: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict | None] = mapped_column(JSONType)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookCall(Base):
+    """A webhook step's signed POST: queued in the step's transaction, sent by a job."""
+
+    __tablename__ = "journey_webhook_calls"
+    __table_args__ = (Index("ix_journey_webhook_calls_state", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    journey_id: Mapped[int] = mapped_column(BigInteger)
+    enrolment_id: Mapped[int] = mapped_column(BigInteger)
+    customer_id: Mapped[int] = mapped_column(BigInteger)
+    url: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSONType)
+    # pending -> succeeded | failed | uncertain (the worker stopped mid-POST: never re-sent)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TeamNotification(Base):
+    """A notify step's rendered line for the team (the dashboard lists them)."""
+
+    __tablename__ = "journey_notifications"
+    __table_args__ = (Index("ix_journey_notifications_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    journey_id: Mapped[int] = mapped_column(BigInteger)
+    customer_id: Mapped[int] = mapped_column(BigInteger)
+    line: Mapped[str] = mapped_column(Text)
+    outbox_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

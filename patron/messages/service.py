@@ -371,3 +371,47 @@ def captured(*, session: Session, captured_id: int) -> CapturedMessage:
     if row is None:
         raise NotFound(f"captured message {captured_id} does not exist")
     return row
+
+
+# Lines and team mail (journeys' notify step) --------------------------------------------------
+
+
+def render_line(*, session: Session, text: str, customer_id: int | None) -> str:
+    """One line rendered for a customer (or the sample) in the sandbox, like a subject."""
+    values = validation_context(session, customer_id)
+    try:
+        return rendering.render(rendering.Source(subject=text, body=""), values).subject
+    except rendering.RenderError as exc:
+        raise InvalidInput(f"line: {exc}")
+
+
+def send_to_address(
+    *,
+    session: Session,
+    template_id: int,
+    address: str,
+    customer_id: int,
+    source: str,
+    occurrence: str,
+    data: dict,
+    now: datetime,
+) -> OutboxMessage:
+    """Queue a template to a fixed address (the team) on the transactional lane, rendered for a
+    customer with data; the same source and occurrence again queue nothing."""
+    template = get_template(session=session, template_id=template_id)
+    row, created = enqueue.enqueue_one(
+        session,
+        customer_id=customer_id,
+        template_id=template.id,
+        kind="transactional",
+        channel="email",
+        source=source,
+        source_id=template.id,
+        occurrence=occurrence,
+        data=data,
+        address=address,
+        now=now,
+    )
+    if created:
+        sender.wake(session, lane="transactional", now=now)
+    return row

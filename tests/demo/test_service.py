@@ -14,6 +14,8 @@ from patron.customers.tables import AnonymousId, Customer, CustomerStats, Event,
 from patron.db import transaction
 from patron.demo import rules, service
 from patron.errors import Forbidden, Unauthorized
+from patron.journeys import service as journeys
+from patron.journeys.playbooks import PLAYBOOKS
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -82,5 +84,8 @@ def test_demo_command_loads_once_and_prints_the_credentials(sqlite_db, monkeypat
     assert again.exit_code == 0 and "not loading it again" in again.output
     with transaction(sqlite_db.sessions) as s:
         assert _count(s, Customer) == 60
+        installed = journeys.list_journeys(session=s)
+        assert sorted(j.playbook for j in installed) == sorted(p.name for p in PLAYBOOKS)
+        assert {j.state for j in installed} == {"paused"}
     bad = runner.invoke(app, ["demo", "--no-serve", "--customers", "0"])
     assert bad.exit_code != 0 and "error: --customers" in bad.output

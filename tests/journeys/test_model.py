@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from patron.db import transaction
 from patron.events import service as events
 from patron.events.types import event
-from patron.journeys import engine, reference, service
+from patron.journeys import effects, engine, reference, service
 from patron.journeys.definition import parse
 from tests.journeys.conftest import T0, journey, paths, person, pump, template
 
@@ -29,6 +29,9 @@ def log(db, domain_event, when) -> None:
         events.append(s, [domain_event], now=when)
 
 
+KINDS = ("send", "wait", "wait_until", "branch", "split", "wait_for", "notify", "webhook", "exit")
+
+
 @st.composite
 def definitions(draw, template_id: int, go: str, click: str):
     """A small valid journey: steps point forward, and only waits point back."""
@@ -41,14 +44,16 @@ def definitions(draw, template_id: int, go: str, click: str):
 
     steps = []
     for i, sid in enumerate(ids):
-        kind = draw(
-            st.sampled_from(["send", "wait", "wait_until", "branch", "split", "wait_for", "exit"])
-        )
+        kind = draw(st.sampled_from(KINDS))
         if kind in ("branch", "split") and i == n - 1:
             kind = "send"
         step = {"id": sid, "type": kind}
         if kind == "send":
             step.update(template_id=template_id, next=later(i))
+        elif kind == "notify":
+            step.update(line="Note {{ customer.email }}", next=later(i))
+        elif kind == "webhook":
+            step.update(url="http://127.0.0.1:9/hook", next=later(i))
         elif kind == "wait":
             step.update(seconds=draw(st.sampled_from([1800, 3600, 7200])), next=later(i, True))
         elif kind == "wait_until":
@@ -106,7 +111,8 @@ def streams(customers: int):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())
-def test_engine_paths_equal_the_reference(db, data):
+def test_engine_paths_equal_the_reference(db, data, monkeypatch):
+    monkeypatch.setenv(effects.SECRET_SETTING, "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY")
     n = next(_n)
     go, click = f"Go{n}", f"Click{n}"
     vip = data.draw(st.lists(st.booleans(), min_size=3, max_size=3))
