@@ -181,10 +181,12 @@ def analyze(
         "counts": [w1, w2],
     }
     options = ScoringOptions(model, unit, months, discount_rate)
+    customers, kept = totals.customers, totals if cal_day is not None else None
+    del totals  # the KPI pairs (tens of bytes a row of the last windows) are not needed now
     scores = score(buyers, now_days=float(end + 1), options=options, step=step)
-    _fill(result, totals.customers, buyers, scores)
-    if cal_day is not None:
-        result.holdout = holdout(totals, cal_day, end, model=model, unit=unit)
+    _fill(result, customers, buyers, scores)
+    if kept is not None:
+        result.holdout = holdout(kept, cal_day, end, model=model, unit=unit)
     return result
 
 

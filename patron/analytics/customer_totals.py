@@ -29,7 +29,10 @@ DAY_MASK = (1 << DAY_BITS) - 1
 DAY_OFFSET = 1 << (DAY_BITS - 1)  # days from 1970 - 2^19 (year 535) to 1970 + 2^19 (3405)
 _ID_DIGITS = 12  # ids below 10^12 < 2^40: (id, 20-bit day) keys fit in 63 bits
 _BIG = np.iinfo(np.int64).max
-TABLE_SPREAD, TABLE_MIN = 16, 1 << 20
+# A table indexed by id (int32, 4 bytes an id) serves ids up to TABLE_SPREAD times the customers
+# seen or up to TABLE_MIN (64 MB), whichever is larger: files sorted by date show ids from all
+# over the range in the first batch, so the table must not be judged on that batch's count alone.
+TABLE_SPREAD, TABLE_MIN = 16, 1 << 24
 
 
 @dataclass(frozen=True)
@@ -106,26 +109,30 @@ class _Totals:
     def add(self, dense, day, orders, cents, starts) -> None:
         """Add pairs sorted by (customer, day); starts open each customer's run of pairs."""
         ends = np.r_[starts[1:], day.size]
-        first_b, last_b = day[starts], day[ends - 1]
-        first_cents = cents[starts]
         days_b = ends - starts
+        if self.keys is not None:
+            self.keys.append((dense.repeat(days_b) << DAY_BITS) | (day + DAY_OFFSET))
+            self._compact()
+        # Update in dense order: the gathers from the per-customer arrays then walk memory
+        # forwards instead of jumping at random (cache misses at millions of customers).
+        by = np.argsort(dense)
+        dense, days_b = dense[by], days_b[by]
+        first_b, last_b = day[starts][by], day[ends - 1][by]
+        first_cents = cents[starts][by]
         seen = self.orders[dense] > 0
         if self.keys is None:
             prev = self.last[dense]
             if (seen & (first_b < prev)).any():
                 raise Disorder
             days_b = days_b - (seen & (first_b == prev))
-        else:
-            self.keys.append((dense.repeat(days_b) << DAY_BITS) | (day + DAY_OFFSET))
-            self._compact()
         old_first = self.first[dense]
         self.first_cents[dense] = np.where(
             first_b < old_first,
             first_cents,
             self.first_cents[dense] + np.where(first_b == old_first, first_cents, 0),
         )
-        self.orders[dense] += np.add.reduceat(orders, starts)
-        self.cents[dense] += np.add.reduceat(cents, starts)
+        self.orders[dense] += np.add.reduceat(orders, starts)[by]
+        self.cents[dense] += np.add.reduceat(cents, starts)[by]
         self.first[dense] = np.minimum(old_first, first_b)
         self.last[dense] = np.maximum(self.last[dense], last_b)
         self.days[dense] += days_b
@@ -171,13 +178,14 @@ def _sorted_union(parts: list[np.ndarray]) -> np.ndarray:
 class _Ids:
     """Dense indices of customer ids, in order of appearance; integer ids while all are.
 
-    Integer ids live in two sorted levels: a large one and a small one that takes the new ids
-    and is merged into the large one when it reaches an eighth of its size, so that a batch
-    copies the small level, not every id seen so far.
+    Small integer ids are looked up in a table indexed by id. Other integer ids live in sorted
+    runs of geometrically decreasing size (each batch's new ids are one run; the newest two are
+    merged while the newer is at least half the older), so a batch costs a binary search per
+    run and an id is copied O(log n) times in all, never every id seen so far per batch.
     """
 
     def __init__(self) -> None:
-        self.levels = [(np.zeros(0, np.int64), np.zeros(0, np.int64)) for _ in range(2)]
+        self.levels: list[tuple[np.ndarray, np.ndarray]] = []
         self.total = 0
         self.text: dict[str, int] | None = None
         # While ids are small integers (at most TABLE_SPREAD times the customers seen, as
@@ -208,7 +216,7 @@ class _Ids:
             limit = max(TABLE_SPREAD * (self.total + unique_ids.size), TABLE_MIN)
             if top <= min(limit, np.iinfo(np.int32).max):
                 return self._from_table(unique_ids, top)
-            self.levels = [self._merged(), self.levels[1]]
+            self.levels = [self._merged()] if self.total else []
             self.table = None
         out = np.full(unique_ids.size, -1, np.int64)
         for known, index in self.levels:
@@ -219,14 +227,11 @@ class _Ids:
         fresh = np.flatnonzero(out < 0)
         out[fresh] = np.arange(self.total, self.total + fresh.size)
         self.total += fresh.size
-        small, small_index = self.levels[1]
-        at = np.searchsorted(small, unique_ids[fresh])
-        self.levels[1] = (
-            np.insert(small, at, unique_ids[fresh]),
-            np.insert(small_index, at, out[fresh]),
-        )
-        if 8 * self.levels[1][0].size > self.levels[0][0].size:
-            self.levels = [self._merged(), (np.zeros(0, np.int64), np.zeros(0, np.int64))]
+        if fresh.size:
+            self.levels.append((unique_ids[fresh], out[fresh]))
+        levels = self.levels
+        while len(levels) > 1 and 2 * levels[-1][0].size >= levels[-2][0].size:
+            levels[-2:] = [_merge_runs(levels[-2:])]
         return out
 
     def _from_table(self, unique_ids: np.ndarray, top: int) -> np.ndarray:
@@ -242,14 +247,11 @@ class _Ids:
         return out
 
     def _merged(self) -> tuple[np.ndarray, np.ndarray]:
-        """Both levels as one sorted level."""
+        """All runs (or the table) as one sorted run of ids and their dense indices."""
         if self.table is not None:
             known = np.flatnonzero(self.table >= 0)
             return known, self.table[known].astype(np.int64)
-        known = np.concatenate([k for k, _ in self.levels])
-        index = np.concatenate([i for _, i in self.levels])
-        order = np.argsort(known, kind="stable")
-        return known[order], index[order]
+        return _merge_runs(self.levels)
 
     def sorted(self) -> tuple[pa.Array, np.ndarray]:
         """Customer ids in order (numeric, or text) and the dense index of each."""
@@ -259,6 +261,16 @@ class _Ids:
         names = pa.array(list(self.text), pa.string())
         order = pc.sort_indices(names)
         return names.take(order), order.to_numpy()
+
+
+def _merge_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (id, index) runs as one sorted run (timsort: linear on a few sorted runs)."""
+    if not runs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    known = np.concatenate([k for k, _ in runs])
+    index = np.concatenate([i for _, i in runs])
+    order = np.argsort(known, kind="stable")
+    return known[order], index[order]
 
 
 class Accumulator:

@@ -103,21 +103,37 @@ def quantile_scores(values, *, higher_is_better: bool = True, n_scores: int = 5)
 
 
 def count_below(values: np.ndarray) -> np.ndarray:
-    """How many values are strictly below each value (sorted queries: cache-friendly)."""
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
+    """How many values are strictly below each value (one sort, then linear passes)."""
+    order, first, _ = _tie_runs(values)
     out = np.empty(values.size, np.int64)
-    out[order] = np.searchsorted(ordered, ordered, side="left")
+    out[order] = first
     return out
 
 
 def count_above(values: np.ndarray) -> np.ndarray:
     """How many values are strictly above each value."""
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
+    order, _, last = _tie_runs(values)
     out = np.empty(values.size, np.int64)
-    out[order] = values.size - np.searchsorted(ordered, ordered, side="right")
+    out[order] = values.size - 1 - last
     return out
+
+
+def _tie_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sort order and, per sorted position, the first and last position of its run of ties."""
+    order = np.argsort(values)  # ties get one count, so the sort need not be stable
+    ordered = values[order]
+    if not ordered.size:
+        return order, order, order
+    new = np.empty(ordered.size, bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    if ordered.dtype.kind == "f" and np.isnan(ordered[-1]):  # NaNs sort last, tie as one
+        nan = np.isnan(ordered)
+        new[1:] &= ~(nan[1:] & nan[:-1])
+    starts = np.flatnonzero(new)
+    run = np.cumsum(new) - 1
+    ends = np.r_[starts[1:], ordered.size] - 1
+    return order, starts[run], ends[run]
 
 
 def segment_table() -> np.ndarray:

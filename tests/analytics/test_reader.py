@@ -265,3 +265,21 @@ def test_large_integer_ids_in_a_later_batch_keep_numeric_order(tmp_path, monkeyp
     ids = totals.customers.to_pylist()
     assert ids == sorted(ids) and ids[-1] == 10**11 + 29 and len(ids) == 43
     assert _fast(path, CsvSpec()) == _legacy(path, CsvSpec())
+
+
+def test_sparse_ids_over_many_batches_equal_the_old_reader(tmp_path, monkeypatch):
+    """Ids too sparse for the id table go through the merged sorted runs; repeats across them."""
+    monkeypatch.setattr(transactions, "BLOCK_BYTES", 300)
+    rng = np.random.default_rng(5)
+    pool = 10**11 + rng.choice(10**9, 400, replace=False)
+    picks = rng.choice(pool, 2_000)
+    days = np.sort(rng.integers(0, 300, picks.size))
+    rows = [
+        f"{c},{np.datetime64('2023-01-01') + d},{a}.25"
+        for c, d, a in zip(picks, days, rng.integers(0, 90, picks.size), strict=True)
+    ]
+    path = _write(tmp_path, ["customer_id,date,amount", *rows])
+    totals = read_customer_totals(path, CsvSpec(), now=NOW)
+    ids = totals.customers.to_pylist()
+    assert ids == sorted(set(picks.tolist()))
+    assert _fast(path, CsvSpec()) == _legacy(path, CsvSpec())

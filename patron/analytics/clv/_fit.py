@@ -140,18 +140,24 @@ def compress(x, tx, tt, weights=None) -> CompressedSummary:
     three ranks packed into one integer key, so there is one sort of integers instead of a
     three-key lexsort (the fallback when the ranks do not fit in 63 bits).
     """
-    cols = [np.asarray(v, dtype=float) + 0.0 for v in (x, tx, tt)]  # + 0.0: -0.0 becomes 0.0
-    w = np.ones(cols[0].size) if weights is None else np.asarray(weights, dtype=float)
-    ranked = [np.unique(c, return_inverse=True) for c in cols]
+    w = np.ones(np.size(x)) if weights is None else np.asarray(weights, dtype=float)
+    # One column at a time, ranks as int32: on millions of rows the temporaries stay small.
+    ranked = [_rank(v) for v in (x, tx, tt)]
     sizes = [u.size for u, _ in ranked]
     if float(sizes[0]) * sizes[1] * sizes[2] < 2.0**62:
-        key = (ranked[0][1].astype(np.int64) * sizes[1] + ranked[1][1]) * sizes[2] + ranked[2][1]
+        key = ranked[0][1].astype(np.int64)
+        for (_, inv), size in zip(ranked[1:], sizes[1:], strict=True):
+            key *= size
+            key += inv
+        ranked = [(u, None) for u, _ in ranked]
         keys, inverse = np.unique(key, return_inverse=True)
+        del key
         counts = np.bincount(inverse, weights=w, minlength=keys.size)
         rest, r2 = np.divmod(keys, sizes[2])
         r0, r1 = np.divmod(rest, sizes[1])
         values = (u[r] for (u, _), r in zip(ranked, (r0, r1, r2), strict=True))
         return CompressedSummary(*values, counts, inverse.ravel())
+    cols = [np.asarray(v, dtype=float) + 0.0 for v in (x, tx, tt)]
     order = np.lexsort((cols[2], cols[1], cols[0]))
     sorted_cols = [c[order] for c in cols]
     new = np.ones(order.size, dtype=bool)
@@ -160,6 +166,13 @@ def compress(x, tx, tt, weights=None) -> CompressedSummary:
     inverse[order] = np.cumsum(new) - 1
     counts = np.bincount(inverse, weights=w, minlength=int(new.sum()))
     return CompressedSummary(*(c[new] for c in sorted_cols), counts, inverse)
+
+
+def _rank(values) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values (-0.0 as 0.0) and the index of each value among them."""
+    uniq, inverse = np.unique(np.asarray(values, dtype=float) + 0.0, return_inverse=True)
+    inverse = inverse.ravel()
+    return uniq, inverse.astype(np.int32) if uniq.size < 2**31 else inverse
 
 
 def prepare_rows(frequency, recency, T, weights=None, *, pairs: bool = False) -> Rows:

@@ -12,6 +12,8 @@ from patron.analytics.clv._fit import Fit, check_rfm, compress
 
 # Above this many customers, predictions are computed once per distinct (x, t_x, T) row.
 DISTINCT_ABOVE = 5_000
+# Distinct rows evaluated at a time: the model's per-row temporaries stay at tens of MB.
+CHUNK = 500_000
 
 
 @dataclass(frozen=True)
@@ -72,5 +74,16 @@ def _per_distinct(fn, frequency, recency, T, *, stacked: bool = False) -> np.nda
         if x.size <= DISTINCT_ABOVE:
             return fn(x, tx, tt)
         comp = compress(x, tx, tt)
-        values = fn(comp.frequency, comp.recency, comp.T)
+        del x, tx, tt
+        values = _chunked(fn, comp.frequency, comp.recency, comp.T, stacked)
         return values[:, comp.inverse] if stacked else values[comp.inverse]
+
+
+def _chunked(fn, x, tx, tt, stacked: bool) -> np.ndarray:
+    """``fn`` over CHUNK rows at a time (elementwise: same values, smaller temporaries)."""
+    if x.size <= CHUNK:
+        return fn(x, tx, tt)
+    parts = [
+        fn(x[i : i + CHUNK], tx[i : i + CHUNK], tt[i : i + CHUNK]) for i in range(0, x.size, CHUNK)
+    ]
+    return np.concatenate(parts, axis=1 if stacked else 0)
