@@ -12,7 +12,8 @@ manifest = Manifest(
     routers=(api.router,),
     commands=cli.register,
     tables=(tables,),
-    consumers=(Consumer(intake.CONSUMER, intake.EVENT_TYPES, intake.on_events),),
+    # Large batches: a refresh appends a segment.entered per new member, enrolled set-based.
+    consumers=(Consumer(intake.CONSUMER, intake.EVENT_TYPES, intake.on_events, batch=5000),),
     jobs=(JobHandler(engine.STEPS_JOB, engine.steps_job, queue="default", outside=True),),
     # The safety net that runs due steps every minute (enrolment and wake-ups wake it at once).
     schedules=(Schedule(engine.STEPS_JOB, lambda settings: 1, queue="default"),),

@@ -170,6 +170,58 @@ def enqueue_many(
     return session.execute(statement.execution_options(preserve_rowcount=True)).rowcount or 0
 
 
+def enqueue_rows(
+    session: Session,
+    rows: list[tuple[int, str]],
+    *,
+    template_id: int,
+    kind: str,
+    channel: str,
+    source: str,
+    source_id: int,
+    now: datetime,
+) -> dict[str, int]:
+    """Queue one message per (customer id, occurrence): multi-row INSERTs, ON CONFLICT DO
+    NOTHING on the unique (source, source id, customer, channel, occurrence). Returns the
+    outbox id of every occurrence, whether added now or queued before."""
+    if not rows:
+        return {}
+    values = [
+        dict(
+            customer_id=customer_id,
+            source=source,
+            source_id=source_id,
+            channel=channel,
+            occurrence=occurrence,
+            template_id=template_id,
+            kind=kind,
+            priority=0,
+            state="queued",
+            attempts=0,
+            send_after=now,
+            queued_at=now,
+        )
+        for customer_id, occurrence in rows
+    ]
+    dialect = session.get_bind().dialect.name
+    builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect, insert)
+    statement = builder(OutboxMessage.__table__).on_conflict_do_nothing()
+    table = OutboxMessage.__table__.c
+    # An executemany: SQLAlchemy batches it into multi-row INSERTs, compiled once.
+    added = session.execute(statement.returning(table.occurrence, table.id), values)
+    ids = {occurrence: id_ for occurrence, id_ in added}
+    missing = [occurrence for _c, occurrence in rows if occurrence not in ids]
+    if missing:  # queued before: find them by their unique key
+        found = select(table.occurrence, table.id).where(
+            table.source == source,
+            table.source_id == source_id,
+            table.channel == channel,
+            table.occurrence.in_(missing),
+        )
+        ids.update({o: i for o, i in session.execute(found)})
+    return ids
+
+
 # Claiming -------------------------------------------------------------------------------------
 
 
