@@ -17,17 +17,16 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from patron.customers.read import Customer
-from patron.journeys import engine, rules
-from patron.journeys.tables import Enrolment, StepRun
+from patron.journeys import bulk, engine, rules
+from patron.journeys.tables import Enrolment
 from patron.messages import service as messages
 
 log = logging.getLogger("patron.journeys")
 SIMPLE = frozenset({"send", "wait", "exit"})
-RUNS = StepRun.__table__
 
 
 def _group(held: list[Enrolment], now: datetime) -> dict[tuple, list[Enrolment]]:
@@ -41,38 +40,13 @@ def _group(held: list[Enrolment], now: datetime) -> dict[tuple, list[Enrolment]]
 
 def _runs(session: Session, group, step_id: str, outcome: str, now, details=None) -> None:
     """One INSERT of the group's step-run rows."""
-    rows = [
-        dict(
-            enrolment_id=e.id,
-            version_id=e.version_id,
-            step_id=step_id,
-            iteration=e.iteration,
-            outcome=outcome,
-            detail=details[e.id] if details else None,
-            at=now,
-        )
-        for e in group
-    ]
-    session.execute(insert(RUNS), rows)
+    bulk.insert_runs(session, bulk.run_rows(group, step_id, outcome, now, details))
 
 
 def _resume(session: Session, group, step, now: datetime) -> None:
     """End the group's wait: mark its run rows, count the wait, go on to the target."""
     label = "timed_out" if step.type == "wait_for" else "next"
-    c = RUNS.c
-    statement = (
-        update(RUNS)
-        .where(
-            c.version_id == bindparam("v"),
-            c.step_id == bindparam("s"),
-            c.enrolment_id == bindparam("e"),
-            c.iteration == bindparam("i"),
-        )
-        .values(outcome=bindparam("o"))
-    )
-    outcome = label if label != "next" else "done"
-    params = [dict(v=e.version_id, s=e.step_id, e=e.id, i=e.iteration, o=outcome) for e in group]
-    session.connection().execute(statement, params)
+    bulk.mark_runs(session, group, label if label != "next" else "done")
     for e in group:
         e.iteration += 1
         engine.move(e, step.targets()[label], now)
@@ -151,19 +125,21 @@ def run(session: Session, held: list[Enrolment], batch, now: datetime) -> list[E
     if not held:
         return []
     try:
-        with session.begin_nested():
+        with session.begin_nested(), session.no_autoflush:
             rest = _advance(session, held, batch, now)
             handed = {e.id for e in rest}
-            for e in held:
-                if e.id not in handed:
-                    e.attempts, e.last_error = 0, None
-                    e.lease_owner, e.lease_until = None, None
-            session.flush()
-        return rest
+            done = [e for e in held if e.id not in handed]
+            bulk.advance(session, done)
+            for e in done:  # written: the session must not write them again
+                session.expunge(e)
+            session.flush()  # the handed-back ones, as far as they got
     except Exception as exc:  # the per-enrolment path runs the batch with its own savepoints
         log.warning("journey batch fell back to one enrolment at a time: %s", exc)
         batch.kinds.clear()
         batch.steps = 0
         for e in held:
+            if e not in session:
+                session.add(e)
             session.refresh(e)
         return held
+    return rest

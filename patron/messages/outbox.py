@@ -17,7 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, and_, func, insert, literal, or_, select, true, update
+from sqlalchemy import Select, and_, func, insert, literal, or_, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -170,6 +170,15 @@ def enqueue_many(
     return session.execute(statement.execution_options(preserve_rowcount=True)).rowcount or 0
 
 
+UNNEST_ROWS = text(
+    "INSERT INTO outbox (customer_id, source, source_id, channel, occurrence, template_id, kind,"
+    " priority, state, attempts, send_after, queued_at) SELECT u.c, :source, :source_id,"
+    " :channel, u.o, :template_id, :kind, 0, 'queued', 0, :now, :now FROM unnest("
+    "CAST(:customers AS bigint[]), CAST(:occurrences AS text[])) AS u(c, o)"
+    " ON CONFLICT DO NOTHING RETURNING occurrence, id"
+)
+
+
 def enqueue_rows(
     session: Session,
     rows: list[tuple[int, str]],
@@ -186,29 +195,40 @@ def enqueue_rows(
     outbox id of every occurrence, whether added now or queued before."""
     if not rows:
         return {}
-    values = [
-        dict(
-            customer_id=customer_id,
+    table = OutboxMessage.__table__.c
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement over two arrays: no per-row parameters to send or parse.
+        params = dict(
+            customers=[c for c, _o in rows],
+            occurrences=[o for _c, o in rows],
             source=source,
             source_id=source_id,
             channel=channel,
-            occurrence=occurrence,
             template_id=template_id,
             kind=kind,
-            priority=0,
-            state="queued",
-            attempts=0,
-            send_after=now,
-            queued_at=now,
+            now=now,
         )
-        for customer_id, occurrence in rows
-    ]
-    dialect = session.get_bind().dialect.name
-    builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect, insert)
-    statement = builder(OutboxMessage.__table__).on_conflict_do_nothing()
-    table = OutboxMessage.__table__.c
-    # An executemany: SQLAlchemy batches it into multi-row INSERTs, compiled once.
-    added = session.execute(statement.returning(table.occurrence, table.id), values)
+        added = session.connection().execute(UNNEST_ROWS, params)
+    else:
+        values = [
+            dict(
+                customer_id=customer_id,
+                source=source,
+                source_id=source_id,
+                channel=channel,
+                occurrence=occurrence,
+                template_id=template_id,
+                kind=kind,
+                priority=0,
+                state="queued",
+                attempts=0,
+                send_after=now,
+                queued_at=now,
+            )
+            for customer_id, occurrence in rows
+        ]
+        statement = sqlite.insert(OutboxMessage.__table__).on_conflict_do_nothing()
+        added = session.execute(statement.returning(table.occurrence, table.id), values)
     ids = {occurrence: id_ for occurrence, id_ in added}
     missing = [occurrence for _c, occurrence in rows if occurrence not in ids]
     if missing:  # queued before: find them by their unique key
