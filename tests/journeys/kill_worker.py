@@ -12,7 +12,7 @@ from patron.journeys import engine
 from patron.journeys.tables import Enrolment
 
 LEASE_SECONDS = 2
-LIMIT = 50
+LIMIT = 25
 
 
 def main(url: str) -> None:
