@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/analyze.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/send.py
+	$(BIN)/python bench/journeys.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache patron.egg-info

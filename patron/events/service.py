@@ -165,6 +165,24 @@ def read_window(
     ]
 
 
+def first_positions(
+    *, type_name: str, first: int, last: int, data_equals: dict[str, int] | None = None
+) -> Select:
+    """SELECT (customer_id, position) of each customer's first logged event of a type between
+    two positions (inclusive), optionally with integer data fields equal to values: lets a
+    consumer act on a long run of events in one statement."""
+    where = [EVENTS.c.seq.between(first, last), EVENTS.c.type == type_name]
+    where.append(EVENTS.c.customer_id.is_not(None))
+    for key, value in (data_equals or {}).items():
+        where.append(EVENTS.c.data[key].as_integer() == value)
+    position = func.min(EVENTS.c.seq).label("position")
+    return (
+        select(EVENTS.c.customer_id.label("customer_id"), position)
+        .where(*where)
+        .group_by(EVENTS.c.customer_id)
+    )
+
+
 def _last_position(session: Session) -> int | None:
     """The newest committed position in the log."""
     return session.scalar(select(func.max(EVENTS.c.seq)))

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from patron.customers.read import Customer, Event, Order
+from patron.events import service as events
 from patron.journeys import engine, rules, steps
 from patron.journeys.definition import Definition
 from patron.journeys.tables import Enrolment, Journey, JourneyVersion
@@ -135,6 +136,45 @@ def enrol_select(
         return 0
     ids = sorted(positions) if candidates is None else None
     c = Customer.__table__.c
+    known = {k: v for k, v in positions.items() if v is not None}
+    position = case(known, value=c.id, else_=None) if known else literal(None)
+    chosen = c.id.in_(ids) if candidates is None else c.id.in_(candidates.scalar_subquery())
+    return _enrol(
+        session,
+        journey_id,
+        version_id,
+        d,
+        Customer.__table__,
+        position,
+        [chosen],
+        ids,
+        now,
+        occurrence=occurrence,
+    )
+
+
+def enrol_from(
+    session: Session,
+    *,
+    journey_id: int,
+    version_id: int,
+    d: Definition,
+    fired: Select,
+    ids: list[int],
+    now: datetime,
+) -> int:
+    """Enrol the customers a SELECT (customer_id, position) yields, in one INSERT ... SELECT;
+    `ids` are the same customers (for the entry filter). Returns how many entered."""
+    src = fired.subquery("fired")
+    joined = Customer.__table__.join(src, src.c.customer_id == Customer.__table__.c.id)
+    return _enrol(session, journey_id, version_id, d, joined, src.c.position, [], ids, now)
+
+
+def _enrol(
+    session, journey_id, version_id, d, from_, position, where, ids, now, *, occurrence=None
+) -> int:
+    """One INSERT ... SELECT of enrolments honouring entry filter, re-entry and liveness."""
+    c = Customer.__table__.c
     e = Enrolment.__table__.c
     mine = and_(e.journey_id == journey_id, e.customer_id == c.id)
     blocked = [e.state.in_(rules.LIVE_STATES)]
@@ -142,32 +182,36 @@ def enrol_select(
         blocked = [true()]
     elif d.reentry == "after_days":
         blocked.append(e.entered_at > now - timedelta(days=d.reentry_days))
-    chosen = c.id.in_(ids) if candidates is None else c.id.in_(candidates.scalar_subquery())
-    where = [chosen, ~exists().where(mine, or_(*blocked))]
+    where = [*where, ~exists().where(mine, or_(*blocked))]
     if d.entry_filter:
         matching = segments.matching(
             session=session, rules_json=d.entry_filter, customer_ids=ids, now=now
         )
         where.append(c.id.in_(matching.scalar_subquery()))
-    known = {k: v for k, v in positions.items() if v is not None}
-    position = case(known, value=c.id, else_=None) if known else literal(None)
-    rows = select(
-        literal(journey_id),
-        literal(version_id),
-        c.id,
-        literal("active"),
-        literal(d.start),
-        literal(now, Enrolment.due_at.type),
-        literal(0),
-        literal(now, Enrolment.entered_at.type),
-        position,
-        literal(now, Enrolment.step_entered_at.type),
-        literal(0),
-        literal(0),
+    key = (
         occurrence
         if occurrence is not None and not isinstance(occurrence, str)
-        else literal(occurrence, Enrolment.occurrence.type),
-    ).where(*where)
+        else literal(occurrence, Enrolment.occurrence.type)
+    )
+    rows = (
+        select(
+            literal(journey_id),
+            literal(version_id),
+            c.id,
+            literal("active"),
+            literal(d.start),
+            literal(now, Enrolment.due_at.type),
+            literal(0),
+            literal(now, Enrolment.entered_at.type),
+            position,
+            literal(now, Enrolment.step_entered_at.type),
+            literal(0),
+            literal(0),
+            key,
+        )
+        .select_from(from_)
+        .where(*where)
+    )
     columns = [
         "journey_id",
         "version_id",
@@ -190,12 +234,39 @@ def enrol_select(
     return max(result.rowcount or 0, 0)
 
 
+def _enrol_segment_run(session, run, journey_id, version_id, d, now) -> int:
+    """A run of segment events enrols from the log in one statement, whatever its length."""
+    segment_id = d.trigger.segment_id
+    ids = {e.customer_id for e in run if e.data.get("segment_id") == segment_id}
+    ids.discard(None)
+    if not ids:
+        return 0
+    fired = events.first_positions(
+        type_name=run[0].type,
+        first=run[0].position,
+        last=run[-1].position,
+        data_equals={"segment_id": segment_id},
+    )
+    return enrol_from(
+        session,
+        journey_id=journey_id,
+        version_id=version_id,
+        d=d,
+        fired=fired,
+        ids=sorted(ids),
+        now=now,
+    )
+
+
 def _enrol_run(session, run, journeys, props, nth, now) -> int:
     """Enrol the customers a run of events triggers, journey by journey."""
     kind = TRIGGER_OF.get(run[0].type)
     entered = 0
     for journey_id, version_id, d in journeys:
         if d.trigger.type != kind:
+            continue
+        if kind in ("segment_entered", "segment_exited"):
+            entered += _enrol_segment_run(session, run, journey_id, version_id, d, now)
             continue
         positions: dict[int, int | None] = {}
         for event in run:
@@ -213,10 +284,38 @@ def _enrol_run(session, run, journeys, props, nth, now) -> int:
     return entered
 
 
-def _live_of(session: Session, customer_ids) -> dict[int, list[Enrolment]]:
-    """Live enrolments of these customers, by customer, locked for this transaction."""
+def _versions(session: Session) -> dict[int, Definition]:
+    """Definitions of the versions of journeys not archived (archiving ends their enrolments)."""
+    rows = session.execute(
+        select(JourneyVersion.id, JourneyVersion.definition)
+        .join(Journey, Journey.id == JourneyVersion.journey_id)
+        .where(Journey.state != "archived")
+    )
+    return {vid: steps.parse(raw) for vid, raw in rows}
+
+
+def reacts(d: Definition, event_type: str) -> bool:
+    """Whether an event of this type can convert, end or wake an enrolment of a definition."""
+    goal = d.goal or {}
+    if (goal.get("type"), event_type) in (("order", "order.completed"), ("event", "event.tracked")):
+        return True
+    if (d.exit_on_left_segment and event_type == "segment.exited") or (
+        d.exit_on_unsubscribed and event_type == "consent.changed"
+    ):
+        return True
+    return any(
+        s.type == "wait_for"
+        and (s.fields["condition"] is not None or event_type == "event.tracked")
+        for s in d.steps.values()
+    )
+
+
+def _live_of(session: Session, customer_ids, version_ids) -> dict[int, list[Enrolment]]:
+    """Live enrolments of these customers on these versions, by customer, locked."""
     query = select(Enrolment).where(
-        Enrolment.customer_id.in_(sorted(customer_ids)), Enrolment.state.in_(rules.LIVE_STATES)
+        Enrolment.customer_id.in_(sorted(customer_ids)),
+        Enrolment.state.in_(rules.LIVE_STATES),
+        Enrolment.version_id.in_(sorted(version_ids)),
     )
     # Locked (in id order, as the engine's batches lock them): a step running now finishes
     # before its enrolment is woken or ended here, and is then re-read, never overwritten.
@@ -281,10 +380,12 @@ def _woken(session, d: Definition, e: Enrolment, event, props: dict, now) -> boo
     return engine.matches(session, step.fields["condition"], e.customer_id, now)
 
 
-def _react(session: Session, run, props: dict, now: datetime) -> bool:
+def _react(session: Session, run, props: dict, definitions, now: datetime) -> bool:
     """Goals, exits and wake-ups for the live enrolments entered before each event."""
-    live = _live_of(session, {e.customer_id for e in run if e.customer_id is not None})
-    definitions: dict[int, Definition] = {}
+    versions = [vid for vid, d in definitions.items() if reacts(d, run[0].type)]
+    if not versions:  # e.g. segment entries when no journey waits for a condition
+        return False
+    live = _live_of(session, {e.customer_id for e in run if e.customer_id is not None}, versions)
     woke = False
     for event in run:
         for e in live.get(event.customer_id, ()):
@@ -294,9 +395,6 @@ def _react(session: Session, run, props: dict, now: datetime) -> bool:
                 continue
             if e.entered_position is None and event.occurred_at < e.entered_at:
                 continue  # enrolled through the API after this event
-            if e.version_id not in definitions:
-                raw = session.get(JourneyVersion, e.version_id).definition
-                definitions[e.version_id] = steps.parse(raw)
             d = definitions[e.version_id]
             revenue = _goal_reached(d, e, event, props)
             reason = _exit_reason(d, event)
@@ -315,6 +413,7 @@ def _react(session: Session, run, props: dict, now: datetime) -> bool:
 def on_events(*, session: Session, events, now: datetime) -> None:
     """The consumer: enrol, then goals, exits and wake-ups, run by run in log order."""
     journeys = live_journeys(session)
+    definitions = _versions(session)
     woke = False
     for _type, group in groupby(events, key=lambda e: e.type):
         run = list(group)
@@ -322,6 +421,6 @@ def on_events(*, session: Session, events, now: datetime) -> None:
         nth = _nth(session, run) if run[0].type == "order.completed" else {}
         woke |= _enrol_run(session, run, journeys, props, nth, now) > 0
         session.flush()
-        woke |= _react(session, run, props, now)
+        woke |= _react(session, run, props, definitions, now)
     if woke:
         engine.wake(session, now=now)

@@ -28,7 +28,8 @@ manifest = Manifest(
     routers=(playbooks_api.router, notify_views.router, api.router, views.router),
     commands=cli.register,
     tables=(tables,),
-    consumers=(Consumer(intake.CONSUMER, intake.EVENT_TYPES, intake.on_events),),
+    # Large batches: a refresh appends a segment.entered per new member, enrolled set-based.
+    consumers=(Consumer(intake.CONSUMER, intake.EVENT_TYPES, intake.on_events, batch=5000),),
     jobs=(
         JobHandler(engine.STEPS_JOB, engine.steps_job, queue="default", outside=True),
         JobHandler(schedule.SCHEDULE_JOB, schedule.schedule_job, queue="default"),

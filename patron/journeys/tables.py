@@ -72,6 +72,13 @@ class Enrolment(Base):
             postgresql_where=text(LIVE),
         ),
         Index("ix_journey_enrolments_due", "state", "due_at"),
+        # The engine claims the earliest due live enrolments: an ordered scan of this index.
+        Index(
+            "ix_journey_enrolments_live_due",
+            "due_at",
+            sqlite_where=text(LIVE),
+            postgresql_where=text(LIVE),
+        ),
         Index("ix_journey_enrolments_customer", "customer_id", "journey_id"),
         # A scheduled trigger's occurrence (a birthday's date, a Monday) enrols once at most.
         Index(

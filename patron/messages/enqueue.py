@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, insert, literal, select, true
+from sqlalchemy import Select, insert, literal, select, text, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -131,3 +131,75 @@ def enqueue_many(
         statement = statement.on_conflict_do_nothing()
     # Without preserve_rowcount SQLAlchemy reports -1 for INSERT ... SELECT on psycopg.
     return session.execute(statement.execution_options(preserve_rowcount=True)).rowcount or 0
+
+
+UNNEST_ROWS = text(
+    "INSERT INTO outbox (customer_id, source, source_id, channel, occurrence, template_id, kind,"
+    " priority, state, attempts, send_after, queued_at) SELECT u.c, :source, :source_id,"
+    " :channel, u.o, :template_id, :kind, 0, 'queued', 0, :now, :now FROM unnest("
+    "CAST(:customers AS bigint[]), CAST(:occurrences AS text[])) AS u(c, o)"
+    " ON CONFLICT DO NOTHING RETURNING occurrence, id"
+)
+
+
+def enqueue_rows(
+    session: Session,
+    rows: list[tuple[int, str]],
+    *,
+    template_id: int,
+    kind: str,
+    channel: str,
+    source: str,
+    source_id: int,
+    now: datetime,
+) -> dict[str, int]:
+    """Queue one message per (customer id, occurrence): multi-row INSERTs, ON CONFLICT DO
+    NOTHING on the unique (source, source id, customer, channel, occurrence). Returns the
+    outbox id of every occurrence, whether added now or queued before."""
+    if not rows:
+        return {}
+    table = OutboxMessage.__table__.c
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement over two arrays: no per-row parameters to send or parse.
+        params = dict(
+            customers=[c for c, _o in rows],
+            occurrences=[o for _c, o in rows],
+            source=source,
+            source_id=source_id,
+            channel=channel,
+            template_id=template_id,
+            kind=kind,
+            now=now,
+        )
+        added = session.connection().execute(UNNEST_ROWS, params)
+    else:
+        values = [
+            dict(
+                customer_id=customer_id,
+                source=source,
+                source_id=source_id,
+                channel=channel,
+                occurrence=occurrence,
+                template_id=template_id,
+                kind=kind,
+                priority=0,
+                state="queued",
+                attempts=0,
+                send_after=now,
+                queued_at=now,
+            )
+            for customer_id, occurrence in rows
+        ]
+        statement = sqlite.insert(OutboxMessage.__table__).on_conflict_do_nothing()
+        added = session.execute(statement.returning(table.occurrence, table.id), values)
+    ids = {occurrence: id_ for occurrence, id_ in added}
+    missing = [occurrence for _c, occurrence in rows if occurrence not in ids]
+    if missing:  # queued before: find them by their unique key
+        found = select(table.occurrence, table.id).where(
+            table.source == source,
+            table.source_id == source_id,
+            table.channel == channel,
+            table.occurrence.in_(missing),
+        )
+        ids.update({o: i for o, i in session.execute(found)})
+    return ids

@@ -307,6 +307,32 @@ def queue_message(
     )
 
 
+def queue_messages_many(
+    *,
+    session: Session,
+    rows: list[tuple[int, str]],
+    template_id: int,
+    kind: str,
+    source: str,
+    source_id: int,
+    now: datetime,
+    channel: str | None = None,
+) -> dict[str, int]:
+    """Queue one message per (customer id, occurrence) set-based, in the caller's transaction;
+    an occurrence queued before is not queued again. Returns outbox ids by occurrence."""
+    template = get_template(session=session, template_id=template_id)
+    return enqueue.enqueue_rows(
+        session,
+        rows,
+        template_id=template.id,
+        kind=kind,
+        channel=channel or template.channel,
+        source=source,
+        source_id=source_id,
+        now=now,
+    )
+
+
 def wake_lane(*, session: Session, kind: str, now: datetime) -> None:
     """Wake the sender of the lane that sends messages of this kind."""
     sender.wake(session, lane=sender.lane_of(kind), now=now)

@@ -265,7 +265,15 @@ def test_a_failing_step_retries_then_parks_failed_and_others_go_on(db, monkeypat
             raise RuntimeError("outbox unavailable")
         return real(**kw)
 
+    real_many = engine.messages.queue_messages_many
+
+    def flaky_many(**kw):  # the set-based path fails the batch, then falls back
+        if any(customer_id == c for customer_id, _ in kw["rows"]):
+            raise RuntimeError("outbox unavailable")
+        return real_many(**kw)
+
     monkeypatch.setattr(engine.messages, "queue_message", flaky)
+    monkeypatch.setattr(engine.messages, "queue_messages_many", flaky_many)
     track(db, c, "Signed Up", at(minutes=1))
     track(db, d, "Signed Up", at(minutes=1))
     when = at(minutes=2)
