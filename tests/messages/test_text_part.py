@@ -17,7 +17,12 @@ BODY = """<h1>Hello {{ customer.first_name }},</h1>
 
 def _context(name: str, count: int) -> dict:
     orders = [dict(number=f"N{n}", total=f"{n}.00") for n in range(count)]
-    return dict(customer=dict(first_name=name, id=7), orders=orders, unsubscribe_url="https://u/x")
+    return dict(
+        customer=dict(first_name=name, id=7),
+        orders=orders,
+        unsubscribe_url="https://u/x",
+        preferences_url="https://p/x",
+    )
 
 
 def _words(text: str) -> list[str]:
