@@ -84,10 +84,16 @@ def _pg_database(schema: str) -> Database:
             .scalars()
             .all()
         )
-        if names:
-            conn.execute(
-                text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE")
-            )
+        # DELETE with foreign-key triggers off, then sequences back to 1: for tables holding a
+        # test's few rows this is far cheaper than TRUNCATE, which makes new files per relation.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for name in names:
+            conn.execute(text(f'DELETE FROM "{name}"'))
+        sequences = conn.execute(
+            text("SELECT sequencename FROM pg_sequences WHERE schemaname = :s"), {"s": schema}
+        ).scalars()
+        for sequence in sequences.all():
+            conn.execute(text("SELECT setval(:q, 1, false)"), {"q": f'"{schema}"."{sequence}"'})
     url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
     return Database("postgresql", url, engine, make_sessionmaker(engine), schema)
 
