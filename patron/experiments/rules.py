@@ -100,7 +100,7 @@ def _int(raw: dict, name: str, low: int, high: int, default=None) -> int | None:
     return value
 
 
-def parse_arms(raw: Sequence[dict], *, kind: str) -> list[Arm]:
+def parse_arms(raw: Sequence[dict], *, kind: str, check_sum: bool = True) -> list[Arm]:
     """Arms checked: 2 to 6, distinct keys, percentages summing to 100, what each varies."""
     if not isinstance(raw, list | tuple) or not 2 <= len(raw) <= MAX_ARMS:
         raise ArmError(f"arms: 2 to {MAX_ARMS} are required (the first is the control)")
@@ -131,7 +131,7 @@ def parse_arms(raw: Sequence[dict], *, kind: str) -> list[Arm]:
         arms.append(arm)
     if len({a.key for a in arms}) != len(arms):
         raise ArmError("arms: keys must differ")
-    if sum(a.percent for a in arms) != 100:
+    if check_sum and sum(a.percent for a in arms) != 100:
         raise ArmError("arms: percentages must sum to 100")
     return arms
 
