@@ -47,7 +47,7 @@ def welch(m1, v1, n1, m2, v2, n2, *, alpha: float = 0.05) -> dict:
     se = np.sqrt(a + b)
     with np.errstate(divide="ignore", invalid="ignore"):
         df = np.where(se > 0, (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n2 - 1)), 1.0)
-        t = np.where(se > 0, (m2 - m1) / se, 0.0)
+        t = np.where(se > 0, (m2 - m1) / se, np.where(m2 == m1, 0.0, np.inf))
         rel = m2 / m1 - 1
         rel_se = np.sqrt(b / m1**2 + m2**2 * a / m1**4)
     q = stats.t.ppf(1 - alpha / 2, np.maximum(df, 1.0))

@@ -112,7 +112,9 @@ def create(
         salt=secrets.token_hex(8),
         metric=metric,
         arms=[a.as_dict() for a in parsed],
-        holdout_percent=_bounded("holdout_percent", holdout_percent, 0, 90),
+        holdout_percent=_bounded(
+            "holdout_percent", holdout_percent, 0, 50 if kind == "broadcast" else 90
+        ),
         test_percent=_bounded("test_percent", test_percent, 1, 100),
         decide_after_hours=_bounded("decide_after_hours", decide_after_hours, 1, 24 * 30),
         window_days=_bounded("window_days", window_days, 1, 90),

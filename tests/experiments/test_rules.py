@@ -14,7 +14,7 @@ from scipy import stats
 
 from patron.experiments import rules
 
-IDS = list(range(1, 2001)) + [2**40 + 7, 10**15]
+IDS = [*range(1, 2001), 2**40 + 7, 10**15]
 
 
 def test_assignment_is_identical_in_another_process_and_pinned_across_versions():
@@ -44,7 +44,7 @@ PINNED = [0.207776, 0.199438, 0.433247]
 def test_units_are_uniform_and_salts_independent():
     ids = np.arange(1, 200_001)
     u = rules.units("a", ids)
-    assert 0 <= u.min() and u.max() < 1
+    assert u.min() >= 0 and u.max() < 1
     counts = np.bincount((u * 20).astype(int), minlength=20)
     assert stats.chisquare(counts).pvalue > 0.001
     v = rules.units("b", ids)
