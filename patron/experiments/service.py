@@ -85,8 +85,9 @@ def create(
     journey_id: int | None = None,
     step_id: str | None = None,
     holdout_branch: int | None = None,
+    salt: str | None = None,
 ) -> Experiment:
-    """A draft experiment, every field checked."""
+    """A draft experiment, every field checked; a fresh random salt unless one is given."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput("an experiment needs a name")
@@ -109,7 +110,7 @@ def create(
         name=name[:255],
         kind=kind,
         state="draft",
-        salt=secrets.token_hex(8),
+        salt=(salt or secrets.token_hex(8))[:64],
         metric=metric,
         arms=[a.as_dict() for a in parsed],
         holdout_percent=_bounded(
