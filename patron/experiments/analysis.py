@@ -153,10 +153,13 @@ def _verdict(keys, comparisons, adjusted_p, opts: Options, needed: int, final: b
     if winners:
         _rel, index = max(winners)
         c = comparisons[index - 1][primary]
-        text = (
-            f"{keys[index]} wins: {c['rel'] * 100:+.0f}% {_label(opts.metric)}, "
-            f"{level}% CI {c['rel_low'] * 100:+.0f}% to {c['rel_high'] * 100:+.0f}%"
-        )
+        if np.isfinite([c["rel"], c["rel_low"], c["rel_high"]]).all():
+            text = (
+                f"{keys[index]} wins: {c['rel'] * 100:+.0f}% {_label(opts.metric)}, "
+                f"{level}% CI {c['rel_low'] * 100:+.0f}% to {c['rel_high'] * 100:+.0f}%"
+            )
+        else:  # the control had nothing to be relative to
+            text = f"{keys[index]} wins on {_label(opts.metric)} (the control {keys[0]} had none)"
         return {"winner": keys[index], "significant": True, "text": text}
     if needed:
         return {"winner": keys[0], "significant": False, "text": f"no difference yet: {more}"}
@@ -231,13 +234,26 @@ def analyse(
     counts = [int(s["n"][i]) for i in range(k + 1)]
     if counts[k] == 0:
         counts, shares = counts[:k], list(shares)[:k]
-    return {
-        "arms": _arm_rows(s, keys, k),
-        "comparisons": [{"key": keys[j], **c} for j, c in enumerate(comparisons, start=1)],
-        "srm": inference.srm(counts, shares),
-        "incrementality": _incrementality(s, r, g, adjusted, k, opts.alpha),
-        "needed": needed,
-        "cap_cents": top,
-        "cuped_theta": theta,
-        "verdict": _verdict(keys, comparisons, adjusted_p, opts, needed, final),
-    }
+    return finite(
+        {
+            "arms": _arm_rows(s, keys, k),
+            "comparisons": [{"key": keys[j], **c} for j, c in enumerate(comparisons, start=1)],
+            "srm": inference.srm(counts, shares),
+            "incrementality": _incrementality(s, r, g, adjusted, k, opts.alpha),
+            "needed": needed,
+            "cap_cents": top,
+            "cuped_theta": theta,
+            "verdict": _verdict(keys, comparisons, adjusted_p, opts, needed, final),
+        }
+    )
+
+
+def finite(value):
+    """The report with NaN and infinite numbers (a lift over zero) as None, for JSON."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    return value

@@ -99,8 +99,7 @@ def test_a_winner_is_sent_to_the_rest_and_nobody_gets_two_variants(sqlite_db):
     assert [a["key"] for a in report["arms"]] == ["A", "B", "holdout", "rollout"]
 
 
-def test_no_clear_winner_sends_the_control_and_says_so(sqlite_db):
-    db = sqlite_db
+def test_no_clear_winner_sends_the_control_and_says_so(db):
     setup = audience(db, 60)
     eid = _experiment(db, setup, holdout_percent=0)
     with transaction(db.sessions) as s:
