@@ -62,9 +62,7 @@ def upgrade() -> None:
             "experiment_id", "customer_id", name=op.f("pk_experiment_exposures")
         ),
     )
-    op.create_index(
-        "ix_experiment_exposures_arm", "experiment_exposures", ["experiment_id", "arm"]
-    )
+    op.create_index("ix_experiment_exposures_arm", "experiment_exposures", ["experiment_id", "arm"])
 
 
 def downgrade() -> None:
