@@ -118,6 +118,8 @@ def test_experiment_page_shows_arms_chart_verdict_and_the_srm_warning(sqlite_db)
     with transaction(db.sessions) as s:
         auth_service.create_user(session=s, email=EMAIL, password=PASSWORD, now=factories.T0)
     with TestClient(create_app(db.settings(), engine=db.engine)) as client:
+        for path in ("/experiments", f"/experiments/{eid}"):
+            assert client.get(path, follow_redirects=False).status_code in (302, 303, 401)
         assert login(client).status_code == 303
         listing = client.get("/experiments")
         assert listing.status_code == 200 and "Offer test" in listing.text
@@ -138,9 +140,3 @@ def test_experiment_page_shows_arms_chart_verdict_and_the_srm_warning(sqlite_db)
         warned = client.get(f"/experiments/{eid}")
         assert 'data-testid="srm"' in warned.text and "sample ratio mismatch" in warned.text
         assert client.get("/experiments/999").status_code == 404
-
-
-def test_pages_need_a_login(sqlite_db):
-    client = TestClient(create_app(sqlite_db.settings(), engine=sqlite_db.engine))
-    for path in ("/experiments", "/experiments/1"):
-        assert client.get(path, follow_redirects=False).status_code in (302, 303, 401)

@@ -17,6 +17,7 @@ from patron.messages.config import MessageConfig
 from patron.messages.tables import CapturedMessage
 from tests.experiments.conftest import audience, buy, captured, outbox_rows
 from tests.messages.conftest import NOW, SECRET, run_lane
+from tests.webhooks.conftest import run_due_jobs
 
 CAPTURE = MessageConfig(secret_key=SECRET, lease_seconds=60)
 LATER = NOW + timedelta(hours=25)
@@ -102,9 +103,13 @@ def test_a_winner_is_sent_to_the_rest_and_nobody_gets_two_variants(sqlite_db):
 def test_no_clear_winner_sends_the_control_and_says_so(db):
     setup = audience(db, 60)
     eid = _experiment(db, setup, holdout_percent=0)
+    run_due_jobs(db, NOW + timedelta(hours=23))  # the decision job is not due yet
     with transaction(db.sessions) as s:
-        row = service.decide(s, experiment_id=eid, now=LATER)
-        assert row.winner == "A"
+        assert service.get(s, experiment_id=eid).state == "testing"
+    run_due_jobs(db, LATER)  # the durable job, through the worker's handler
+    with transaction(db.sessions) as s:
+        row = service.get(s, experiment_id=eid)
+        assert row.state == "decided" and row.winner == "A"
         assert row.decision.startswith("no clear winner, so the control A is sent")
         assert service.decide(s, experiment_id=eid, now=LATER).decision == row.decision
     rollout = [
