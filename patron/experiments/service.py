@@ -15,7 +15,8 @@ import secrets
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import insert, select, update
+import orjson
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -150,7 +151,7 @@ def arms_of(row: Experiment) -> list[rules.Arm]:
 
 
 def _insert_exposures(session: Session, rows: list[dict]) -> None:
-    """Record exposures set-based; a customer already recorded keeps the first."""
+    """Record exposures with their own times; a customer already recorded keeps the first."""
     if not rows:
         return
     dialect = session.get_bind().dialect.name
@@ -158,17 +159,44 @@ def _insert_exposures(session: Session, rows: list[dict]) -> None:
     session.execute(builder(Exposure).on_conflict_do_nothing(), rows)
 
 
-def _exposure_rows(row: Experiment, ids: np.ndarray, arms: np.ndarray, phase, at) -> list[dict]:
-    """Exposure dicts for customers with their arm keys, windows fixed from `at`."""
+_COLUMNS = (
+    "INSERT INTO experiment_exposures (experiment_id, customer_id, arm, phase, exposed_at,"
+    " window_ends_at, pre_starts_at) "
+)
+_ARRAYS = {
+    # One statement over three arrays: no per-row parameters.
+    "postgresql": _COLUMNS + "SELECT :eid, u.c, u.a, u.p, :at, :ends, :pre FROM unnest("
+    "CAST(:c AS bigint[]), CAST(:a AS text[]), CAST(:p AS text[])) AS u(c, a, p)"
+    " ON CONFLICT DO NOTHING",
+    "sqlite": _COLUMNS + "SELECT :eid, c.value, a.value, p.value, :at, :ends, :pre"
+    " FROM json_each(:c) AS c JOIN json_each(:a) AS a ON a.key = c.key"
+    " JOIN json_each(:p) AS p ON p.key = c.key WHERE true ON CONFLICT DO NOTHING",
+}
+
+
+def _pack(values: np.ndarray, dialect: str):
+    """An array parameter: a list for PostgreSQL, a JSON array for SQLite's json_each."""
+    listed = values.tolist()
+    return listed if dialect == "postgresql" else orjson.dumps(listed).decode()
+
+
+def _expose(
+    session: Session, row: Experiment, ids: np.ndarray, arms: np.ndarray, phases, at: datetime
+) -> None:
+    """Record exposures exposed at one time, set-based: one INSERT ... SELECT over arrays."""
+    if len(ids) == 0:
+        return
     window = timedelta(days=row.window_days)
-    base = dict(
-        experiment_id=row.id, exposed_at=at, window_ends_at=at + window, pre_starts_at=at - window
+    phases = np.broadcast_to(np.asarray(phases), ids.shape)
+    dialect = session.get_bind().dialect.name
+    times = [bindparam(n, type_=Exposure.exposed_at.type) for n in ("at", "ends", "pre")]
+    params = dict(eid=row.id, at=at, ends=at + window, pre=at - window)
+    params.update(
+        c=_pack(ids.astype(np.int64), dialect),
+        a=_pack(arms.astype(str), dialect),
+        p=_pack(phases.astype(str), dialect),
     )
-    phases = np.broadcast_to(np.asarray(phase), ids.shape)
-    return [
-        dict(base, customer_id=int(c), arm=str(a), phase=str(p))
-        for c, a, p in zip(ids, arms, phases, strict=True)
-    ]
+    session.execute(text(_ARRAYS[dialect]).bindparams(*times), params)
 
 
 def _audience_codes(session: Session, row: Experiment) -> tuple[np.ndarray, np.ndarray]:
@@ -228,7 +256,7 @@ def start(session: Session, *, experiment_id: int, now: datetime) -> Experiment:
         test = codes != rules.ROLLOUT
         arm_keys = keys[np.where(codes[test] == rules.HOLDOUT, len(keys) - 1, codes[test])]
         phases = np.where(codes[test] == rules.HOLDOUT, "holdout", "test")
-        _insert_exposures(session, _exposure_rows(row, ids[test], arm_keys, phases, now))
+        _expose(session, row, ids[test], arm_keys, phases, now)
         for arm in arms_of(row):
             _queue_arm(session, row, arm, "test", now)
         sender.wake(session, lane="bulk", now=now)
@@ -359,9 +387,7 @@ def decide(session: Session, *, experiment_id: int, now: datetime) -> Experiment
     if row.kind == "broadcast" and row.test_percent < 100:
         ids, codes = _audience_codes(session, row)
         pool = ids[codes == rules.ROLLOUT]
-        _insert_exposures(
-            session, _exposure_rows(row, pool, np.full(len(pool), winner), "rollout", now)
-        )
+        _expose(session, row, pool, np.full(len(pool), winner), "rollout", now)
         arm = next(a for a in arms_of(row) if a.key == winner)
         rest = _queue_arm(session, row, arm, "rollout", now)
         sender.wake(session, lane="bulk", now=now)
