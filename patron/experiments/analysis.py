@@ -170,6 +170,22 @@ def _verdict(keys, comparisons, adjusted_p, opts: Options, needed: int, final: b
     }
 
 
+def _holdout_verdict(key: str, inc: dict | None, alpha: float, final: bool) -> dict:
+    """One arm against its holdout: what the send adds per recipient, in words (cents)."""
+    if inc is None:
+        return {"winner": key, "significant": False, "text": "no holdout to compare with"}
+    level = round((1 - alpha) * 100)
+    clear = inc["low"] > 0 or inc["high"] < 0
+    words = "adds" if clear else "no clear difference yet:"
+    text = (
+        f"{key} {words} {inc['per_recipient'] / 100:+,.2f} per recipient against its holdout, "
+        f"{level}% CI {inc['low'] / 100:+,.2f} to {inc['high'] / 100:+,.2f}"
+    )
+    if not final:
+        text = f"too early to call (fixed horizon not reached): {text}"
+    return {"winner": key, "significant": bool(clear and final), "text": text}
+
+
 def _incrementality(s: dict, r: Recipients, g: np.ndarray, adjusted, k: int, alpha) -> dict | None:
     """Treated (arms and rollout) against the holdout: revenue per recipient and in total."""
     held = g == k
@@ -231,6 +247,10 @@ def analyse(
             c["revenue"]["boot_low"], c["revenue"]["boot_high"] = low, high
     best = max(comparisons, key=lambda c: c[primary]["rel"])[primary] if comparisons else None
     needed = _needed(s, k, opts, best)
+    incremental = _incrementality(s, r, g, adjusted, k, opts.alpha)
+    verdict = _verdict(keys, comparisons, adjusted_p, opts, needed, final)
+    if k == 1:
+        verdict = _holdout_verdict(keys[0], incremental, opts.alpha, final)
     counts = [int(s["n"][i]) for i in range(k + 1)]
     if counts[k] == 0:
         counts, shares = counts[:k], list(shares)[:k]
@@ -239,11 +259,11 @@ def analyse(
             "arms": _arm_rows(s, keys, k),
             "comparisons": [{"key": keys[j], **c} for j, c in enumerate(comparisons, start=1)],
             "srm": inference.srm(counts, shares),
-            "incrementality": _incrementality(s, r, g, adjusted, k, opts.alpha),
+            "incrementality": incremental,
             "needed": needed,
             "cap_cents": top,
             "cuped_theta": theta,
-            "verdict": _verdict(keys, comparisons, adjusted_p, opts, needed, final),
+            "verdict": verdict,
         }
     )
 

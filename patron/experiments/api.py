@@ -35,7 +35,7 @@ class ExperimentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=255)
     kind: Literal["broadcast", "journey"]
-    arms: list[ArmIn] = Field(min_length=2, max_length=6)
+    arms: list[ArmIn] = Field(min_length=1, max_length=6)
     metric: Literal["revenue", "clicks"] = "revenue"
     holdout_percent: int = Field(default=0, ge=0, le=50)
     test_percent: int = Field(default=100, ge=1, le=100)

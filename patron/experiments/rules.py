@@ -101,9 +101,10 @@ def _int(raw: dict, name: str, low: int, high: int, default=None) -> int | None:
 
 
 def parse_arms(raw: Sequence[dict], *, kind: str, check_sum: bool = True) -> list[Arm]:
-    """Arms checked: 2 to 6, distinct keys, percentages summing to 100, what each varies."""
-    if not isinstance(raw, list | tuple) or not 2 <= len(raw) <= MAX_ARMS:
-        raise ArmError(f"arms: 2 to {MAX_ARMS} are required (the first is the control)")
+    """Arms checked: 1 to 6 (one: a send against its holdout), distinct keys, percentages
+    summing to 100, what each varies."""
+    if not isinstance(raw, list | tuple) or not 1 <= len(raw) <= MAX_ARMS:
+        raise ArmError(f"arms: 1 to {MAX_ARMS} are required (the first is the control)")
     arms = []
     for item in raw:
         if not isinstance(item, dict):

@@ -15,13 +15,12 @@ import secrets
 from datetime import datetime, timedelta
 
 import numpy as np
-import orjson
-from sqlalchemy import bindparam, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from patron.errors import InvalidInput, NotFound
-from patron.experiments import analysis, config, holdout, metrics, rules
+from patron.experiments import analysis, config, exposures, holdout, metrics, rules
+from patron.experiments.exposures import arms_of
 from patron.experiments.tables import Experiment, Exposure
 from patron.jobs import service as jobs
 from patron.journeys import read as journeys_read
@@ -105,6 +104,8 @@ def create(
             parsed = rules.parse_arms(list(arms), kind=kind)
     except rules.ArmError as exc:
         raise InvalidInput(str(exc))
+    if len(parsed) == 1 and not (holdout_percent or holdout_branch is not None):
+        raise InvalidInput("arms: one arm needs a holdout to be compared with")
     if kind == "broadcast":
         _check_broadcast(session, parsed, sorted({int(i) for i in segment_ids}))
     row = Experiment(
@@ -143,60 +144,6 @@ def get(session: Session, *, experiment_id: int) -> Experiment:
 def list_experiments(session: Session, *, limit: int = 100) -> list[Experiment]:
     """Experiments, newest first."""
     return list(session.scalars(select(Experiment).order_by(Experiment.id.desc()).limit(limit)))
-
-
-def arms_of(row: Experiment) -> list[rules.Arm]:
-    """The stored arms."""
-    return [rules.Arm(**a) for a in row.arms]
-
-
-def _insert_exposures(session: Session, rows: list[dict]) -> None:
-    """Record exposures with their own times; a customer already recorded keeps the first."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect, insert)
-    session.execute(builder(Exposure).on_conflict_do_nothing(), rows)
-
-
-_COLUMNS = (
-    "INSERT INTO experiment_exposures (experiment_id, customer_id, arm, phase, exposed_at,"
-    " window_ends_at, pre_starts_at) "
-)
-_ARRAYS = {
-    # One statement over three arrays: no per-row parameters.
-    "postgresql": _COLUMNS + "SELECT :eid, u.c, u.a, u.p, :at, :ends, :pre FROM unnest("
-    "CAST(:c AS bigint[]), CAST(:a AS text[]), CAST(:p AS text[])) AS u(c, a, p)"
-    " ON CONFLICT DO NOTHING",
-    "sqlite": _COLUMNS + "SELECT :eid, c.value, a.value, p.value, :at, :ends, :pre"
-    " FROM json_each(:c) AS c JOIN json_each(:a) AS a ON a.key = c.key"
-    " JOIN json_each(:p) AS p ON p.key = c.key WHERE true ON CONFLICT DO NOTHING",
-}
-
-
-def _pack(values: np.ndarray, dialect: str):
-    """An array parameter: a list for PostgreSQL, a JSON array for SQLite's json_each."""
-    listed = values.tolist()
-    return listed if dialect == "postgresql" else orjson.dumps(listed).decode()
-
-
-def _expose(
-    session: Session, row: Experiment, ids: np.ndarray, arms: np.ndarray, phases, at: datetime
-) -> None:
-    """Record exposures exposed at one time, set-based: one INSERT ... SELECT over arrays."""
-    if len(ids) == 0:
-        return
-    window = timedelta(days=row.window_days)
-    phases = np.broadcast_to(np.asarray(phases), ids.shape)
-    dialect = session.get_bind().dialect.name
-    times = [bindparam(n, type_=Exposure.exposed_at.type) for n in ("at", "ends", "pre")]
-    params = dict(eid=row.id, at=at, ends=at + window, pre=at - window)
-    params.update(
-        c=_pack(ids.astype(np.int64), dialect),
-        a=_pack(arms.astype(str), dialect),
-        p=_pack(phases.astype(str), dialect),
-    )
-    session.execute(text(_ARRAYS[dialect]).bindparams(*times), params)
 
 
 def _audience_codes(session: Session, row: Experiment) -> tuple[np.ndarray, np.ndarray]:
@@ -256,7 +203,7 @@ def start(session: Session, *, experiment_id: int, now: datetime) -> Experiment:
         test = codes != rules.ROLLOUT
         arm_keys = keys[np.where(codes[test] == rules.HOLDOUT, len(keys) - 1, codes[test])]
         phases = np.where(codes[test] == rules.HOLDOUT, "holdout", "test")
-        _expose(session, row, ids[test], arm_keys, phases, now)
+        exposures.expose(session, row, ids[test], arm_keys, phases, now)
         for arm in arms_of(row):
             _queue_arm(session, row, arm, "test", now)
         sender.wake(session, lane="bulk", now=now)
@@ -269,31 +216,6 @@ def start(session: Session, *, experiment_id: int, now: datetime) -> Experiment:
         dedupe_key=f"{DECIDE_JOB}:{row.id}",
     )
     return row
-
-
-def sync_journey(session: Session, row: Experiment) -> None:
-    """Record the exposures of a journey split: its arms' branches and the holdout branch."""
-    runs = session.execute(
-        journeys_read.split_runs(journey_id=row.journey_id, step_id=row.step_id)
-    ).all()
-    by_branch = {a.branch: a.key for a in arms_of(row)}
-    if row.holdout_branch is not None:
-        by_branch[row.holdout_branch] = rules.HOLDOUT_KEY
-    window = timedelta(days=row.window_days)
-    rows = [
-        dict(
-            experiment_id=row.id,
-            customer_id=customer_id,
-            arm=by_branch[int(branch)],
-            phase="holdout" if by_branch[int(branch)] == rules.HOLDOUT_KEY else "test",
-            exposed_at=at,
-            window_ends_at=at + window,
-            pre_starts_at=at - window,
-        )
-        for customer_id, branch, at in runs
-        if int(branch) in by_branch
-    ]
-    _insert_exposures(session, rows)
 
 
 def _shares(row: Experiment) -> list[float]:
@@ -323,7 +245,7 @@ def report(session: Session, *, experiment_id: int, now: datetime) -> dict:
     """Arms, metrics, comparisons, SRM, incrementality and the verdict of one experiment."""
     row = get(session, experiment_id=experiment_id)
     if row.kind == "journey" and row.started_at is not None:
-        sync_journey(session, row)
+        exposures.sync_journey(session, row)
     arms = arms_of(row)
     source, source_ids = _source(session, row)
     data = metrics.recipients(
@@ -387,7 +309,7 @@ def decide(session: Session, *, experiment_id: int, now: datetime) -> Experiment
     if row.kind == "broadcast" and row.test_percent < 100:
         ids, codes = _audience_codes(session, row)
         pool = ids[codes == rules.ROLLOUT]
-        _expose(session, row, pool, np.full(len(pool), winner), "rollout", now)
+        exposures.expose(session, row, pool, np.full(len(pool), winner), "rollout", now)
         arm = next(a for a in arms_of(row) if a.key == winner)
         rest = _queue_arm(session, row, arm, "rollout", now)
         sender.wake(session, lane="bulk", now=now)

@@ -71,6 +71,9 @@ def test_api_create_start_report_and_refusals(sqlite_db):
     assert "too early" in report["verdict"]["text"] and report["srm"]["mismatch"] is False
     assert [e["id"] for e in client.get("/api/experiments", headers=read).json()] == [eid]
     assert client.get("/api/experiments/99/report", headers=read).status_code == 404
+    stopped = client.post(f"/api/experiments/{eid}/stop", headers=write)
+    assert stopped.status_code == 200 and stopped.json()["state"] == "stopped"
+    assert client.post(f"/api/experiments/{eid}/stop", headers=write).status_code == 422
     programme = client.get("/api/experiments/holdout", headers=read).json()
     assert programme["customers"] == 30 and programme["incrementality"] is None
 

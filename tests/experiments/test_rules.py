@@ -74,7 +74,7 @@ def test_assignment_of_a_customer_does_not_depend_on_the_others(ids, salt):
 @pytest.mark.parametrize(
     ("arms", "message"),
     [
-        ([{"key": "A", "percent": 100, "template_id": 1}], "2 to 6"),
+        ([], "1 to 6"),
         (
             [
                 {"key": "A", "percent": 50, "template_id": 1},

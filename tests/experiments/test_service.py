@@ -140,7 +140,7 @@ def test_a_mismatched_split_is_flagged(sqlite_db):
         (dict(segment_ids=[999]), "no segment with id 999"),
         (dict(holdout_percent=80), "holdout_percent"),
         (dict(metric="opens"), "metric"),
-        (dict(arms=[{"key": "A", "percent": 100, "template_id": 1}]), "2 to 6"),
+        (dict(arms=[{"key": "A", "percent": 100, "template_id": 1}]), "one arm needs a holdout"),
     ],
 )
 def test_bad_definitions_are_refused_and_nothing_is_written(sqlite_db, fields, message):

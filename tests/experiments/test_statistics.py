@@ -141,3 +141,13 @@ def test_verdict_without_a_difference_says_how_many_more_are_needed():
         _recipients(rng, 2000, [1.0, 2.0]), keys=["A", "B"], shares=[5, 5, 1], final=False
     )
     assert early["verdict"]["winner"] is None and "too early" in early["verdict"]["text"]
+
+
+def test_one_arm_against_its_holdout_reports_what_the_send_adds():
+    rng = np.random.default_rng(9)
+    r = _recipients(rng, 20_000, [2.0])
+    report = analysis.analyse(r, keys=["News"], shares=[5, 1])
+    inc = report["incrementality"]
+    assert inc["low"] > 0 and report["comparisons"] == []
+    assert report["verdict"]["text"].startswith("News adds +")
+    assert "per recipient against its holdout, 95% CI +" in report["verdict"]["text"]
