@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from patron.experiments import analysis, inference
 
@@ -151,3 +153,29 @@ def test_one_arm_against_its_holdout_reports_what_the_send_adds():
     assert inc["low"] > 0 and report["comparisons"] == []
     assert report["verdict"]["text"].startswith("News adds +")
     assert "per recipient against its holdout, 95% CI +" in report["verdict"]["text"]
+
+
+def test_judged_on_clicks_the_verdict_names_the_click_rate():
+    rng = np.random.default_rng(11)
+    n = 20_000
+    codes = np.repeat([0, 1], n)
+    clicked = rng.random(2 * n) < np.repeat([0.05, 0.07], n)
+    zero = np.zeros(2 * n)
+    r = analysis.Recipients(codes, zero, zero, zero, clicked.astype(int), zero, zero)
+    report = analysis.analyse(
+        r, keys=["A", "B"], shares=[1, 1], opts=analysis.Options(metric="clicks", bootstrap=False)
+    )
+    assert (
+        report["verdict"]["text"].startswith("B wins: +")
+        and "click rate" in (report["verdict"]["text"])
+    )
+    assert report["comparisons"][0]["clicked"]["low"] > 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 500), st.integers(500, 1000), st.integers(0, 500), st.integers(500, 1000))
+def test_swapping_the_arms_negates_the_difference_and_keeps_p(x1, n1, x2, n2):
+    ab = inference.proportions(x1, n1, x2, n2)
+    ba = inference.proportions(x2, n2, x1, n1)
+    assert ab["diff"] == pytest.approx(-ba["diff"]) and ab["p"] == pytest.approx(ba["p"])
+    assert 0 <= ab["p"] <= 1 and ab["low"] <= ab["diff"] <= ab["high"]
