@@ -6,7 +6,7 @@ the durable `experiments.decide` job judges the arms and sends the winner (or th
 saying there was no clear winner) to the rest. Every message of an experiment has the same
 outbox key (source "experiment", its id, the customer, the channel), so no customer gets two
 of its variants. A journey experiment judges the branches of a split step; its exposures are
-read from the journey's step runs.
+read from the journey's step runs (`exposures`).
 """
 
 from __future__ import annotations
@@ -301,8 +301,10 @@ def decide(session: Session, *, experiment_id: int, now: datetime) -> Experiment
     verdict = result["verdict"]
     winner = verdict["winner"] or rules.arm_keys(arms_of(row))[0]
     sentence = verdict["text"]
-    if not verdict["significant"]:
+    if not verdict["significant"] and row.kind == "broadcast":
         sentence = f"no clear winner, so the control {winner} is sent ({sentence})"
+    elif not verdict["significant"]:
+        sentence = f"no clear winner: keep the control branch {winner} ({sentence})"
     if not _move(session, row, "testing", state="decided", winner=winner, decided_at=now):
         return row
     rest = 0

@@ -113,6 +113,14 @@ def test_cli_report_prints_the_table_and_verdict(sqlite_db):
     assert "B vs control" in out.stdout and "incremental revenue vs holdout" in out.stdout
     missing = CliRunner().invoke(cli_app, ["experiments", "report", "99"], env=env)
     assert missing.exit_code == 2 and "no experiment with id 99" in missing.output
+    listed = CliRunner().invoke(cli_app, ["experiments", "list"], env=env)
+    assert f"{eid}\tbroadcast\ttesting\t-\tOffer test" in listed.stdout
+    env["PATRON_EXPERIMENTS_GLOBAL_HOLDOUT_PERCENT"] = "20"
+    programme = CliRunner().invoke(cli_app, ["experiments", "holdout"], env=env)
+    assert programme.exit_code == 0 and " held out, " in programme.stdout, programme.output
+    env["PATRON_EXPERIMENTS_GLOBAL_HOLDOUT_PERCENT"] = "abc"
+    bad = CliRunner().invoke(cli_app, ["experiments", "holdout"], env=env)
+    assert bad.exit_code == 2 and "must be a number" in bad.output
 
 
 def test_experiment_page_shows_arms_chart_verdict_and_the_srm_warning(sqlite_db):
