@@ -71,6 +71,9 @@ def test_split_branches_are_the_arms_and_the_holdout_branch_gets_nothing(sqlite_
         report = service.report(s, experiment_id=row.id, now=at(days=2))
         exposed = dict(s.execute(select(Exposure.customer_id, Exposure.arm)).all())
         sent = set(s.scalars(select(OutboxMessage.customer_id)))
+        decided = service.decide(s, experiment_id=row.id, now=at(days=2))
+        assert decided.state == "decided" and decided.winner in ("A", "B")
+        assert "sent to the remaining" not in decided.decision
     assert set(exposed) == set(people)
     counts = Counter(exposed.values())
     assert [a["recipients"] for a in report["arms"]] == [
