@@ -122,13 +122,13 @@ def test_no_clear_winner_sends_the_control_and_says_so(db):
 
 def test_a_mismatched_split_is_flagged(sqlite_db):
     db = sqlite_db
-    setup = audience(db, 200)
+    setup = audience(db, 120)
     eid = _experiment(db, setup, holdout_percent=0, test_percent=100)
     with transaction(db.sessions) as s:
         assert not service.report(s, experiment_id=eid, now=NOW)["srm"]["mismatch"]
         lost = s.scalars(
             select(Exposure.customer_id).where(Exposure.experiment_id == eid, Exposure.arm == "B")
-        ).all()[:60]
+        ).all()[:40]
         s.execute(delete(Exposure).where(Exposure.customer_id.in_(lost)))
         assert service.report(s, experiment_id=eid, now=NOW)["srm"]["mismatch"]
 
