@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, insert, literal, select, text, true
+from sqlalchemy import Select, insert, literal, null, select, text, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -88,8 +88,11 @@ def enqueue_many(
     occurrence: str = "",
     priority: int = 0,
     send_after: datetime | None = None,
+    data: dict | None = None,
 ) -> int:
     """Queue one message per customer id the select yields: one INSERT ... SELECT.
+
+    `data` gives every row the same extra template variables (an experiment arm's offer).
 
     Rows already queued for the same (source, source id, customer, channel, occurrence) are
     left alone (ON CONFLICT DO NOTHING), so fanning out twice queues each customer once.
@@ -109,6 +112,7 @@ def enqueue_many(
         literal(0),
         literal(send_after or now, OutboxMessage.send_after.type),
         literal(now, OutboxMessage.queued_at.type),
+        literal(data, OutboxMessage.data.type) if data is not None else null(),
     ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
     columns = [
         "customer_id",
@@ -123,6 +127,7 @@ def enqueue_many(
         "attempts",
         "send_after",
         "queued_at",
+        "data",
     ]
     dialect = session.get_bind().dialect.name
     builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect, insert)

@@ -7,7 +7,10 @@ job queue claims jobs: any number of senders take disjoint rows. Before each att
 `attempted_at` is committed; a row whose lease runs out while `sending` is therefore either
 never attempted (queued again, safely) or possibly delivered (uncertain, and by the default
 policy never sent again: nobody gets a message twice). Consent and suppression are checked
-when a row is claimed, i.e. at send time, not when it was queued. Rows are added by `enqueue`.
+when a row is claimed, i.e. at send time, not when it was queued, and so are holdouts: a
+`messages.holdout` contributor, `(session=, customer_ids=) -> set of ids`, names customers who
+get no marketing message (reason holdout); transactional mail is not asked about. Rows are
+added by `enqueue`.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from patron.customers.read import Consent, Customer
+from patron.manifest import contributions
 from patron.messages import events as message_events
 from patron.messages import preferences, rules
 from patron.messages.tables import Broadcast, OutboxMessage, Suppression
 
 # The consent a marketing message needs on each channel (webhook carries SMS and push).
 CONSENT_CHANNEL = {"email": "email", "webhook": "sms"}
+HOLDOUT_POINT = "messages.holdout"
 
 
 @dataclass(frozen=True)
@@ -140,8 +145,17 @@ def _suppressed(session: Session, addresses: Collection[str]) -> set[str]:
     return set(found)
 
 
+def held_out(session: Session, customer_ids: Collection[int]) -> set[int]:
+    """The customers among these whom a `messages.holdout` contributor keeps from marketing."""
+    held: set[int] = set()
+    if customer_ids:
+        for holdout in contributions(HOLDOUT_POINT):
+            held |= set(holdout(session=session, customer_ids=sorted(customer_ids)))
+    return held
+
+
 def _skip_reason(
-    row: Claimed, customer, consents: dict, suppressed: set[str], unwanted: set
+    row: Claimed, customer, consents: dict, suppressed: set[str], unwanted: set, held: set[int]
 ) -> str | None:
     """Why a claimed row must not be sent now, or None."""
     if customer is None:
@@ -157,6 +171,8 @@ def _skip_reason(
             return "consent"
         if (row.customer_id, row.template_id) in unwanted:
             return "topic"
+        if row.customer_id in held:
+            return "holdout"
     return None
 
 
@@ -188,10 +204,11 @@ def screen(
     unwanted = preferences.unwanted(
         session, {(c.customer_id, c.template_id) for c in claimed if c.kind == "marketing"}
     )
+    held = held_out(session, {c.customer_id for c in claimed if c.kind == "marketing"})
     ready, changes = [], []
     for row in claimed:
         customer = customers.get(row.customer_id)
-        reason = _skip_reason(row, customer, consents, suppressed, unwanted)
+        reason = _skip_reason(row, customer, consents, suppressed, unwanted, held)
         if reason is not None:
             changes.append(dict(id=row.id, state="skipped", reason=reason, locked_by=None))
             continue

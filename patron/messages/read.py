@@ -1,4 +1,4 @@
-"""Set-based reads of the outbox for other capabilities (journey reports)."""
+"""Set-based reads of the outbox for other capabilities (journey reports, experiments)."""
 
 from __future__ import annotations
 
@@ -64,3 +64,24 @@ def counts_by_occurrence_prefix(
         (source_id, key): {"messages": n, "sent": sent, "delivered": ok, "clicked": clicks}
         for source_id, key, n, sent, ok, clicks in rows
     }
+
+
+def activity_by_customer(*, source: str, source_ids: list[int]):
+    """A subquery of (customer_id, clicked, unsubscribed, complained) flags, 0 or 1, over the
+    messages of these sources: human clicks only; one row per customer who had a message."""
+    human_click = (MessageActivity.kind == "click") & MessageActivity.bot_reason.is_(None)
+    flags = {
+        "clicked": human_click,
+        "unsubscribed": MessageActivity.kind == "unsubscribe",
+        "complained": MessageActivity.kind == "complaint",
+    }
+    return (
+        select(
+            OutboxMessage.customer_id.label("customer_id"),
+            *(func.max(case((cond, 1), else_=0)).label(name) for name, cond in flags.items()),
+        )
+        .outerjoin(MessageActivity, MessageActivity.outbox_id == OutboxMessage.id)
+        .where(OutboxMessage.source == source, OutboxMessage.source_id.in_(source_ids))
+        .group_by(OutboxMessage.customer_id)
+        .subquery("message_flags")
+    )
