@@ -98,10 +98,10 @@ def test_killed_worker_loses_no_webhook_and_repeats_keep_their_id(db, receiver):
         )
     workers = [_start_worker(db, f"w{i}") for i in range(3)]
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine starts three workers slowly
         while len(receiver.requests) < KILL_AT and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert len(receiver.requests) >= KILL_AT, "the workers delivered nothing"
+        assert len(receiver.requests) >= KILL_AT, "the workers delivered too little"
         in_flight = receiver.requests[KILL_AT - 1]
         _owner_of(in_flight.client_port, workers).send_signal(signal.SIGKILL)
         deadline = time.monotonic() + 90
