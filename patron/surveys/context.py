@@ -49,8 +49,8 @@ def buttons_html(public_url: str, token: str, kind: str, scale: tuple[int, int])
     )
 
 
-def _helpers(session: Session, customer_id: int, requests: dict, secret: str, public: str):
-    """The two functions one customer's templates call."""
+def _helpers(customer_id: int, requests: dict, scales: dict, secret: str, public: str):
+    """The two functions one customer's templates call (no database access at render time)."""
     now = datetime.now(UTC)
 
     def token_for(survey_id: int) -> str:
@@ -61,9 +61,10 @@ def _helpers(session: Session, customer_id: int, requests: dict, secret: str, pu
         )
 
     def survey_buttons(survey_id: int) -> Markup:
-        survey = service.get_survey(session=session, survey_id=int(survey_id))
-        first = service.questions_of(survey)[0]
-        return buttons_html(public, token_for(survey.id), first.type, first.scale)
+        if int(survey_id) not in scales:
+            raise ValueError(f"survey_buttons: there is no survey {survey_id}")
+        kind, scale = scales[int(survey_id)]
+        return buttons_html(public, token_for(survey_id), kind, scale)
 
     def survey_url(survey_id: int) -> str:
         return links.page_url(public, token_for(survey_id))
@@ -78,9 +79,10 @@ def message_context(*, session: Session, customer_ids: Collection[int]) -> dict[
         return {}
     secret, public = link_settings()
     requests = service.latest_requests(session=session, customer_ids=ids)
+    scales = service.main_scales(session=session)
     out = {}
     for customer_id in ids:
-        buttons, url = _helpers(session, customer_id, requests, secret, public)
+        buttons, url = _helpers(customer_id, requests, scales, secret, public)
         out[customer_id] = {"survey_buttons": buttons, "survey_url": url}
     return out
 

@@ -110,6 +110,15 @@ def get_survey(*, session: Session, survey_id: int) -> Survey:
     return survey
 
 
+def main_scales(*, session: Session) -> dict[int, tuple[str, tuple[int, int]]]:
+    """(type, scale) of every survey's scored first question, by survey id."""
+    found = {}
+    for survey_id, questions in session.execute(select(Survey.id, Survey.questions)):
+        first = rules.parse_questions(questions)[0]
+        found[survey_id] = (first.type, first.scale)
+    return found
+
+
 def list_surveys(*, session: Session) -> list[Survey]:
     """Every survey, newest first."""
     return list(session.scalars(select(Survey).order_by(Survey.id.desc())))
