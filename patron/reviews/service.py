@@ -173,12 +173,13 @@ def submit(
         select(ReviewRequest).where(ReviewRequest.customer_id == customer_id,
                                     ReviewRequest.sku == sku)
     )
+    verified = _verified(session, customer_id, sku)
     if review is None:
         review = Review(customer_id=customer_id, sku=sku, source=source, created_at=now)
         session.add(review)
     review.rating, review.title, review.body = rating, title, body
     review.author = rules.author_name(customer.first_name, customer.last_name)
-    review.verified = _verified(session, customer_id, sku)
+    review.verified = verified
     review.request_id = request.id if request else None
     review.state, review.reason, review.updated_at = "pending", None, now
     if request is not None:
