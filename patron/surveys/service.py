@@ -226,9 +226,10 @@ def check_slot(*, session: Session, slot: Slot) -> Survey:
     return survey
 
 
-def response_of(*, session: Session, slot: Slot) -> SurveyResponse | None:
-    """The response of a slot, if answered."""
-    return session.scalar(select(SurveyResponse).where(SurveyResponse.key == slot.key))
+def response_of(*, session: Session, slot: Slot, lock: bool = False) -> SurveyResponse | None:
+    """The response of a slot, if answered (locked for an update with `lock`)."""
+    query = select(SurveyResponse).where(SurveyResponse.key == slot.key)
+    return session.scalar(query.with_for_update() if lock else query)
 
 
 def answer(
@@ -242,13 +243,13 @@ def answer(
     except rules.SurveyError as exc:
         raise InvalidInput(str(exc))
     main = questions[0]
-    row = response_of(session=session, slot=slot)
+    row = response_of(session=session, slot=slot, lock=True)
     if row is None:
         if main.id not in checked:
             raise InvalidInput(f"{main.id}: the score is required first")
         row = _insert(session, survey, slot, channel, main.type, now)
         if row is None:  # a concurrent first answer won: update it instead
-            row = response_of(session=session, slot=slot)
+            row = response_of(session=session, slot=slot, lock=True)
         else:
             _apply(row, checked, questions, now)
             _announce(session, survey, row, now)
