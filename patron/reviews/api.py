@@ -35,20 +35,38 @@ class Decision(BaseModel):
 
 
 def _out(r) -> dict:
-    return {"id": r.id, "customer_id": r.customer_id, "sku": r.sku, "rating": r.rating,
-            "title": r.title, "text": r.body, "author": r.author, "verified": r.verified,
-            "state": r.state, "reason": r.reason, "created_at": r.created_at}
+    return {
+        "id": r.id,
+        "customer_id": r.customer_id,
+        "sku": r.sku,
+        "rating": r.rating,
+        "title": r.title,
+        "text": r.body,
+        "author": r.author,
+        "verified": r.verified,
+        "state": r.state,
+        "reason": r.reason,
+        "created_at": r.created_at,
+    }
 
 
 @router.get("/products/{sku}", summary="A product's approved reviews", dependencies=READ)
-def product(sku: str, limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0),
-            session: Session = SESSION):
+def product(
+    sku: str,
+    limit: int = Query(20, ge=1, le=100),
+    offset: int = Query(0, ge=0),
+    session: Session = SESSION,
+):
     """Approved reviews newest first, with the average rating and the count."""
     return service.product_reviews(session=session, sku=sku, limit=limit, offset=offset)
 
 
-@router.get("/products/{sku}/jsonld", summary="schema.org AggregateRating snippet",
-            response_class=HTMLResponse, dependencies=READ)
+@router.get(
+    "/products/{sku}/jsonld",
+    summary="schema.org AggregateRating snippet",
+    response_class=HTMLResponse,
+    dependencies=READ,
+)
 def product_jsonld(sku: str, session: Session = SESSION):
     """A `<script type="application/ld+json">` to paste into the product page."""
     return HTMLResponse(service.jsonld(session=session, sku=sku))
@@ -60,14 +78,25 @@ def create(body: ReviewCreate, session: Session = SESSION):
     found = customers.find_customer(session=session, external_id=body.customer)
     if found is None:
         raise NotFound(f"no customer with external id {body.customer!r}")
-    return _out(service.submit(session=session, customer_id=found.id, sku=body.sku,
-                               rating=body.rating, title=body.title, body=body.text,
-                               source="api", now=utcnow()))
+    return _out(
+        service.submit(
+            session=session,
+            customer_id=found.id,
+            sku=body.sku,
+            rating=body.rating,
+            title=body.title,
+            body=body.text,
+            source="api",
+            now=utcnow(),
+        )
+    )
 
 
 @router.get("/queue", summary="The moderation queue", dependencies=ADMIN)
-def moderation_queue(state: str = Query("pending", pattern="^(pending|approved|rejected)$"),
-                     session: Session = SESSION):
+def moderation_queue(
+    state: str = Query("pending", pattern="^(pending|approved|rejected)$"),
+    session: Session = SESSION,
+):
     """Reviews in a state, oldest first."""
     return {"reviews": [_out(r) for r in service.queue(session=session, state=state)]}
 
@@ -75,5 +104,12 @@ def moderation_queue(state: str = Query("pending", pattern="^(pending|approved|r
 @router.post("/{review_id}/decision", summary="Approve or reject", dependencies=ADMIN)
 def decide(review_id: int, body: Decision, session: Session = SESSION):
     """Approves or rejects a review."""
-    return _out(service.moderate(session=session, review_id=review_id, action=body.action,
-                                 reason=body.reason, now=utcnow()))
+    return _out(
+        service.moderate(
+            session=session,
+            review_id=review_id,
+            action=body.action,
+            reason=body.reason,
+            now=utcnow(),
+        )
+    )

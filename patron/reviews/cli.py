@@ -12,7 +12,9 @@ reviews_app = typer.Typer(help="Product reviews: requests and moderation.", no_a
 
 
 @reviews_app.command("queue")
-def queue_command(state: str = typer.Option("pending", help="pending, approved or rejected.")) -> None:
+def queue_command(
+    state: str = typer.Option("pending", help="pending, approved or rejected."),
+) -> None:
     """List reviews in a moderation state."""
     runtime = open_runtime()
     with transaction(runtime.sessions) as s:
@@ -26,8 +28,9 @@ def _decide(review_id: int, action: str, reason: str | None) -> None:
 
     def run():
         with transaction(runtime.sessions) as s:
-            return service.moderate(session=s, review_id=review_id, action=action,
-                                    reason=reason, now=utcnow()).state
+            return service.moderate(
+                session=s, review_id=review_id, action=action, reason=reason, now=utcnow()
+            ).state
 
     typer.echo(f"review {review_id} {run_cli(run)}")
 

@@ -28,8 +28,11 @@ def message_context(*, session: Session, customer_ids: Collection[int]) -> dict[
     return {
         c: {
             "review_requests": [
-                {"sku": sku, "name": name,
-                 "url": f"{public}/r/{links.token(secret, customer_id=c, sku=sku, now=now)}"}
+                {
+                    "sku": sku,
+                    "name": name,
+                    "url": f"{public}/r/{links.token(secret, customer_id=c, sku=sku, now=now)}",
+                }
                 for sku, name in found.get(c, [])
             ]
         }
@@ -39,9 +42,11 @@ def message_context(*, session: Session, customer_ids: Collection[int]) -> dict[
 
 def sample_context() -> dict:
     """The same names for a made-up customer."""
-    return {"review_requests": [
-        {"sku": "SKU-1", "name": "A product", "url": "https://example.invalid/r/sample"}
-    ]}
+    return {
+        "review_requests": [
+            {"sku": "SKU-1", "name": "A product", "url": "https://example.invalid/r/sample"}
+        ]
+    }
 
 
 message_context.sample = sample_context

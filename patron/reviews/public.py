@@ -55,10 +55,25 @@ async def save(request: Request, token: str, session: Session = SESSION):
     values = {k: str(data.get(k, "")) for k in ("rating", "title", "text")}
     try:
         with session.begin_nested():
-            service.submit(session=session, customer_id=customer_id, sku=sku,
-                           rating=values["rating"], title=values["title"], body=values["text"],
-                           source="email", now=utcnow())
+            service.submit(
+                session=session,
+                customer_id=customer_id,
+                sku=sku,
+                rating=values["rating"],
+                title=values["title"],
+                body=values["text"],
+                source="email",
+                now=utcnow(),
+            )
     except (InvalidInput, NotFound) as exc:
-        return _page({"state": "ask", "token": token, "product": _name(session, sku),
-                      "form": values, "error": exc.message}, 422)
+        return _page(
+            {
+                "state": "ask",
+                "token": token,
+                "product": _name(session, sku),
+                "form": values,
+                "error": exc.message,
+            },
+            422,
+        )
     return _page({"state": "done", "product": _name(session, sku)})

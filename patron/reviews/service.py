@@ -31,7 +31,7 @@ SEND_BATCH = 500
 BODY = (
     "<p>Hi {{ customer.first_name or 'there' }},</p><p>How do you like what you bought? "
     "A review takes a minute and helps other customers.</p><ul>"
-    "{% for r in review_requests %}<li><a href=\"{{ r.url }}\">Review {{ r.name }}</a></li>"
+    '{% for r in review_requests %}<li><a href="{{ r.url }}">Review {{ r.name }}</a></li>'
     "{% endfor %}</ul>"
 )
 
@@ -63,14 +63,19 @@ def on_orders(*, session: Session, events: list, now: datetime) -> None:
     if not wanted:
         return
     customer_ids = {c for c, _ in wanted}
-    existing = set(session.execute(
-        select(ReviewRequest.customer_id, ReviewRequest.sku)
-        .where(ReviewRequest.customer_id.in_(customer_ids))
-    ).tuples())
+    existing = set(
+        session.execute(
+            select(ReviewRequest.customer_id, ReviewRequest.sku).where(
+                ReviewRequest.customer_id.in_(customer_ids)
+            )
+        ).tuples()
+    )
     session.add_all(
-        ReviewRequest(customer_id=c, sku=sku, order_id=order_id, state="queued", due_at=due,
-                      created_at=now)
-        for (c, sku), (order_id, due) in wanted.items() if (c, sku) not in existing
+        ReviewRequest(
+            customer_id=c, sku=sku, order_id=order_id, state="queued", due_at=due, created_at=now
+        )
+        for (c, sku), (order_id, due) in wanted.items()
+        if (c, sku) not in existing
     )
     session.flush()
 
@@ -88,12 +93,14 @@ def _template(session: Session, now: datetime) -> int:
 
 def send_due(*, session: Session, now: datetime, payload: dict | None = None) -> str:
     """Mail due requests: one message per customer, each request marked requested (job)."""
-    due = list(session.scalars(
-        select(ReviewRequest)
-        .where(ReviewRequest.state == "queued", ReviewRequest.due_at <= now)
-        .order_by(ReviewRequest.id)
-        .limit(SEND_BATCH)
-    ))
+    due = list(
+        session.scalars(
+            select(ReviewRequest)
+            .where(ReviewRequest.state == "queued", ReviewRequest.due_at <= now)
+            .order_by(ReviewRequest.id)
+            .limit(SEND_BATCH)
+        )
+    )
     if not due:
         return "nothing due"
     template_id = _template(session, now)
@@ -102,15 +109,21 @@ def send_due(*, session: Session, now: datetime, payload: dict | None = None) ->
         by_customer.setdefault(r.customer_id, []).append(r)
     for customer_id, rows in by_customer.items():
         row, _ = messages.queue_message(
-            session=session, customer_id=customer_id, template_id=template_id,
-            kind="marketing", source=SOURCE, source_id=template_id,
-            occurrence=f"req:{rows[0].id}", now=now,
+            session=session,
+            customer_id=customer_id,
+            template_id=template_id,
+            kind="marketing",
+            source=SOURCE,
+            source_id=template_id,
+            occurrence=f"req:{rows[0].id}",
+            now=now,
         )
         for r in rows:
             r.state, r.requested_at, r.outbox_id = "requested", now, row.id
     session.flush()
     events.append(
-        session, [ReviewRequested(r.customer_id, sku=r.sku, order_id=r.order_id) for r in due],
+        session,
+        [ReviewRequested(r.customer_id, sku=r.sku, order_id=r.order_id) for r in due],
         now=now,
     )
     messages.wake_lane(session=session, kind="marketing", now=now)
@@ -136,8 +149,9 @@ def open_requests(*, session: Session, customer_ids) -> dict[int, list[tuple[str
 
 def requests(*, session: Session, limit: int = 100) -> list[ReviewRequest]:
     """The newest requests in any state."""
-    return list(session.scalars(select(ReviewRequest).order_by(ReviewRequest.id.desc())
-                                .limit(limit)))
+    return list(
+        session.scalars(select(ReviewRequest).order_by(ReviewRequest.id.desc()).limit(limit))
+    )
 
 
 # Writing and moderation -----------------------------------------------------------------------
@@ -146,17 +160,24 @@ def requests(*, session: Session, limit: int = 100) -> list[ReviewRequest]:
 def _verified(session: Session, customer_id: int, sku: str) -> bool:
     """Whether the customer has a counted order with this product."""
     query = (
-        select(func.count()).select_from(OrderLine)
+        select(func.count())
+        .select_from(OrderLine)
         .join(Order, Order.id == OrderLine.order_id)
-        .where(Order.customer_id == customer_id, OrderLine.sku == sku,
-               Order.status != "cancelled")
+        .where(Order.customer_id == customer_id, OrderLine.sku == sku, Order.status != "cancelled")
     )
     return bool(session.scalar(query))
 
 
 def submit(
-    *, session: Session, customer_id: int, sku: str, rating, title: str | None,
-    body: str | None, source: str, now: datetime,
+    *,
+    session: Session,
+    customer_id: int,
+    sku: str,
+    rating,
+    title: str | None,
+    body: str | None,
+    source: str,
+    now: datetime,
 ) -> Review:
     """Write (or edit) a customer's review of a product; it waits for moderation."""
     try:
@@ -170,8 +191,9 @@ def submit(
         select(Review).where(Review.customer_id == customer_id, Review.sku == sku)
     )
     request = session.scalar(
-        select(ReviewRequest).where(ReviewRequest.customer_id == customer_id,
-                                    ReviewRequest.sku == sku)
+        select(ReviewRequest).where(
+            ReviewRequest.customer_id == customer_id, ReviewRequest.sku == sku
+        )
     )
     verified = _verified(session, customer_id, sku)
     if review is None:
@@ -185,8 +207,9 @@ def submit(
     if request is not None:
         request.state = "reviewed"
     session.flush()
-    submitted = ReviewSubmitted(customer_id, review_id=review.id, sku=sku, rating=rating,
-                                verified=review.verified)
+    submitted = ReviewSubmitted(
+        customer_id, review_id=review.id, sku=sku, rating=rating, verified=review.verified
+    )
     events.append(session, [submitted], now=now)
     return review
 
@@ -211,8 +234,9 @@ def moderate(
     review.moderated_at = now
     if action == "approve" and review.approved_at is None:
         review.approved_at = now
-        approved = ReviewApproved(review.customer_id, review_id=review.id, sku=review.sku,
-                                  rating=review.rating)
+        approved = ReviewApproved(
+            review.customer_id, review_id=review.id, sku=review.sku, rating=review.rating
+        )
         events.append(session, [approved], now=now)
     session.flush()
     return review
@@ -232,15 +256,27 @@ def product_reviews(*, session: Session, sku: str, limit: int = 20, offset: int 
         select(func.count(), func.coalesce(func.sum(Review.rating), 0)).where(*approved)
     ).one()
     rows = session.scalars(
-        select(Review).where(*approved).order_by(Review.id.desc())
-        .limit(max(1, min(limit, 100))).offset(max(offset, 0))
+        select(Review)
+        .where(*approved)
+        .order_by(Review.id.desc())
+        .limit(max(1, min(limit, 100)))
+        .offset(max(offset, 0))
     )
     return {
-        "sku": sku, "name": name or sku, "count": int(count),
+        "sku": sku,
+        "name": name or sku,
+        "count": int(count),
         "average": rules.average(int(total), int(count)),
         "reviews": [
-            {"id": r.id, "rating": r.rating, "title": r.title, "text": r.body,
-             "author": r.author, "verified": r.verified, "created_at": r.created_at}
+            {
+                "id": r.id,
+                "rating": r.rating,
+                "title": r.title,
+                "text": r.body,
+                "author": r.author,
+                "verified": r.verified,
+                "created_at": r.created_at,
+            }
             for r in rows
         ],
     }
@@ -249,5 +285,6 @@ def product_reviews(*, session: Session, sku: str, limit: int = 20, offset: int 
 def jsonld(*, session: Session, sku: str) -> str:
     """The product's schema.org AggregateRating snippet."""
     found = product_reviews(session=session, sku=sku, limit=1)
-    return rules.aggregate_jsonld(sku=sku, name=found["name"], count=found["count"],
-                                  average_rating=found["average"])
+    return rules.aggregate_jsonld(
+        sku=sku, name=found["name"], count=found["count"], average_rating=found["average"]
+    )

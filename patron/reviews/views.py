@@ -22,11 +22,16 @@ def moderation(request: Request, _user=Depends(current_user), session: Session =
     """Reviews waiting for moderation (or approved, rejected), and recent requests."""
     state = request.query_params.get("state", "pending")
     state = state if state in STATES else "pending"
-    return render(request, "reviews/queue.html", {
-        "state": state, "states": STATES,
-        "reviews": service.queue(session=session, state=state, limit=200),
-        "requests": service.requests(session=session, limit=50),
-    })
+    return render(
+        request,
+        "reviews/queue.html",
+        {
+            "state": state,
+            "states": STATES,
+            "reviews": service.queue(session=session, state=state, limit=200),
+            "requests": service.requests(session=session, limit=50),
+        },
+    )
 
 
 @router.post("/reviews/{review_id}")
@@ -38,9 +43,13 @@ async def decide(
     check_csrf(request, form.get("csrf_token"))
     try:
         with session.begin_nested():
-            review = service.moderate(session=session, review_id=review_id,
-                                      action=str(form.get("action", "")),
-                                      reason=str(form.get("reason", "")), now=utcnow())
+            review = service.moderate(
+                session=session,
+                review_id=review_id,
+                action=str(form.get("action", "")),
+                reason=str(form.get("reason", "")),
+                now=utcnow(),
+            )
         flash(request, f"Review {review.id} {review.state}.")
     except PatronError as exc:
         flash(request, exc.message, "error")

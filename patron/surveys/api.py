@@ -47,16 +47,24 @@ class AnswerBody(BaseModel):
 
 
 def _out(survey) -> dict:
-    return {"id": survey.id, "name": survey.name, "state": survey.state,
-            "questions": survey.questions, "template_id": survey.template_id,
-            "created_at": survey.created_at}
+    return {
+        "id": survey.id,
+        "name": survey.name,
+        "state": survey.state,
+        "questions": survey.questions,
+        "template_id": survey.template_id,
+        "created_at": survey.created_at,
+    }
 
 
 @router.post("", status_code=201, summary="Create a survey", dependencies=ADMIN)
 def create(body: SurveyCreate, session: Session = SESSION):
     """Creates an active survey and its email template."""
-    return _out(service.create_survey(session=session, name=body.name,
-                                      questions=body.questions, now=utcnow()))
+    return _out(
+        service.create_survey(
+            session=session, name=body.name, questions=body.questions, now=utcnow()
+        )
+    )
 
 
 @router.get("", summary="List surveys", dependencies=READ)
@@ -74,12 +82,16 @@ def one(survey_id: int, session: Session = SESSION):
 @router.patch("/{survey_id}", summary="Change a survey", dependencies=ADMIN)
 def change(survey_id: int, body: SurveyUpdate, session: Session = SESSION):
     """Changes its name, questions or state."""
-    return _out(service.update_survey(session=session, survey_id=survey_id, now=utcnow(),
-                                      **body.model_dump(exclude_none=True)))
+    return _out(
+        service.update_survey(
+            session=session, survey_id=survey_id, now=utcnow(), **body.model_dump(exclude_none=True)
+        )
+    )
 
 
-@router.get("/{survey_id}/results", summary="Results: NPS, breakdowns, verbatims",
-            dependencies=READ)
+@router.get(
+    "/{survey_id}/results", summary="Results: NPS, breakdowns, verbatims", dependencies=READ
+)
 def survey_results(survey_id: int, session: Session = SESSION):
     """NPS and averages overall, per month, per segment and per lifecycle stage."""
     service.get_survey(session=session, survey_id=survey_id)
@@ -107,28 +119,45 @@ def ask_in_shop(survey_id: int, body: AskBody, request: Request, session: Sessio
     if survey.state != "active":
         return {"ask": False, "reason": f"survey is {survey.state}"}
     days = settings.number(settings.RECONTACT_DAYS)
-    if not service.claim_contact(session=session, customer_id=customer_id, now=utcnow(),
-                                 days=days):
+    if not service.claim_contact(session=session, customer_id=customer_id, now=utcnow(), days=days):
         return {"ask": False, "reason": f"asked a survey within {days} days"}
-    secret, public = context.link_settings()
-    token = links.token(request.app.state.settings.secret_key, survey_id=survey.id,
-                        customer_id=customer_id, request_id=None, now=utcnow())
-    return {"ask": True, "token": token, "url": links.page_url(public, token),
-            "questions": survey.questions}
+    _secret, public = context.link_settings()
+    token = links.token(
+        request.app.state.settings.secret_key,
+        survey_id=survey.id,
+        customer_id=customer_id,
+        request_id=None,
+        now=utcnow(),
+    )
+    return {
+        "ask": True,
+        "token": token,
+        "url": links.page_url(public, token),
+        "questions": survey.questions,
+    }
 
 
-@router.post("/{survey_id}/responses", summary="Answer (the shop's own form)",
-             dependencies=WRITE)
+@router.post("/{survey_id}/responses", summary="Answer (the shop's own form)", dependencies=WRITE)
 def answer(survey_id: int, body: AnswerBody, request: Request, session: Session = SESSION):
     """Records or updates the answers of the token's slot."""
     try:
-        slot = links.read(request.app.state.settings.secret_key, body.token, now=utcnow(),
-                          max_age_days=settings.number(settings.LINK_DAYS))
+        slot = links.read(
+            request.app.state.settings.secret_key,
+            body.token,
+            now=utcnow(),
+            max_age_days=settings.number(settings.LINK_DAYS),
+        )
     except links.BadLink as exc:
         raise InvalidInput(f"token: {exc}")
     if slot.survey_id != survey_id:
         raise InvalidInput("token: it is for another survey")
-    row = service.answer(session=session, slot=slot, answers=body.answers, channel="api",
-                         now=utcnow())
-    return {"response_id": row.id, "score": row.score, "nps_category": row.nps_category,
-            "answers": row.answers, "revisions": row.revisions}
+    row = service.answer(
+        session=session, slot=slot, answers=body.answers, channel="api", now=utcnow()
+    )
+    return {
+        "response_id": row.id,
+        "score": row.score,
+        "nps_category": row.nps_category,
+        "answers": row.answers,
+        "revisions": row.revisions,
+    }

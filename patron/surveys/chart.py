@@ -18,14 +18,23 @@ def geometry(months: list[dict]) -> dict | None:
         return round(TOP + plot_h * (100 - v) / 200, 1)
 
     points = [
-        {"x": round(LEFT + i * step, 1), "y": y(m["nps"]), "label": m["label"], "nps": m["nps"],
-         "answers": m["answers"]}
+        {
+            "x": round(LEFT + i * step, 1),
+            "y": y(m["nps"]),
+            "label": m["label"],
+            "nps": m["nps"],
+            "answers": m["answers"],
+        }
         for i, m in enumerate(shown)
     ]
     every = max(1, len(points) // 8)
     return {
-        "width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT,
-        "top": TOP, "bottom": HEIGHT - BOTTOM,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "top": TOP,
+        "bottom": HEIGHT - BOTTOM,
         "points": points,
         "polyline": " ".join(f"{p['x']},{p['y']}" for p in points),
         "x_ticks": [p for i, p in enumerate(points) if i % every == 0],

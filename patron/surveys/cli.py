@@ -10,8 +10,9 @@ from patron.db import transaction, utcnow
 from patron.runtime import fail, open_runtime, run_cli
 from patron.surveys import results, service
 
-surveys_app = typer.Typer(help="Surveys: NPS, CSAT, CES and choice questions.",
-                          no_args_is_help=True)
+surveys_app = typer.Typer(
+    help="Surveys: NPS, CSAT, CES and choice questions.", no_args_is_help=True
+)
 DEFAULT_QUESTIONS = (
     '[{"type": "nps"}, {"type": "text", "prompt": "What is the main reason for your score?"}]'
 )
@@ -73,8 +74,10 @@ def results_command(survey_id: int) -> None:
     def read():
         with transaction(runtime.sessions) as s:
             service.get_survey(session=s, survey_id=survey_id)
-            return {"summary": results.summary(s, survey_id=survey_id),
-                    "months": results.over_time(s, survey_id=survey_id)}
+            return {
+                "summary": results.summary(s, survey_id=survey_id),
+                "months": results.over_time(s, survey_id=survey_id),
+            }
 
     typer.echo(json.dumps(run_cli(read), default=str, indent=2))
 

@@ -56,7 +56,10 @@ def _helpers(customer_id: int, requests: dict, scales: dict, secret: str, public
     def token_for(survey_id: int) -> str:
         request_id = requests.get((customer_id, int(survey_id)))
         return links.token(
-            secret, survey_id=int(survey_id), customer_id=customer_id, request_id=request_id,
+            secret,
+            survey_id=int(survey_id),
+            customer_id=customer_id,
+            request_id=request_id,
             now=now,
         )
 

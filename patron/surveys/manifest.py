@@ -7,8 +7,18 @@ Contributes `survey_buttons`/`survey_url` to `messages.context`, the `survey_req
 from pathlib import Path
 
 from patron.manifest import Manifest, NavItem
-from patron.surveys import api, cli, context, events, public, results, settings, steps, tables
-from patron.surveys import views
+from patron.surveys import (
+    api,
+    cli,
+    context,
+    events,
+    public,
+    results,
+    settings,
+    steps,
+    tables,
+    views,
+)
 
 manifest = Manifest(
     name="surveys",

@@ -37,7 +37,9 @@ class Playbook:
 
 PLAYBOOKS = (
     Playbook(
-        "detractor_recovery", "Detractor recovery", "detractor",
+        "detractor_recovery",
+        "Detractor recovery",
+        "detractor",
         "Alerts the team at once, then apologises and offers to make it right a day later.",
         "We are sorry, and we want to make it right",
         HI + "<p>Thank you for your honest answer. We are sorry we let you down: reply to this "
@@ -45,7 +47,9 @@ PLAYBOOKS = (
         "Detractor: {{ customer.email }} answered a survey with a low score: follow up today.",
     ),
     Playbook(
-        "promoter_ask", "Promoter: review and referral", "promoter",
+        "promoter_ask",
+        "Promoter: review and referral",
+        "promoter",
         "Thanks a promoter and asks for a product review and a referral.",
         "Thank you! Would you tell others?",
         HI + "<p>Thank you for recommending us! Would you review what you bought (the review "
@@ -109,8 +113,11 @@ def install(*, session: Session, name: str, now: datetime):
     if existing is not None:
         return journeys.get_journey(session=session, journey_id=existing), False
     journey = journeys.create_journey(
-        session=session, name=p.title, description=p.description,
-        definition=definition(p, _template(session, p, now)), playbook=_playbook_key(name),
+        session=session,
+        name=p.title,
+        description=p.description,
+        definition=definition(p, _template(session, p, now)),
+        playbook=_playbook_key(name),
         now=now,
     )
     return journey, True  # a draft: the team reviews it, then resumes it
@@ -120,7 +127,11 @@ def listing(*, session: Session) -> list[dict]:
     """The survey playbooks with their installed journey, if any."""
     installed = _installed(session)
     return [
-        {"name": p.name, "title": p.title, "description": p.description,
-         "journey_id": installed.get(_playbook_key(p.name))}
+        {
+            "name": p.name,
+            "title": p.title,
+            "description": p.description,
+            "journey_id": installed.get(_playbook_key(p.name)),
+        }
         for p in PLAYBOOKS
     ]

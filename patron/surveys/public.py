@@ -35,7 +35,9 @@ def _bad(message: str) -> HTMLResponse:
 def _slot(request: Request, token: str) -> links.Slot:
     """The link's slot; links.BadLink when it is not valid."""
     return links.read(
-        request.app.state.settings.secret_key, token, now=utcnow(),
+        request.app.state.settings.secret_key,
+        token,
+        now=utcnow(),
         max_age_days=settings.number(settings.LINK_DAYS),
     )
 
@@ -72,8 +74,9 @@ def one_click(request: Request, token: str, score: str, session: Session = SESSI
         main = service.questions_of(survey)[0]
         value = rules.check_score(main, score)
         with session.begin_nested():
-            service.answer(session=session, slot=slot, answers={main.id: value},
-                           channel="email", now=utcnow())
+            service.answer(
+                session=session, slot=slot, answers={main.id: value}, channel="email", now=utcnow()
+            )
     except (links.BadLink, rules.SurveyError, InvalidInput, NotFound) as exc:
         return _bad(str(exc))
     return RedirectResponse(f"/s/{token}?saved=1", status_code=303, headers=_NO_STORE)
@@ -107,8 +110,9 @@ async def submit(request: Request, token: str, session: Session = SESSION):
             answers[q.id] = values[0]
     try:
         with session.begin_nested():
-            service.answer(session=session, slot=slot, answers=answers, channel="link",
-                           now=utcnow())
+            service.answer(
+                session=session, slot=slot, answers=answers, channel="link", now=utcnow()
+            )
     except InvalidInput as exc:
         return _show(session, slot, token, "ask", error=exc.message)
     return _show(session, slot, token, "done")

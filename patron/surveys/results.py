@@ -52,7 +52,11 @@ def _counts():
 
 def _row(label, p, pa, d, n, avg) -> dict:
     return {
-        "label": label, "promoters": p, "passives": pa, "detractors": d, "answers": n,
+        "label": label,
+        "promoters": p,
+        "passives": pa,
+        "detractors": d,
+        "answers": n,
         "nps": rules.nps(p, pa, d) if p + pa + d else None,
         "average": round(float(avg), 2) if avg is not None else None,
     }
@@ -123,10 +127,22 @@ def verbatims(
     """The newest answers with a comment or any answer, with who gave them."""
     query = (
         _filtered(
-            select(R.id, R.score, R.nps_category, R.comment, R.answers, R.answered_at,
-                   R.updated_at, R.revisions, R.channel, Customer.email, Customer.external_id,
-                   R.customer_id),
-            survey_id, filters,
+            select(
+                R.id,
+                R.score,
+                R.nps_category,
+                R.comment,
+                R.answers,
+                R.answered_at,
+                R.updated_at,
+                R.revisions,
+                R.channel,
+                Customer.email,
+                Customer.external_id,
+                R.customer_id,
+            ),
+            survey_id,
+            filters,
         )
         .join(Customer, Customer.id == R.customer_id)
         .order_by(R.updated_at.desc(), R.id.desc())

@@ -76,8 +76,13 @@ def _question(raw: Any, n: int) -> Question:
             raise SurveyError(f"question {qid}: 2 to {MAX_CHOICES} distinct choices are required")
     elif choices:
         raise SurveyError(f"question {qid}: only single and multiple choice have choices")
-    return Question(qid, kind, prompt.strip(), tuple(c.strip() for c in choices),
-                    bool(raw.get("required", False)))
+    return Question(
+        qid,
+        kind,
+        prompt.strip(),
+        tuple(c.strip() for c in choices),
+        bool(raw.get("required", False)),
+    )
 
 
 def parse_questions(raw: Any) -> tuple[Question, ...]:

@@ -61,8 +61,11 @@ def create_survey(*, session: Session, name: str, questions: list, now: datetime
     """A survey, active, with its email template (score buttons of its first question)."""
     stored = _checked(questions)
     survey = Survey(
-        name=_name(session, name, None), state="active", questions=stored,
-        created_at=now, updated_at=now,
+        name=_name(session, name, None),
+        state="active",
+        questions=stored,
+        created_at=now,
+        updated_at=now,
     )
     session.add(survey)
     session.flush()
@@ -77,8 +80,13 @@ def create_survey(*, session: Session, name: str, questions: list, now: datetime
 
 
 def update_survey(
-    *, session: Session, survey_id: int, now: datetime, name: str | None = None,
-    questions: list | None = None, state: str | None = None,
+    *,
+    session: Session,
+    survey_id: int,
+    now: datetime,
+    name: str | None = None,
+    questions: list | None = None,
+    state: str | None = None,
 ) -> Survey:
     """Change a survey's name, questions or state (answers keep the questions they had)."""
     survey = get_survey(session=session, survey_id=survey_id)
@@ -163,8 +171,13 @@ def ask(*, session: Session, survey_id: int, customer_id: int, key: str, now: da
     session.add(request)
     session.flush()
     row, _ = messages.queue_message(
-        session=session, customer_id=customer_id, template_id=survey.template_id,
-        kind="marketing", source=SOURCE, source_id=survey.id, occurrence=f"req:{request.id}",
+        session=session,
+        customer_id=customer_id,
+        template_id=survey.template_id,
+        kind="marketing",
+        source=SOURCE,
+        source_id=survey.id,
+        occurrence=f"req:{request.id}",
         now=now,
     )
     request.outbox_id = row.id
@@ -177,8 +190,13 @@ def ask_many(*, session: Session, survey_id: int, customer_ids: list[int], now: 
     asked = skipped = 0
     stamp = int(now.timestamp())
     for customer_id in customer_ids:
-        out = ask(session=session, survey_id=survey_id, customer_id=customer_id,
-                  key=f"send:{survey_id}:{customer_id}:{stamp}", now=now)
+        out = ask(
+            session=session,
+            survey_id=survey_id,
+            customer_id=customer_id,
+            key=f"send:{survey_id}:{customer_id}:{stamp}",
+            now=now,
+        )
         asked, skipped = asked + ("request_id" in out), skipped + ("skipped" in out)
     return {"asked": asked, "skipped": skipped}
 
@@ -187,8 +205,7 @@ def ask_segment(*, session: Session, survey_id: int, segment_id: int, now: datet
     """Ask every current member of a segment (in pages of 1,000)."""
     totals, after = {"asked": 0, "skipped": 0}, 0
     get_survey(session=session, survey_id=survey_id)
-    while page := segments.members(session=session, segment_id=segment_id, limit=1000,
-                                   after=after):
+    while page := segments.members(session=session, segment_id=segment_id, limit=1000, after=after):
         ids = [m["id"] for m in page]
         out = ask_many(session=session, survey_id=survey_id, customer_ids=ids, now=now)
         totals = {k: totals[k] + out[k] for k in totals}
@@ -218,7 +235,8 @@ def check_slot(*, session: Session, slot: Slot) -> Survey:
     if slot.request_id is not None:
         request = session.get(SurveyRequest, slot.request_id)
         if request is None or (request.survey_id, request.customer_id) != (
-            slot.survey_id, slot.customer_id
+            slot.survey_id,
+            slot.customer_id,
         ):
             raise InvalidInput("the link does not match a survey request")
     if survey.state == "closed":
@@ -263,9 +281,16 @@ def answer(
 def _insert(session, survey, slot: Slot, channel: str, kind: str, now) -> SurveyResponse | None:
     """A new response row, or None when the slot was answered concurrently."""
     row = SurveyResponse(
-        survey_id=survey.id, customer_id=slot.customer_id, request_id=slot.request_id,
-        key=slot.key, channel=channel, question_type=kind, answers={}, revisions=1,
-        answered_at=now, updated_at=now,
+        survey_id=survey.id,
+        customer_id=slot.customer_id,
+        request_id=slot.request_id,
+        key=slot.key,
+        channel=channel,
+        question_type=kind,
+        answers={},
+        revisions=1,
+        answered_at=now,
+        updated_at=now,
     )
     try:
         with session.begin_nested():
@@ -291,19 +316,32 @@ def _announce(session: Session, survey: Survey, row: SurveyResponse, now: dateti
     """The first answer's events: survey.answered, the tracked event, the detractor alert."""
     session.flush()
     answered = SurveyAnswered(
-        row.customer_id, survey_id=survey.id, response_id=row.id,
-        question_type=row.question_type, score=row.score, nps_category=row.nps_category,
+        row.customer_id,
+        survey_id=survey.id,
+        response_id=row.id,
+        question_type=row.question_type,
+        score=row.score,
+        nps_category=row.nps_category,
     )
     events.append(session, [answered], now=now)
     customers.record_event(
-        session=session, message_id=f"survey-response:{row.id}", type_="track",
-        name=TRACKED_NAME, customer_id=row.customer_id, anonymous_id=None,
+        session=session,
+        message_id=f"survey-response:{row.id}",
+        type_="track",
+        name=TRACKED_NAME,
+        customer_id=row.customer_id,
+        anonymous_id=None,
         properties={
-            "survey_id": survey.id, "survey": survey.name, "response_id": row.id,
-            "question_type": row.question_type, "score": row.score,
+            "survey_id": survey.id,
+            "survey": survey.name,
+            "response_id": row.id,
+            "question_type": row.question_type,
+            "score": row.score,
             "nps_category": row.nps_category,
         },
-        context={}, occurred_at=now, received_at=now,
+        context={},
+        occurred_at=now,
+        received_at=now,
     )
     _alert(session, survey, row, now)
 
@@ -314,12 +352,15 @@ def _alert_template(session: Session, now: datetime) -> int:
         if template.name == ALERT_TEMPLATE:
             return template.id
     data = messages.TemplateInput(
-        name=ALERT_TEMPLATE, kind="transactional",
-        variants=[messages.VariantInput(
-            subject="Detractor: {{ data.line }}",
-            body="<p>{{ data.line }}</p><p>{{ data.comment }}</p>"
-            "<p><a href=\"{{ data.url }}\">Open the survey's results</a></p>",
-        )],
+        name=ALERT_TEMPLATE,
+        kind="transactional",
+        variants=[
+            messages.VariantInput(
+                subject="Detractor: {{ data.line }}",
+                body="<p>{{ data.line }}</p><p>{{ data.comment }}</p>"
+                '<p><a href="{{ data.url }}">Open the survey\'s results</a></p>',
+            )
+        ],
     )
     return messages.create_template(session=session, data=data, now=now).id
 
@@ -332,8 +373,12 @@ def _alert(session: Session, survey: Survey, row: SurveyResponse, now: datetime)
     customer = customers.get_customer(session=session, customer_id=row.customer_id)
     who = customer.email or customer.external_id
     messages.send_to_address(
-        session=session, template_id=_alert_template(session, now), address=address,
-        customer_id=row.customer_id, source=ALERT_SOURCE, occurrence=f"response:{row.id}",
+        session=session,
+        template_id=_alert_template(session, now),
+        address=address,
+        customer_id=row.customer_id,
+        source=ALERT_SOURCE,
+        occurrence=f"response:{row.id}",
         data={
             "line": f"{who} answered {row.score} to {survey.name}",
             "comment": row.comment or "",

@@ -23,8 +23,11 @@ def fields(raw: dict, step_id: str) -> dict:
 def perform(*, session, customer_id: int, fields: dict, key: str, now) -> dict:
     """Ask the survey (or record why not)."""
     return service.ask(
-        session=session, survey_id=fields["survey_id"], customer_id=customer_id,
-        key=f"journey:{key}", now=now,
+        session=session,
+        survey_id=fields["survey_id"],
+        customer_id=customer_id,
+        key=f"journey:{key}",
+        now=now,
     )
 
 

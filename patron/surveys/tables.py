@@ -1,4 +1,4 @@
-"""Tables of surveys: surveys, requests sent, responses, and the last time each customer was asked."""
+"""Tables of surveys: surveys, requests, responses, and when each customer was last asked."""
 
 from __future__ import annotations
 

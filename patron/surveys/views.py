@@ -28,9 +28,15 @@ def _list(request: Request, session: Session, form: dict, error=None, status_cod
     surveys = service.list_surveys(session=session)
     rows = [(s, results.summary(session, survey_id=s.id)) for s in surveys]
     return render(
-        request, "surveys/list.html",
-        {"rows": rows, "form": form, "error": error, "types": rules.TYPES,
-         "playbooks": playbooks.listing(session=session)},
+        request,
+        "surveys/list.html",
+        {
+            "rows": rows,
+            "form": form,
+            "error": error,
+            "types": rules.TYPES,
+            "playbooks": playbooks.listing(session=session),
+        },
         status_code=status_code,
     )
 
@@ -53,8 +59,9 @@ async def survey_create(request: Request, _user=Depends(current_user), session: 
         return _list(request, session, values, {"message": "questions: not valid JSON"}, 422)
     try:
         with session.begin_nested():
-            survey = service.create_survey(session=session, name=values["name"],
-                                           questions=questions, now=utcnow())
+            survey = service.create_survey(
+                session=session, name=values["name"], questions=questions, now=utcnow()
+            )
     except PatronError as exc:
         return _list(request, session, values, exc, exc.status)
     flash(request, f"Survey {survey.name} created.")
@@ -104,17 +111,24 @@ def survey_results(
     try:
         survey = service.get_survey(session=session, survey_id=survey_id)
     except NotFound as exc:
-        return render(request, "web/not_found.html",
-                      {"message": exc.message, "back_href": "/surveys", "back_label": "Surveys"},
-                      status_code=404)
+        return render(
+            request,
+            "web/not_found.html",
+            {"message": exc.message, "back_href": "/surveys", "back_label": "Surveys"},
+            status_code=404,
+        )
     f = _filters(request)
     months = results.over_time(session, survey_id=survey.id, **f)
     return render(
-        request, "surveys/results.html",
+        request,
+        "surveys/results.html",
         {
-            "survey": survey, "filters": f, "raw": request.query_params,
+            "survey": survey,
+            "filters": f,
+            "raw": request.query_params,
             "summary": results.summary(session, survey_id=survey.id, **f),
-            "chart": chart.geometry(months), "months": months,
+            "chart": chart.geometry(months),
+            "months": months,
             "segments": results.by_segment(session, survey_id=survey.id, **f),
             "stages": results.by_stage(session, survey_id=survey.id, **f),
             "verbatims": results.verbatims(session, survey_id=survey.id, **f),

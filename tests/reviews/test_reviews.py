@@ -32,8 +32,9 @@ def env(monkeypatch):
 
 
 def test_jsonld_is_escaped_for_a_script_element():
-    snippet = rules.aggregate_jsonld(sku="S1", name='</script><img src=x onerror=alert(1)> & "q"',
-                                     count=3, average_rating=4.3)
+    snippet = rules.aggregate_jsonld(
+        sku="S1", name='</script><img src=x onerror=alert(1)> & "q"', count=3, average_rating=4.3
+    )
     inner = snippet.removeprefix('<script type="application/ld+json">').removesuffix("</script>")
     assert "<" not in inner and ">" not in inner and "&" not in inner
     data = json.loads(inner)
@@ -49,13 +50,20 @@ def _buy(s, order: str, skus, days: float):
 def test_requests_once_per_product_after_the_delay_then_moderated_reviews(sqlite_db):
     db = sqlite_db
     with transaction(db.sessions) as s:
-        c = factories.customer(s, "c1", email="c1@example.com", first_name="Ann",
-                               last_name="Lee")
-        customers.set_consent(session=s, customer=c, channel="email", status="granted",
-                              source="test", now=NOW)
+        c = factories.customer(s, "c1", email="c1@example.com", first_name="Ann", last_name="Lee")
+        customers.set_consent(
+            session=s, customer=c, channel="email", status="granted", source="test", now=NOW
+        )
         for sku in ("A", "B", "C"):
-            customers.upsert_product(session=s, sku=sku, name=f"Product <{sku}>", category=None,
-                                     price_cents=500, currency="USD", now=NOW)
+            customers.upsert_product(
+                session=s,
+                sku=sku,
+                name=f"Product <{sku}>",
+                category=None,
+                price_cents=500,
+                currency="USD",
+                now=NOW,
+            )
         _buy(s, "o1", ["A", "B"], 0)
         _buy(s, "o2", ["A"], 1)  # A again: no second request
         key = auth.create_key(session=s, name="t", scopes="read,write,admin", now=NOW)[1]
@@ -64,13 +72,15 @@ def test_requests_once_per_product_after_the_delay_then_moderated_reviews(sqlite
     with transaction(db.sessions) as s:
         rows = s.scalars(select(ReviewRequest).order_by(ReviewRequest.sku)).all()
         assert [(r.sku, r.state, r.due_at) for r in rows] == [
-            ("A", "queued", NOW + timedelta(days=7)), ("B", "queued", NOW + timedelta(days=7))
+            ("A", "queued", NOW + timedelta(days=7)),
+            ("B", "queued", NOW + timedelta(days=7)),
         ]
         assert service.send_due(session=s, now=NOW + timedelta(days=6)) == "nothing due"
         assert service.send_due(session=s, now=NOW + timedelta(days=7)) == "requested 2"
         assert service.send_due(session=s, now=NOW + timedelta(days=8)) == "nothing due"
-        requested = s.scalars(select(LoggedEvent.data).where(LoggedEvent.type ==
-                                                             "review.requested")).all()
+        requested = s.scalars(
+            select(LoggedEvent.data).where(LoggedEvent.type == "review.requested")
+        ).all()
         assert sorted(d["sku"] for d in requested) == ["A", "B"]
         customer_id = c.id
 
@@ -83,20 +93,31 @@ def test_requests_once_per_product_after_the_delay_then_moderated_reviews(sqlite
     assert saved.status_code == 200, saved.text
     assert saved.status_code == 200 and 'data-testid="review-thanks"' in saved.text
     headers = {"Authorization": f"Bearer {key}"}
-    api = http.post("/api/reviews", headers=headers,
-                    json={"customer": "c1", "sku": "C", "rating": 2, "title": "Meh"})
+    api = http.post(
+        "/api/reviews",
+        headers=headers,
+        json={"customer": "c1", "sku": "C", "rating": 2, "title": "Meh"},
+    )
     assert api.status_code == 201 and api.json()["verified"] is False  # never bought C
     queue = http.get("/api/reviews/queue", headers=headers).json()["reviews"]
     assert [(r["sku"], r["verified"], r["author"]) for r in queue] == [
-        ("A", True, "Ann L."), ("C", False, "Ann L.")
+        ("A", True, "Ann L."),
+        ("C", False, "Ann L."),
     ]
     for r, action in zip(queue, ("approve", "reject"), strict=True):
-        decided = http.post(f"/api/reviews/{r['id']}/decision", headers=headers,
-                            json={"action": action})
+        decided = http.post(
+            f"/api/reviews/{r['id']}/decision", headers=headers, json={"action": action}
+        )
         assert decided.status_code == 200, decided.text
-    http.post(f"/api/reviews/{queue[0]['id']}/decision", headers=headers, json={"action": "approve"})
-    assert http.post(f"/api/reviews/{queue[0]['id']}/decision", headers=headers,
-                     json={"action": "maybe"}).status_code == 422
+    http.post(
+        f"/api/reviews/{queue[0]['id']}/decision", headers=headers, json={"action": "approve"}
+    )
+    assert (
+        http.post(
+            f"/api/reviews/{queue[0]['id']}/decision", headers=headers, json={"action": "maybe"}
+        ).status_code
+        == 422
+    )
     product = http.get("/api/reviews/products/A", headers=headers).json()
     assert (product["count"], product["average"]) == (1, 4.0)
     assert product["reviews"][0]["title"] == "Good"

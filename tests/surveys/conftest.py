@@ -16,8 +16,12 @@ NOW = factories.T0
 QUESTIONS = [
     {"type": "nps"},
     {"id": "reason", "type": "text", "prompt": "What is the main reason for your score?"},
-    {"id": "liked", "type": "multiple", "prompt": "What did you like?",
-     "choices": ["price", "delivery", "quality"]},
+    {
+        "id": "liked",
+        "type": "multiple",
+        "prompt": "What did you like?",
+        "choices": ["price", "delivery", "quality"],
+    },
 ]
 
 
@@ -32,16 +36,18 @@ def link_env(monkeypatch):
 def person(s, n: int):
     """Customer c{n} with email consent."""
     c = factories.customer(s, f"c{n}", email=f"c{n}@example.com", first_name=f"Name{n}")
-    customers.set_consent(session=s, customer=c, channel="email", status="granted",
-                          source="test", now=NOW)
+    customers.set_consent(
+        session=s, customer=c, channel="email", status="granted", source="test", now=NOW
+    )
     return c
 
 
 def survey(db, name: str = "NPS", questions=None) -> int:
     """A survey's id."""
     with transaction(db.sessions) as s:
-        return service.create_survey(session=s, name=name, questions=questions or QUESTIONS,
-                                     now=NOW).id
+        return service.create_survey(
+            session=s, name=name, questions=questions or QUESTIONS, now=NOW
+        ).id
 
 
 def client(db) -> TestClient:

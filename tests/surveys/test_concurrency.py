@@ -37,8 +37,9 @@ def test_concurrent_asks_of_different_surveys_send_one_and_concurrent_answers_ma
 
     def ask(i: int):
         with transaction(db.sessions) as s:
-            return service.ask(session=s, survey_id=ids[i], customer_id=customer_id,
-                               key=f"k{i}", now=NOW)
+            return service.ask(
+                session=s, survey_id=ids[i], customer_id=customer_id, key=f"k{i}", now=NOW
+            )
 
     results = _race(ask)
     assert sum("request_id" in r for r in results) == 1
@@ -46,8 +47,9 @@ def test_concurrent_asks_of_different_surveys_send_one_and_concurrent_answers_ma
 
     def answer(i: int):
         with transaction(db.sessions) as s:
-            return service.answer(session=s, slot=slot, answers={"q1": i}, channel="link",
-                                  now=NOW).id
+            return service.answer(
+                session=s, slot=slot, answers={"q1": i}, channel="link", now=NOW
+            ).id
 
     assert len(set(_race(answer))) == 1
     with transaction(db.sessions) as s:

@@ -38,14 +38,16 @@ def _click(http, url: str):
 
 
 def test_a_score_button_in_a_real_email_answers_without_login_and_a_second_click_updates(
-    sqlite_db, sink  # noqa: F811
+    sqlite_db,
+    sink,  # noqa: F811
 ):
     db = sqlite_db
     survey_id = survey(db)
     with transaction(db.sessions) as s:
         customer_id = person(s, 1).id
-        asked = service.ask(session=s, survey_id=survey_id, customer_id=customer_id,
-                            key="t1", now=NOW)
+        asked = service.ask(
+            session=s, survey_id=survey_id, customer_id=customer_id, key="t1", now=NOW
+        )
     assert "request_id" in asked
     assert run_lane(db, smtp_config(sink), "bulk", now=NOW) == 1
     [received] = sink.to("c1@example.com")

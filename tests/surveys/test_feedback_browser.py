@@ -30,11 +30,19 @@ def database(tmp_path):
     with transaction(make_sessionmaker(engine)) as s:
         auth_service.create_user(session=s, email=EMAIL, password=PASSWORD, now=factories.T0)
         c = factories.customer(s, "c1", email="c1@example.com", first_name="Ann")
-        survey = service.create_survey(session=s, name="Quarterly NPS", questions=QUESTIONS,
-                                       now=factories.T0)
-        review = reviews.submit(session=s, customer_id=c.id, sku="MUG", rating=5,
-                                title="Lovely mug", body="Keeps tea warm.", source="api",
-                                now=factories.T0)
+        survey = service.create_survey(
+            session=s, name="Quarterly NPS", questions=QUESTIONS, now=factories.T0
+        )
+        review = reviews.submit(
+            session=s,
+            customer_id=c.id,
+            sku="MUG",
+            rating=5,
+            title="Lovely mug",
+            body="Keeps tea warm.",
+            source="api",
+            now=factories.T0,
+        )
         ids = (c.id, survey.id, review.id)
     engine.dispose()
     return url, ids
@@ -54,8 +62,9 @@ def test_survey_page_at_phone_width_results_and_moderation(database, start_serve
 
     url, (customer_id, survey_id, review_id) = database
     server = start_server(url)
-    token = links.token(SECRET, survey_id=survey_id, customer_id=customer_id, request_id=None,
-                        now=utcnow())
+    token = links.token(
+        SECRET, survey_id=survey_id, customer_id=customer_id, request_id=None, now=utcnow()
+    )
 
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = phone.new_page()

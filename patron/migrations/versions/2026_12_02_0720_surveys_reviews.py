@@ -39,7 +39,9 @@ def _surveys() -> None:
         sa.Column(
             "survey_id",
             sa.Integer(),
-            sa.ForeignKey("surveys.id", ondelete="CASCADE", name="fk_survey_requests_survey_id_surveys"),
+            sa.ForeignKey(
+                "surveys.id", ondelete="CASCADE", name="fk_survey_requests_survey_id_surveys"
+            ),
             nullable=False,
         ),
         sa.Column("customer_id", sa.BigInteger(), nullable=False),
@@ -58,7 +60,9 @@ def _surveys() -> None:
         sa.Column(
             "survey_id",
             sa.Integer(),
-            sa.ForeignKey("surveys.id", ondelete="CASCADE", name="fk_survey_responses_survey_id_surveys"),
+            sa.ForeignKey(
+                "surveys.id", ondelete="CASCADE", name="fk_survey_responses_survey_id_surveys"
+            ),
             nullable=False,
         ),
         sa.Column("customer_id", sa.BigInteger(), nullable=False),
@@ -75,9 +79,7 @@ def _surveys() -> None:
         sa.Column("updated_at", TS, nullable=False),
         sa.UniqueConstraint("key", name="uq_survey_responses_key"),
     )
-    op.create_index(
-        "ix_survey_responses_survey", "survey_responses", ["survey_id", "answered_at"]
-    )
+    op.create_index("ix_survey_responses_survey", "survey_responses", ["survey_id", "answered_at"])
     op.create_index("ix_survey_responses_customer", "survey_responses", ["customer_id"])
     op.create_table(
         "survey_contacts",
@@ -136,6 +138,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Revert this revision."""
-    for name in ("reviews", "review_requests", "survey_contacts", "survey_responses",
-                 "survey_requests", "surveys"):
+    for name in (
+        "reviews",
+        "review_requests",
+        "survey_contacts",
+        "survey_responses",
+        "survey_requests",
+        "surveys",
+    ):
         op.drop_table(name)
