@@ -64,7 +64,7 @@ def product(
 @router.get(
     "/products/{sku}/jsonld",
     summary="schema.org AggregateRating snippet",
-    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
     dependencies=READ,
 )
 def product_jsonld(sku: str, session: Session = SESSION):

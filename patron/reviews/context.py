@@ -21,10 +21,12 @@ def message_context(*, session: Session, customer_ids: Collection[int]) -> dict[
     ids = list(customer_ids)
     if not ids:
         return {}
+    found = service.open_requests(session=session, customer_ids=ids)
+    if not found:
+        return {c: {"review_requests": []} for c in ids}
     secret = load_settings().secret_key
     public = from_env(secret).public_url
     now = datetime.now(UTC)
-    found = service.open_requests(session=session, customer_ids=ids)
     return {
         c: {
             "review_requests": [

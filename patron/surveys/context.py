@@ -7,6 +7,7 @@ recorded by opening it, without a login. `survey_url(survey_id)` is the hosted p
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from datetime import UTC, datetime
 
@@ -49,14 +50,17 @@ def buttons_html(public_url: str, token: str, kind: str, scale: tuple[int, int])
     )
 
 
-def _helpers(customer_id: int, requests: dict, scales: dict, secret: str, public: str):
-    """The two functions one customer's templates call (no database access at render time)."""
+def _helpers(customer_id: int, requests: dict, scales: dict, keys):
+    """The two functions one customer's templates call (no database access at render time).
+
+    `keys()` gives (secret, public URL), read only when a template calls a helper.
+    """
     now = datetime.now(UTC)
 
     def token_for(survey_id: int) -> str:
         request_id = requests.get((customer_id, int(survey_id)))
         return links.token(
-            secret,
+            keys()[0],
             survey_id=int(survey_id),
             customer_id=customer_id,
             request_id=request_id,
@@ -67,10 +71,10 @@ def _helpers(customer_id: int, requests: dict, scales: dict, secret: str, public
         if int(survey_id) not in scales:
             raise ValueError(f"survey_buttons: there is no survey {survey_id}")
         kind, scale = scales[int(survey_id)]
-        return buttons_html(public, token_for(survey_id), kind, scale)
+        return buttons_html(keys()[1], token_for(survey_id), kind, scale)
 
     def survey_url(survey_id: int) -> str:
-        return links.page_url(public, token_for(survey_id))
+        return links.page_url(keys()[1], token_for(survey_id))
 
     return survey_buttons, survey_url
 
@@ -80,12 +84,12 @@ def message_context(*, session: Session, customer_ids: Collection[int]) -> dict[
     ids = list(customer_ids)
     if not ids:
         return {}
-    secret, public = link_settings()
-    requests = service.latest_requests(session=session, customer_ids=ids)
+    keys = functools.cache(link_settings)
     scales = service.main_scales(session=session)
+    requests = service.latest_requests(session=session, customer_ids=ids) if scales else {}
     out = {}
     for customer_id in ids:
-        buttons, url = _helpers(customer_id, requests, scales, secret, public)
+        buttons, url = _helpers(customer_id, requests, scales, keys)
         out[customer_id] = {"survey_buttons": buttons, "survey_url": url}
     return out
 
