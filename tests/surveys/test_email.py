@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from patron.db import transaction
 from patron.events.tables import LoggedEvent
+from patron.messages.tables import OutboxMessage
 from patron.surveys import service
 from patron.surveys.tables import SurveyResponse
 from tests.messages.conftest import run_lane, sink, smtp_config  # noqa: F401 (fixture)
@@ -40,8 +41,10 @@ def _click(http, url: str):
 def test_a_score_button_in_a_real_email_answers_without_login_and_a_second_click_updates(
     sqlite_db,
     sink,  # noqa: F811
+    monkeypatch,
 ):
     db = sqlite_db
+    monkeypatch.setenv("PATRON_SURVEYS_ALERT_EMAIL", "team@shop.example")
     survey_id = survey(db)
     with transaction(db.sessions) as s:
         customer_id = person(s, 1).id
@@ -64,11 +67,16 @@ def test_a_score_button_in_a_real_email_answers_without_login_and_a_second_click
     done = http.post(f"/s/{token}", data={"reason": "fast delivery", "liked": ["delivery"]})
     assert done.status_code == 200 and 'data-testid="promoter-ask"' in done.text
     _click(http, buttons[3])
+    _click(http, buttons[2])  # still a detractor: the team is alerted once
 
     with transaction(db.sessions) as s:
         [row] = s.scalars(select(SurveyResponse)).all()
         answered = s.scalar(select(func.count()).where(LoggedEvent.type == "survey.answered"))
-    assert (row.score, row.nps_category, row.revisions) == (3, "detractor", 3)
+        alerts = s.scalars(
+            select(OutboxMessage.address).where(OutboxMessage.source == "survey-alert")
+        ).all()
+    assert alerts == ["team@shop.example"]
+    assert (row.score, row.nps_category, row.revisions) == (2, "detractor", 4)
     assert row.answers["reason"] == "fast delivery" and row.answers["liked"] == ["delivery"]
     assert row.customer_id == customer_id and row.request_id == asked["request_id"]
     assert answered == 1  # the second click updated the answer: nothing counted twice

@@ -13,6 +13,7 @@ from patron.analytics import service as analytics
 from patron.auth import service as auth
 from patron.db import transaction, utcnow
 from patron.messages.tables import OutboxMessage
+from patron.segments import service as segments
 from patron.surveys import links, rules, service, steps
 from patron.surveys.tables import SurveyResponse
 from tests.surveys.conftest import NOW, SECRET, client, person, survey
@@ -146,6 +147,13 @@ def test_shop_api_asks_within_the_limit_and_answers_feed_results_and_the_nps_kpi
     out = http.get(f"/api/surveys/{survey_id}/results", headers=headers).json()
     assert out["summary"]["nps"] == 25.0 and out["summary"]["answers"] == 4  # (2 - 1) / 4
     assert out["stages"][0]["label"] == "unscored"
+    promoters = {
+        "type": "event",
+        "name": "survey_answered",
+        "where": [{"key": "nps_category", "op": "eq", "value": "promoter"}],
+    }
+    with transaction(db.sessions) as s:  # answers are tracked events segments can count
+        assert segments.count(session=s, rules_json=promoters, now=utcnow()) == 2
     today = utcnow().date()
     with transaction(db.sessions) as s:
         report = analytics.kpi_report(session=s, start=today - timedelta(days=6), end=today)
