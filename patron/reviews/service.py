@@ -20,7 +20,7 @@ from patron.customers.read import Order, OrderLine, Product
 from patron.errors import InvalidInput, NotFound
 from patron.events import service as events
 from patron.messages import service as messages
-from patron.reviews import rules
+from patron.reviews import links, rules
 from patron.reviews.events import ReviewApproved, ReviewRequested, ReviewSubmitted
 from patron.reviews.tables import Review, ReviewRequest
 
@@ -145,6 +145,22 @@ def open_requests(*, session: Session, customer_ids) -> dict[int, list[tuple[str
     for customer_id, sku, name in session.execute(query):
         out.setdefault(customer_id, []).append((sku, name or sku))
     return out
+
+
+def review_links(
+    *, session: Session, customer_id: int, secret: str, public_url: str, now: datetime
+) -> list[dict]:
+    """Signed links to review each product the customer was asked about (a promoter's page)."""
+    found = open_requests(session=session, customer_ids=[customer_id]).get(customer_id, [])
+    base = public_url.rstrip("/")
+    return [
+        {
+            "sku": sku,
+            "name": name,
+            "url": f"{base}/r/{links.token(secret, customer_id=customer_id, sku=sku, now=now)}",
+        }
+        for sku, name in found
+    ]
 
 
 def requests(*, session: Session, limit: int = 100) -> list[ReviewRequest]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from patron.db import utcnow
 from patron.deps import SESSION
 from patron.errors import InvalidInput, NotFound
+from patron.reviews import service as reviews
 from patron.surveys import links, rules, service, settings
 from patron.web.render import templates
 
@@ -42,13 +43,30 @@ def _slot(request: Request, token: str) -> links.Slot:
     )
 
 
-def _show(session: Session, slot: links.Slot, token: str, state: str, error: str | None = None):
+def _show(
+    session: Session,
+    slot: links.Slot,
+    token: str,
+    state: str,
+    secret: str,
+    error: str | None = None,
+):
     """The hosted page of a slot: its questions with the answers given so far."""
     survey = service.check_slot(session=session, slot=slot)
     questions = service.questions_of(survey)
     response = service.response_of(session=session, slot=slot)
     answers = dict(response.answers) if response else {}
     referral = settings.text(settings.REFERRAL_URL)
+    category = response.nps_category if response else None
+    review_links = []
+    if category == "promoter" and state == "done":  # promoters are asked for a review
+        review_links = reviews.review_links(
+            session=session,
+            customer_id=slot.customer_id,
+            secret=secret,
+            public_url="",
+            now=utcnow(),
+        )
     return _page(
         {
             "state": state,
@@ -57,7 +75,8 @@ def _show(session: Session, slot: links.Slot, token: str, state: str, error: str
             "main": questions[0],
             "rest": questions[1:],
             "answers": answers,
-            "category": response.nps_category if response else None,
+            "category": category,
+            "review_links": review_links,
             "referral_url": referral if referral.startswith(("https://", "http://")) else "",
             "error": error,
         },
@@ -87,7 +106,8 @@ def hosted(request: Request, token: str, saved: int = 0, session: Session = SESS
     """The hosted survey page (also the landing page after a one-click answer)."""
     try:
         slot = _slot(request, token)
-        return _show(session, slot, token, "saved" if saved else "ask")
+        secret = request.app.state.settings.secret_key
+        return _show(session, slot, token, "saved" if saved else "ask", secret)
     except (links.BadLink, InvalidInput, NotFound) as exc:
         return _bad(str(exc))
 
@@ -95,6 +115,7 @@ def hosted(request: Request, token: str, saved: int = 0, session: Session = SESS
 @router.post("/s/{token}")
 async def submit(request: Request, token: str, session: Session = SESSION):
     """Save the page's answers (merged into the response of the link)."""
+    secret = request.app.state.settings.secret_key
     try:
         slot = _slot(request, token)
         survey = service.check_slot(session=session, slot=slot)
@@ -114,5 +135,5 @@ async def submit(request: Request, token: str, session: Session = SESSION):
                 session=session, slot=slot, answers=answers, channel="link", now=utcnow()
             )
     except InvalidInput as exc:
-        return _show(session, slot, token, "ask", error=exc.message)
-    return _show(session, slot, token, "done")
+        return _show(session, slot, token, "ask", secret, error=exc.message)
+    return _show(session, slot, token, "done", secret)

@@ -83,6 +83,11 @@ def test_requests_once_per_product_after_the_delay_then_moderated_reviews(sqlite
         ).all()
         assert sorted(d["sku"] for d in requested) == ["A", "B"]
         customer_id = c.id
+        asked = service.review_links(
+            session=s, customer_id=c.id, secret=SECRET, public_url="", now=utcnow()
+        )
+        assert [x["name"] for x in asked] == ["Product <A>", "Product <B>"]
+        assert links.read(SECRET, asked[1]["url"].removeprefix("/r/"), now=utcnow()) == (c.id, "B")
 
     http = TestClient(create_app(db.settings(), engine=db.engine))
     token = links.token(SECRET, customer_id=customer_id, sku="A", now=utcnow())
