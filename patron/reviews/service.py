@@ -264,6 +264,12 @@ def queue(*, session: Session, state: str = "pending", limit: int = 100) -> list
     return list(session.scalars(query))
 
 
+def of_customer(*, session: Session, customer_id: int, limit: int = 10) -> list[Review]:
+    """A customer's newest reviews in any state."""
+    query = select(Review).where(Review.customer_id == customer_id).order_by(Review.id.desc())
+    return list(session.scalars(query.limit(limit)))
+
+
 def product_reviews(*, session: Session, sku: str, limit: int = 20, offset: int = 0) -> dict:
     """A product's approved reviews (newest first) with their average and count."""
     name = session.scalar(select(Product.name).where(Product.sku == sku))

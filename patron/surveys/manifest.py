@@ -6,12 +6,13 @@ Contributes `survey_buttons`/`survey_url` to `messages.context`, the `survey_req
 
 from pathlib import Path
 
-from patron.manifest import Manifest, NavItem
+from patron.manifest import Manifest, NavItem, Panel
 from patron.surveys import (
     api,
     cli,
     context,
     events,
+    panel,
     public,
     results,
     settings,
@@ -27,6 +28,7 @@ manifest = Manifest(
     tables=(tables,),
     event_types=events.EVENT_TYPES,
     nav=(NavItem("/surveys", "Surveys", order=65),),
+    panels=(Panel("feedback", "surveys/panel.html", panel.feedback_panel, order=80),),
     settings=settings.SETTINGS,
     contributes={
         "messages.context": (context.message_context,),

@@ -100,6 +100,10 @@ def test_survey_page_at_phone_width_results_and_moderation(database, start_serve
     page.goto(f"{server}/surveys/{survey_id}?category=detractor")
     expect(page.get_by_test_id("verbatims")).to_contain_text("No answers match")
 
+    page.goto(f"{server}/customers/{customer_id}")
+    expect(page.get_by_test_id("feedback-panel")).to_contain_text("Fast delivery")
+    expect(page.get_by_test_id("feedback-panel")).to_contain_text("Lovely mug")
+
     page.goto(f"{server}/reviews")
     row = page.locator(f"[data-review='{review_id}']")
     expect(row).to_contain_text("Lovely mug")
