@@ -83,6 +83,27 @@ async def install_playbook(
     return RedirectResponse(f"/journeys/{journey.id}", status_code=303)
 
 
+@router.post("/surveys/{survey_id}/send")
+async def survey_send(
+    request: Request, survey_id: int, _user=Depends(current_user), session: Session = SESSION
+):
+    """Email the survey to a segment's members (the recontact limit applies)."""
+    form = await request.form()
+    check_csrf(request, form.get("csrf_token"))
+    segment = str(form.get("segment_id", ""))
+    try:
+        if not segment.isdigit():
+            raise NotFound("pick a segment to ask")
+        with session.begin_nested():
+            out = service.ask_segment(
+                session=session, survey_id=survey_id, segment_id=int(segment), now=utcnow()
+            )
+        flash(request, f"Asked {out['asked']}; skipped {out['skipped']} asked a survey lately.")
+    except PatronError as exc:
+        flash(request, exc.message, "error")
+    return RedirectResponse(f"/surveys/{survey_id}", status_code=303)
+
+
 def _day(value: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
