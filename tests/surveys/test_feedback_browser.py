@@ -1,5 +1,5 @@
 """Surveys and reviews in a real Chromium against a real server: the hosted survey page at
-phone width after a one-click answer, the results page, and review moderation."""
+phone width after a one-click answer, and review moderation."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def _rows(url: str):
         engine.dispose()
 
 
-def test_survey_page_at_phone_width_results_and_moderation(database, start_server, browser):
+def test_survey_page_at_phone_width_and_review_moderation(database, start_server, browser):
     from playwright.sync_api import expect
 
     url, (customer_id, survey_id, review_id) = database
@@ -93,17 +93,6 @@ def test_survey_page_at_phone_width_results_and_moderation(database, start_serve
     page.fill("input[name=email]", EMAIL)
     page.fill("input[name=password]", PASSWORD)
     page.click("form[action='/login'] button[type=submit]")
-    page.goto(f"{server}/surveys/{survey_id}")
-    expect(page.get_by_test_id("nps")).to_have_text("NPS +100.0")
-    expect(page.get_by_test_id("nps-chart")).to_be_visible()
-    expect(page.get_by_test_id("verbatims")).to_contain_text("Fast delivery")
-    page.goto(f"{server}/surveys/{survey_id}?category=detractor")
-    expect(page.get_by_test_id("verbatims")).to_contain_text("No answers match")
-
-    page.goto(f"{server}/customers/{customer_id}")
-    expect(page.get_by_test_id("feedback-panel")).to_contain_text("Fast delivery")
-    expect(page.get_by_test_id("feedback-panel")).to_contain_text("Lovely mug")
-
     page.goto(f"{server}/reviews")
     row = page.locator(f"[data-review='{review_id}']")
     expect(row).to_contain_text("Lovely mug")

@@ -7,10 +7,11 @@ from sqlalchemy import func, select
 from patron.auth import service as auth_service
 from patron.db import transaction
 from patron.segments import service as segments
+from patron.surveys import links, service
 from patron.surveys.tables import Survey, SurveyRequest
 from tests import factories
 from tests.dashboard.conftest import EMAIL, PASSWORD, csrf_of, login
-from tests.surveys.conftest import client, person
+from tests.surveys.conftest import QUESTIONS, client, person
 
 EVERYONE = {"type": "attribute", "key": "vip", "op": "eq", "value": True}
 
@@ -19,8 +20,18 @@ def test_builder_send_to_a_segment_and_playbooks(sqlite_db):
     db = sqlite_db
     with transaction(db.sessions) as s:
         auth_service.create_user(session=s, email=EMAIL, password=PASSWORD, now=factories.T0)
-        for n in (1, 2):
-            person(s, n).attributes = {"vip": True}
+        people = [person(s, n) for n in (1, 2)]
+        for c in people:
+            c.attributes = {"vip": True}
+        nps = service.create_survey(session=s, name="NPS", questions=QUESTIONS, now=factories.T0)
+        slot = links.Slot(nps.id, people[0].id, None, 0)
+        service.answer(
+            session=s,
+            slot=slot,
+            answers={"q1": 10, "reason": "Kind staff"},
+            channel="link",
+            now=factories.T0,
+        )
         segment = segments.create_segment(
             session=s, name="VIP", rules_json=EVERYONE, now=factories.T0
         )
@@ -50,6 +61,14 @@ def test_builder_send_to_a_segment_and_playbooks(sqlite_db):
             page.post(
                 f"{survey_path}/send", data={"csrf_token": token, "segment_id": str(segment.id)}
             )
+        shown = page.get(f"/surveys/{nps.id}").text
+        assert "NPS +100.0" in shown and 'data-testid="nps-chart"' in shown
+        assert (
+            "Kind staff" in shown
+            and "Kind staff" not in page.get(f"/surveys/{nps.id}?category=detractor").text
+        )
+        panel = page.get(f"/customers/{people[0].id}").text
+        assert 'data-testid="feedback-panel"' in panel and "Kind staff" in panel
         installed = page.post(
             "/surveys/playbooks/promoter_ask", data={"csrf_token": token}, follow_redirects=False
         )
@@ -57,4 +76,4 @@ def test_builder_send_to_a_segment_and_playbooks(sqlite_db):
         assert "installed" in page.get("/surveys").text
     with transaction(db.sessions) as s:
         assert s.scalar(select(func.count()).select_from(SurveyRequest)) == 2
-        assert s.scalar(select(Survey.name)) == "CSAT"
+        assert s.scalar(select(Survey.name).order_by(Survey.id.desc())) == "CSAT"
