@@ -18,7 +18,7 @@ from patron.app import create_app
 from patron.auth import service as auth_service
 from patron.db import transaction, utcnow
 
-EXAMPLES = 5
+EXAMPLES = 3
 REVOKES_THE_KEY = "DELETE /api/keys/{key_id}"
 # Business rules the schema cannot carry (a rule tree's grammar, Segment's "userId or
 # anonymousId", a real email address) are refused with 400 (tracking) or 422 (the rest):

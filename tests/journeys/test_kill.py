@@ -30,7 +30,7 @@ from patron.segments import service as segments
 from tests.journeys.conftest import CONSUMER, T0, journey, template
 
 ROOT = Path(__file__).resolve().parents[2]
-ENROLMENTS = 200
+ENROLMENTS = 100
 EXPECTED = {("hello", 0), ("pause", 0), ("again", 1), ("bye", 1)}
 
 
@@ -113,7 +113,7 @@ def test_killed_workers_run_every_step_once_none_skipped(db):
     kills = 0
     try:
         for _ in range(3):
-            _wait_for(db, _runs(db) + rng.randint(30, 150), 30)
+            _wait_for(db, _runs(db) + rng.randint(20, 80), 30)
             victim = rng.randrange(len(workers))
             workers[victim].send_signal(signal.SIGKILL)  # mid-batch: it is always working
             workers[victim].wait()

@@ -38,7 +38,7 @@ from patron.messages.tables import OutboxMessage
 from tests.messages.conftest import NOW, free_port, template
 
 ROOT = Path(__file__).resolve().parents[2]
-RECIPIENTS = int(os.environ.get("PATRON_TEST_KILL_RECIPIENTS", "2000"))
+RECIPIENTS = int(os.environ.get("PATRON_TEST_KILL_RECIPIENTS", "800"))
 KILLS = 5
 CONNECTIONS_PER_WORKER = 1  # one lane ("default") sending email: one SMTP connection
 _MESSAGE_ID = re.compile(rb"^Message-ID:\s*(\S+)", re.MULTILINE | re.IGNORECASE)

@@ -1,10 +1,10 @@
 """Memberships under concurrent writers: every real entry and exit recorded exactly once.
 
-Eight writers each send fifty late events (old timestamps: they do not move the customer's
+Four writers each send sixteen late events (old timestamps: they do not move the customer's
 last event time, so nothing else serialises them) for one customer, each in its own
 transaction through the tracking write path. The segment holds for an odd number of those
-events up to 99 (50 event conditions: SQLite joins at most 64 tables), so it flips on each
-of the first 100 events: 50 entries and 50 exits, while all writers are still running.
+events up to 63 (32 event conditions: SQLite joins at most 64 tables), so it flips on every
+event: 32 entries and 32 exits, while all writers are still running.
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from patron.tracking import rules as tracking_rules
 from patron.tracking import service as tracking
 from tests import factories
 
-WRITERS, EACH = 8, 50
+WRITERS, EACH = 4, 16
+FLIPS = WRITERS * EACH // 2
 ODD_PINGS = {
     "type": "or",
     "children": [
-        {"type": "event", "name": "ping", "op": "exactly", "count": k} for k in range(1, 100, 2)
+        {"type": "event", "name": "ping", "op": "exactly", "count": k}
+        for k in range(1, 2 * FLIPS, 2)
     ],
 }
 
@@ -121,7 +123,7 @@ def test_concurrent_late_events_record_each_entry_and_exit_once(db):
     _run([_writer(db, w, errors) for w in range(WRITERS)])
     assert errors == []
     changes = _assert_consistent(db, sid)
-    assert (changes.count("entered"), changes.count("exited")) == (50, 50)
+    assert (changes.count("entered"), changes.count("exited")) == (FLIPS, FLIPS)
 
 
 def test_full_refreshes_racing_inline_updates_stay_consistent(db):
@@ -137,7 +139,7 @@ def test_full_refreshes_racing_inline_updates_stay_consistent(db):
         except Exception as exc:  # collected for the assertion in the test
             errors.append(exc)
 
-    writers = [_writer(db, w, errors) for w in range(WRITERS // 2)]
+    writers = [_writer(db, w, errors) for w in range(WRITERS)]
     background = threading.Thread(target=refresher)
     background.start()
     _run(writers)
@@ -145,5 +147,5 @@ def test_full_refreshes_racing_inline_updates_stay_consistent(db):
     background.join()
     assert errors == []
     changes = _assert_consistent(db, sid)
-    # The segment flipped on each of the first 100 pings, each flip recorded once.
-    assert (changes.count("entered"), changes.count("exited")) == (50, 50)
+    # The segment flipped on each ping, each flip recorded once.
+    assert (changes.count("entered"), changes.count("exited")) == (FLIPS, FLIPS)
