@@ -15,7 +15,9 @@ manifest = Manifest(
     commands=cli.register,
     tables=(tables,),
     event_types=events.EVENT_TYPES,
-    consumers=(Consumer(CONSUMER, frozenset({"order.completed"}), service.on_orders),),
+    consumers=(
+        Consumer(CONSUMER, frozenset({"order.completed", "order.cancelled"}), service.on_orders),
+    ),
     jobs=(JobHandler(SEND_JOB, service.send_due, queue="default", max_attempts=3),),
     schedules=(Schedule(SEND_JOB, lambda settings: 15, queue="default"),),
     nav=(NavItem("/reviews", "Reviews", order=66),),

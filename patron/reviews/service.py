@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from patron.customers import service as customers
@@ -48,11 +48,15 @@ def delay_days() -> int:
 
 
 def on_orders(*, session: Session, events: list, now: datetime) -> None:
-    """Queue a request per new (customer, product) of completed orders (consumer)."""
+    """Queue a request per new (customer, product) of completed orders; a cancelled order's
+    requests not mailed yet are dropped (consumer)."""
     wanted: dict[tuple[int, str], tuple[int, datetime]] = {}
     delay = delay_days()
     for e in events:
         data = e.data
+        if e.type == "order.cancelled":
+            _drop_queued(session, data.get("order_id"), wanted)
+            continue
         if e.customer_id is None or data.get("replaced") or data.get("status") == "cancelled":
             continue
         placed = datetime.fromisoformat(data["placed_at"]) if data.get("placed_at") else now
@@ -78,6 +82,18 @@ def on_orders(*, session: Session, events: list, now: datetime) -> None:
         if (c, sku) not in existing
     )
     session.flush()
+
+
+def _drop_queued(session: Session, order_id, wanted: dict) -> None:
+    """Forget the requests of a cancelled order that were not mailed yet."""
+    for pair in [p for p, (oid, _due) in wanted.items() if oid == order_id]:
+        del wanted[pair]
+    session.flush()
+    session.execute(
+        delete(ReviewRequest).where(
+            ReviewRequest.order_id == order_id, ReviewRequest.state == "queued"
+        )
+    )
 
 
 def _template(session: Session, now: datetime) -> int:

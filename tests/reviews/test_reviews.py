@@ -66,6 +66,8 @@ def test_requests_once_per_product_after_the_delay_then_moderated_reviews(sqlite
             )
         _buy(s, "o1", ["A", "B"], 0)
         _buy(s, "o2", ["A"], 1)  # A again: no second request
+        _buy(s, "o3", ["C"], 1)
+        customers.cancel_order(session=s, external_id="o3", now=NOW)  # C's request dropped
         key = auth.create_key(session=s, name="t", scopes="read,write,admin", now=NOW)[1]
     consumers = {c.name: c for c in manifest.consumers}
     events.pump(db.sessions, consumers, now=NOW)
