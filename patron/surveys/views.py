@@ -18,10 +18,36 @@ from patron.web.render import render
 from patron.web.session import check_csrf, current_user, flash
 
 router = APIRouter(include_in_schema=False)
-EXAMPLE = [
-    {"type": "nps"},
-    {"type": "text", "prompt": "What is the main reason for your score?"},
-]
+REASON = "What is the main reason for your score?"
+FIELDS = (
+    "name",
+    "kind",
+    "prompt",
+    "reason",
+    "choice_type",
+    "choice_prompt",
+    "choices",
+    "questions",
+)
+BLANK = dict.fromkeys(FIELDS, "") | {"kind": "nps", "reason": REASON, "choice_type": "single"}
+
+
+def questions_from_form(values: dict) -> list:
+    """The builder's questions: a scored one, a reason, a choice question (or the JSON given)."""
+    if values["questions"].strip():
+        return json.loads(values["questions"])
+    found: list[dict] = [{"type": values["kind"]}]
+    if values["prompt"].strip():
+        found[0]["prompt"] = values["prompt"]
+    if values["reason"].strip():
+        found.append({"id": "reason", "type": "text", "prompt": values["reason"]})
+    choices = [c.strip() for c in values["choices"].split(",") if c.strip()]
+    if values["choice_prompt"].strip() or choices:
+        kind = "multiple" if values["choice_type"] == "multiple" else "single"
+        found.append(
+            {"id": "choice", "type": kind, "prompt": values["choice_prompt"], "choices": choices}
+        )
+    return found
 
 
 def _list(request: Request, session: Session, form: dict, error=None, status_code=200):
@@ -44,7 +70,7 @@ def _list(request: Request, session: Session, form: dict, error=None, status_cod
 @router.get("/surveys")
 def survey_list(request: Request, _user=Depends(current_user), session: Session = SESSION):
     """Surveys with their NPS, and the builder."""
-    return _list(request, session, {"name": "", "questions": json.dumps(EXAMPLE, indent=2)})
+    return _list(request, session, dict(BLANK))
 
 
 @router.post("/surveys")
@@ -52,9 +78,9 @@ async def survey_create(request: Request, _user=Depends(current_user), session: 
     """Create a survey from the builder."""
     form = await request.form()
     check_csrf(request, form.get("csrf_token"))
-    values = {"name": str(form.get("name", "")), "questions": str(form.get("questions", ""))}
+    values = {k: str(form.get(k, "")) for k in FIELDS}
     try:
-        questions = json.loads(values["questions"])
+        questions = questions_from_form(values)
     except ValueError:
         return _list(request, session, values, {"message": "questions: not valid JSON"}, 422)
     try:

@@ -48,11 +48,18 @@ def test_builder_send_to_a_segment_and_playbooks(sqlite_db):
             },
         )
         assert bad.status_code == 422 and "first question must be scored" in bad.text
-        made = page.post(
-            "/surveys",
-            data={"csrf_token": token, "name": "CSAT", "questions": '[{"type": "csat"}]'},
-            follow_redirects=False,
-        )
+        form = {
+            "csrf_token": token,
+            "name": "CSAT",
+            "kind": "csat",
+            "reason": "Why?",
+            "choice_prompt": "What did you buy?",
+            "choices": "tea, mugs",
+            "choice_type": "multiple",
+        }
+        bad_choices = page.post("/surveys", data={**form, "choices": "tea"})
+        assert bad_choices.status_code == 422 and "2 to 20 distinct choices" in bad_choices.text
+        made = page.post("/surveys", data=form, follow_redirects=False)
         assert made.status_code == 303
         results = page.get(made.headers["location"])
         assert results.status_code == 200 and "Average –" in results.text
@@ -76,4 +83,10 @@ def test_builder_send_to_a_segment_and_playbooks(sqlite_db):
         assert "installed" in page.get("/surveys").text
     with transaction(db.sessions) as s:
         assert s.scalar(select(func.count()).select_from(SurveyRequest)) == 2
-        assert s.scalar(select(Survey.name).order_by(Survey.id.desc())) == "CSAT"
+        made = s.scalar(select(Survey).order_by(Survey.id.desc()))
+        assert made.name == "CSAT" and [q["type"] for q in made.questions] == [
+            "csat",
+            "text",
+            "multiple",
+        ]
+        assert made.questions[2]["choices"] == ["tea", "mugs"]
