@@ -79,6 +79,12 @@ def net_promoter_score(scores) -> float | None:
     return None if share is None else 100.0 * (share - 1.0)
 
 
+def nps_of_counts(promoters: int, passives: int, detractors: int) -> float | None:
+    """NPS from counted answers: ``100 x (promoters - detractors) / answers``."""
+    total = promoters + passives + detractors
+    return None if total <= 0 else 100.0 * (promoters - detractors) / total
+
+
 @dataclass(frozen=True)
 class KpiSet:
     """The KPI values of one period (``None`` where undefined)."""
@@ -104,6 +110,7 @@ def kpi_set(
     revenue: float,
     average_lifespan: float | None = None,
     nps_scores=(),
+    nps_counts: tuple[int, int, int] | None = None,
 ) -> KpiSet:
     """Compute all KPIs of one period from its counts and sums."""
     return KpiSet(
@@ -114,7 +121,9 @@ def kpi_set(
         average_order_value=average_order_value(revenue, orders),
         revenue_per_customer=revenue_per_customer(revenue, buying_customers),
         historical_clv=historical_clv(revenue, orders, buying_customers, average_lifespan),
-        net_promoter_score=net_promoter_score(nps_scores),
+        net_promoter_score=nps_of_counts(*nps_counts)
+        if nps_counts is not None
+        else net_promoter_score(nps_scores),
     )
 
 
@@ -172,8 +181,10 @@ KPI_HELP: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def period_kpis(before: dict[str, int], during: dict[str, int]) -> KpiSet:
-    """KPIs of one period from its counts and those of the period before it."""
+def period_kpis(
+    before: dict[str, int], during: dict[str, int], nps_counts: tuple[int, int, int] | None = None
+) -> KpiSet:
+    """KPIs of one period from its counts and those of the period before it (and NPS counts)."""
     start, end, retained = before["active"], during["active"], during["retained"]
     churn = churn_rate(end, end - retained, start)
     return kpi_set(
@@ -185,6 +196,7 @@ def period_kpis(before: dict[str, int], during: dict[str, int]) -> KpiSet:
         orders=during["orders"],
         revenue=during["revenue_cents"],
         average_lifespan=1.0 / churn if churn else None,
+        nps_counts=nps_counts,
     )
 
 

@@ -31,10 +31,13 @@ from patron.analytics.tables import CustomerScore, LifecycleChange, ScoreRun
 from patron.customers import service as customers_service
 from patron.db import make_sessionmaker
 from patron.errors import InvalidInput
+from patron.manifest import contributions
 
 __all__ = ["KPI_HELP", "RefreshReport", "kpi_rows", "period_kpis", "refresh"]
 
 MAX_RANGE_DAYS = 3660
+# Extension point: `(session=, start=, end=) -> (promoters, passives, detractors)` of NPS answers.
+NPS_POINT = "analytics.nps"
 
 
 def check_range(start: date, end: date) -> None:
@@ -63,7 +66,8 @@ def kpi_report(*, session: Session, start: date, end: date) -> dict:
         _midnight(start) + length,
     ]
     w0, w1, w2 = window_counts(session, edges=edges)
-    current, previous = period_kpis(w1, w2), period_kpis(w0, w1)
+    current = period_kpis(w1, w2, nps_counts(session, edges[2], edges[3]))
+    previous = period_kpis(w0, w1, nps_counts(session, edges[1], edges[2]))
     rows = kpi_rows(current, previous)
     prev_start = start - length
     return {
@@ -71,6 +75,16 @@ def kpi_report(*, session: Session, start: date, end: date) -> dict:
         "previous_period": _period_dict(prev_start, start - timedelta(days=1), w1, w0["active"]),
         "kpis": rows,
     }
+
+
+def nps_counts(session: Session, start: datetime, end: datetime) -> tuple[int, int, int] | None:
+    """(promoters, passives, detractors) in [start, end) summed over the `analytics.nps`
+    providers (surveys contributes one); None when no capability provides answers."""
+    providers = contributions(NPS_POINT)
+    if not providers:
+        return None
+    found = [provider(session=session, start=start, end=end) for provider in providers]
+    return tuple(sum(counts[i] for counts in found) for i in range(3))
 
 
 def _period_dict(start: date, end: date, counts: dict[str, int], customers_start: int) -> dict:
