@@ -44,3 +44,14 @@ def order(
         **fields,
     )
     return service.record_order(session=session, order=data, now=T0)[0]
+
+
+def tampered(token: str) -> str:
+    """The token with one character of its signature changed (never the same token again).
+
+    Replacing the last characters is not enough: the last base64 character carries padding
+    bits, so a changed final character can decode to the same signature.
+    """
+    at = len(token) - 6
+    swapped = "B" if token[at] == "A" else "A"
+    return token[:at] + swapped + token[at + 1 :]

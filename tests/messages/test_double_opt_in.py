@@ -20,6 +20,7 @@ from patron.messages import enqueue, optin, preferences, service
 from patron.messages.config import MessageConfig
 from patron.messages.manifest import manifest
 from patron.messages.tables import CapturedMessage, OutboxMessage
+from tests.factories import tampered as tamper
 from tests.messages.conftest import SECRET, customer, run_lane, states, template
 
 CAPTURE = MessageConfig(secret_key=SECRET, public_url="https://shop.example")
@@ -120,7 +121,7 @@ def test_tampered_or_expired_confirmation_links_answer_400_and_record_nothing(db
         cid = c.id
     assert _email_consent(db, cid)[0] == "pending"
     token = optin.confirm_token(SECRET, customer_id=cid, now=utcnow())
-    tampered = f"/confirm/{token[:-2]}xx"
+    tampered = f"/confirm/{tamper(token)}"
     expired = optin.confirm_token(SECRET, customer_id=cid, now=utcnow() - timedelta(days=8))
     other = preferences.preferences_token(SECRET, customer_id=cid)
     for bad in (tampered, f"/confirm/{expired}", f"/confirm/{other}"):

@@ -14,6 +14,7 @@ from patron.db import transaction
 from patron.messages import enqueue, preferences, rules
 from patron.messages.config import MessageConfig
 from patron.messages.tables import Template, TopicChoice
+from tests.factories import tampered as tamper
 from tests.messages.conftest import NOW, SECRET, customer, run_lane, states, template
 
 
@@ -59,7 +60,7 @@ def test_preference_centre_shows_and_saves_choices_and_consent(db):
     with transaction(db.sessions) as s:
         found = customers.get_customer(session=s, customer_id=c.id)
         assert customers.consent_status(found, "email") == "unsubscribed"
-    tampered = client.post(f"/p/{token[:-2]}xx", data={"email": "1", "topic": ["offers"]})
+    tampered = client.post(f"/p/{tamper(token)}", data={"email": "1", "topic": ["offers"]})
     assert tampered.status_code == 400
     other_purpose = rules.sign(SECRET, "unsubscribe", {"c": c.id})
     assert client.get(f"/p/{other_purpose}").status_code == 400
