@@ -9,6 +9,7 @@ from patron import manifest as kernel_manifest
 from patron.admin.manifest import manifest as admin
 from patron.analytics.manifest import manifest as analytics
 from patron.auth.manifest import manifest as auth
+from patron.coupons.manifest import manifest as coupons
 from patron.customers.manifest import manifest as customers
 from patron.dashboard.manifest import manifest as dashboard
 from patron.demo.manifest import manifest as demo
@@ -17,6 +18,7 @@ from patron.imports.manifest import manifest as imports
 from patron.jobs.manifest import manifest as jobs
 from patron.journeys.manifest import manifest as journeys
 from patron.messages.manifest import manifest as messages
+from patron.referrals.manifest import manifest as referrals
 from patron.segments.manifest import manifest as segments
 from patron.tracking.manifest import manifest as tracking
 from patron.webhooks.manifest import manifest as webhooks
@@ -34,6 +36,8 @@ CAPABILITIES = (
     webhooks,
     messages,
     journeys,
+    coupons,
+    referrals,
     admin,
     demo,
 )

@@ -1,0 +1,26 @@
+"""Manifest of referrals: codes, attribution consumer, the qualification job, pages, API."""
+
+from pathlib import Path
+
+from patron.config import Setting
+from patron.manifest import Consumer, JobHandler, Manifest, Schedule
+from patron.referrals import events, qualify, reactions, service, tables
+
+manifest = Manifest(
+    name="referrals",
+    tables=(tables,),
+    event_types=events.EVENT_TYPES,
+    consumers=(Consumer(reactions.CONSUMER, reactions.EVENT_TYPES, reactions.on_events),),
+    jobs=(JobHandler(qualify.QUALIFY_JOB, qualify.qualify_job),),
+    schedules=(Schedule(qualify.QUALIFY_JOB, lambda settings: qualify.EVERY_MINUTES),),
+    contributes={"messages.context": (reactions.message_context,)},
+    settings=(
+        Setting(
+            service.SHOP_URL_SETTING,
+            "",
+            "Shop address that referral share links point to (`?ref=CODE` is added); empty: "
+            "no link, only the code.",
+        ),
+    ),
+    templates=Path(__file__).parent / "templates",
+)
