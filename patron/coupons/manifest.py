@@ -10,12 +10,13 @@ customer attribute `tier` is read).
 
 from pathlib import Path
 
-from patron.coupons import events, reactions, tables
+from patron.coupons import api, events, reactions, tables
 from patron.journeys.steps import StepType
 from patron.manifest import Consumer, Manifest
 
 manifest = Manifest(
     name="coupons",
+    routers=(api.router, api.shop_router),
     tables=(tables,),
     event_types=events.EVENT_TYPES,
     consumers=(Consumer(reactions.CONSUMER, reactions.EVENT_TYPES, reactions.on_orders),),

@@ -46,16 +46,12 @@ def leaderboard(*, session: Session, since: datetime | None = None, limit: int =
     ]
 
 
-def rejected(*, session: Session, limit: int = 50) -> list[Referral]:
-    """The latest rejected referrals."""
-    return list(
-        session.scalars(
-            select(Referral)
-            .where(Referral.state == "rejected")
-            .order_by(Referral.id.desc())
-            .limit(limit)
-        )
-    )
+def latest(*, session: Session, state: str | None = None, limit: int = 50) -> list[Referral]:
+    """The latest referrals, of one state when given."""
+    query = select(Referral).order_by(Referral.id.desc()).limit(limit)
+    if state is not None:
+        query = query.where(Referral.state == state)
+    return list(session.scalars(query))
 
 
 def alerts(*, session: Session, limit: int = 50) -> list[ReferralAlert]:

@@ -4,10 +4,11 @@ from pathlib import Path
 
 from patron.config import Setting
 from patron.manifest import Consumer, JobHandler, Manifest, Schedule
-from patron.referrals import events, qualify, reactions, service, tables
+from patron.referrals import api, events, qualify, reactions, service, tables
 
 manifest = Manifest(
     name="referrals",
+    routers=(api.router, api.shop_router),
     tables=(tables,),
     event_types=events.EVENT_TYPES,
     consumers=(Consumer(reactions.CONSUMER, reactions.EVENT_TYPES, reactions.on_events),),
