@@ -38,16 +38,15 @@ def _logged(s, type_name):
 
 
 def _refused(s, referee, code, **kw):
-    with pytest.raises(service.Refused) as caught:
-        with s.begin_nested():
-            service.attribute(
-                session=s,
-                referee_customer_id=referee,
-                code=code,
-                source="api",
-                now=at(hours=1),
-                **kw,
-            )
+    with pytest.raises(service.Refused) as caught, s.begin_nested():
+        service.attribute(
+            session=s,
+            referee_customer_id=referee,
+            code=code,
+            source="api",
+            now=at(hours=1),
+            **kw,
+        )
     return caught.value.rule
 
 
