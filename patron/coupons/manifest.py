@@ -10,13 +10,13 @@ customer attribute `tier` is read).
 
 from pathlib import Path
 
-from patron.coupons import api, events, reactions, tables
+from patron.coupons import api, events, reactions, tables, views
 from patron.journeys.steps import StepType
-from patron.manifest import Consumer, Manifest
+from patron.manifest import Consumer, Manifest, NavItem
 
 manifest = Manifest(
     name="coupons",
-    routers=(api.router, api.shop_router),
+    routers=(api.router, api.shop_router, views.router),
     tables=(tables,),
     event_types=events.EVENT_TYPES,
     consumers=(Consumer(reactions.CONSUMER, reactions.EVENT_TYPES, reactions.on_orders),),
@@ -27,5 +27,6 @@ manifest = Manifest(
         ),
         "messages.context": (reactions.message_context,),
     },
+    nav=(NavItem("/coupons", "Coupons", order=60),),
     templates=Path(__file__).parent / "templates",
 )

@@ -3,12 +3,12 @@
 from pathlib import Path
 
 from patron.config import Setting
-from patron.manifest import Consumer, JobHandler, Manifest, Schedule
-from patron.referrals import api, events, qualify, reactions, service, tables
+from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Schedule
+from patron.referrals import api, events, qualify, reactions, service, tables, views
 
 manifest = Manifest(
     name="referrals",
-    routers=(api.router, api.shop_router),
+    routers=(api.router, api.shop_router, views.router),
     tables=(tables,),
     event_types=events.EVENT_TYPES,
     consumers=(Consumer(reactions.CONSUMER, reactions.EVENT_TYPES, reactions.on_events),),
@@ -23,5 +23,6 @@ manifest = Manifest(
             "no link, only the code.",
         ),
     ),
+    nav=(NavItem("/referrals", "Referrals", order=62),),
     templates=Path(__file__).parent / "templates",
 )
