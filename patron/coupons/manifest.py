@@ -10,13 +10,14 @@ customer attribute `tier` is read).
 
 from pathlib import Path
 
-from patron.coupons import api, events, reactions, tables, views
+from patron.coupons import api, cli, events, reactions, tables, views
 from patron.journeys.steps import StepType
 from patron.manifest import Consumer, Manifest, NavItem
 
 manifest = Manifest(
     name="coupons",
     routers=(api.router, api.shop_router, views.router),
+    commands=cli.register,
     tables=(tables,),
     event_types=events.EVENT_TYPES,
     consumers=(Consumer(reactions.CONSUMER, reactions.EVENT_TYPES, reactions.on_orders),),

@@ -4,11 +4,12 @@ from pathlib import Path
 
 from patron.config import Setting
 from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Schedule
-from patron.referrals import api, events, qualify, reactions, service, tables, views
+from patron.referrals import api, cli, events, qualify, reactions, service, tables, views
 
 manifest = Manifest(
     name="referrals",
     routers=(api.router, api.shop_router, views.router),
+    commands=cli.register,
     tables=(tables,),
     event_types=events.EVENT_TYPES,
     consumers=(Consumer(reactions.CONSUMER, reactions.EVENT_TYPES, reactions.on_events),),
