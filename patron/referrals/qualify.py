@@ -45,8 +45,8 @@ def order_completed(session: Session, customer_id: int, data: dict, now: datetim
     row = _pending(session, customer_id)
     if row is None or data.get("status") in ("cancelled", "refunded"):
         return
-    if row.order_id is not None and row.order_id != data.get("order_id"):
-        return  # a later order: only the first counts
+    if row.order_id is not None:
+        return  # the first order is known (a later one, or this one sent again)
     p = programme(session)
     total = int(data.get("total_cents") or 0)
     row.order_id, row.order_total_cents = data.get("order_id"), total

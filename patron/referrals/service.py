@@ -114,11 +114,10 @@ def share_link(code: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
 
 
-def referrer_of_code(session: Session, code: str) -> int | None:
-    """The customer whose code this is."""
-    return session.scalar(
-        select(ReferralCode.customer_id).where(ReferralCode.code == code.strip().upper())
-    )
+def referrer_of_code(session: Session, code: str, *, lock: bool = False) -> int | None:
+    """The customer whose code this is (locked: attributions to one referrer take turns)."""
+    query = select(ReferralCode.customer_id).where(ReferralCode.code == code.strip().upper())
+    return session.scalar(query.with_for_update() if lock else query)
 
 
 def _identity(session: Session, customer_id: int, devices=(), anonymous_ids=()) -> rules.Identity:
@@ -161,7 +160,7 @@ def _refusal(
     session, referee_id, code, now, devices, anonymous_ids
 ) -> tuple[int | None, str | None]:
     """(referrer id, the rule that refuses or None)."""
-    referrer = referrer_of_code(session, code)
+    referrer = referrer_of_code(session, code, lock=True)
     if referrer is None:
         return None, "unknown_code"
     if session.scalar(select(Referral.id).where(Referral.referee_customer_id == referee_id)):
@@ -236,7 +235,31 @@ def attribute(
     session.flush()
     append(session, [ReferralAttributed(referee_customer_id, row.id, referrer)], now=now)
     _velocity(session, referrer, now)
+    _first_order(session, row, now)
     return row
+
+
+def _first_order(session: Session, row: Referral, now: datetime) -> None:
+    """Attributed at the first order: that order starts the window (or breaks the minimum)."""
+    order = customers_read.Order
+    first = session.execute(
+        select(order.id, order.total_cents, order.placed_at, order.status)
+        .where(order.customer_id == row.referee_customer_id)
+        .order_by(order.placed_at, order.id)
+        .limit(1)
+    ).first()
+    if first is None or first.status in ("cancelled", "refunded"):
+        return
+    p = programme(session)
+    row.order_id, row.order_total_cents = first.id, first.total_cents
+    if rules.first_order_rule(first.total_cents, p):
+        detail = f"first order {first.total_cents} < {p.min_order_cents}"
+        row.state, row.rule, row.detail, row.decided_at = "rejected", "minimum_order", detail, now
+        append(
+            session, [ReferralRejected(row.referee_customer_id, row.id, "minimum_order")], now=now
+        )
+        return
+    row.qualifies_at = rules.qualifies_at(first.placed_at, p)
 
 
 def _rejected(session, referrer, referee, code, source, rule, now) -> Referral:

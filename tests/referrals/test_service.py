@@ -196,3 +196,23 @@ def test_coupon_rewards_go_to_both_sides_once(sqlite_db):
         event = _logged(s, "referral.qualified")[0].data
     assert rewards["referrer_code"] != rewards["referee_code"]
     assert event["referrer_points"] == event["referee_points"] == 0
+
+
+def test_attribution_at_the_first_order_uses_that_order(sqlite_db):
+    with transaction(sqlite_db.sessions) as s:
+        ann = person(s, "ann")
+        service.save_programme(
+            session=s, values={"min_order_cents": 1000, "window_days": 7}, now=T0
+        )
+        code = service.code_for(session=s, customer_id=ann, now=T0)
+        bob, cat = person(s, "bob"), person(s, "cat")
+        order(s, "bob", 4000, at(hours=1))
+        order(s, "cat", 500, at(hours=1))
+        _track(s, bob, "Order Completed", at(hours=1), referral_code=code)
+        _track(s, cat, "Order Completed", at(hours=1), ref=code)
+    _pump(sqlite_db, at(hours=2))
+    with transaction(sqlite_db.sessions) as s:
+        rows = {r.referee_customer_id: r for r in s.scalars(select(Referral))}
+        assert rows[bob].state == "pending" and rows[bob].qualifies_at == at(days=7, hours=1)
+        assert (rows[cat].state, rows[cat].rule) == ("rejected", "minimum_order")
+        assert qualify.qualify_due(session=s, now=at(days=8)) == 1
