@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from patron.customers import read as customers_read
@@ -85,12 +86,14 @@ def on_events(*, session: Session, events, now: datetime) -> None:
 
 def message_context(*, session: Session, customer_ids: list[int]) -> dict[int, dict[str, Any]]:
     """`referral_code` and `referral_link` of each customer (codes made on first use)."""
-    try:
-        with session.begin_nested():
-            found = service.codes_for(session=session, customer_ids=customer_ids, now=utcnow())
-    except Exception as exc:  # a read-only preview: show the codes that exist
-        log.info("referral codes not made: %s", exc)
-        found = service.existing_codes(session=session, customer_ids=customer_ids)
+    found = service.existing_codes(session=session, customer_ids=customer_ids)
+    missing = [cid for cid in customer_ids if cid not in found]
+    if missing:
+        try:
+            with session.begin_nested():
+                found.update(service.add_codes(session=session, customer_ids=missing, now=utcnow()))
+        except DBAPIError as exc:  # a read-only preview, or a code drawn twice: none this time
+            log.info("referral codes not made: %s", exc)
     return {
         cid: {"referral_code": found.get(cid, ""), "referral_link": _link(found.get(cid))}
         for cid in customer_ids

@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -97,11 +97,15 @@ def codes_for(*, session: Session, customer_ids: list[int], now: datetime) -> di
         )
         if len(known) < len(missing):
             raise NotFound(f"customer {min(set(missing) - known)} does not exist")
-        rows = [ReferralCode(customer_id=cid, code=_new_code(), created_at=now) for cid in missing]
-        session.add_all(rows)
-        session.flush()
-        found.update({r.customer_id: r.code for r in rows})
+        found.update(add_codes(session=session, customer_ids=missing, now=now))
     return found
+
+
+def add_codes(*, session: Session, customer_ids: list[int], now: datetime) -> dict[int, str]:
+    """New referral codes for customers known to have none, in one INSERT."""
+    rows = [{"customer_id": cid, "code": _new_code(), "created_at": now} for cid in customer_ids]
+    session.execute(insert(ReferralCode), rows)
+    return {r["customer_id"]: r["code"] for r in rows}
 
 
 def share_link(code: str) -> str:
