@@ -10,9 +10,9 @@ customer attribute `tier` is read).
 
 from pathlib import Path
 
-from patron.coupons import api, cli, events, reactions, tables, views
+from patron.coupons import api, cli, events, offers, reactions, tables, views
 from patron.journeys.steps import StepType
-from patron.manifest import Consumer, Manifest, NavItem
+from patron.manifest import Consumer, Manifest, NavItem, Panel
 
 manifest = Manifest(
     name="coupons",
@@ -29,5 +29,6 @@ manifest = Manifest(
         "messages.context": (reactions.message_context,),
     },
     nav=(NavItem("/coupons", "Coupons", order=60),),
+    panels=(Panel("coupons", "coupons/panel.html", offers.panel_context, order=78),),
     templates=Path(__file__).parent / "templates",
 )

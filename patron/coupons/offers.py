@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from patron.coupons import rules
 from patron.coupons.service import get_campaign, in_segment, tier_of
-from patron.coupons.tables import Offer
+from patron.coupons.tables import CouponCampaign, CouponCode, CouponRedemption, Offer
 from patron.errors import InvalidInput, NotFound
 from patron.segments import read as segments
 
@@ -109,3 +109,22 @@ def offer_dict(offer: Offer) -> dict:
         "starts_at": offer.starts_at.isoformat(),
         "ends_at": offer.ends_at.isoformat(),
     }
+
+
+def panel_context(*, session: Session, customer_id: int) -> dict | None:
+    """The customer page's Coupons panel: personal codes and redemptions."""
+    codes = session.execute(
+        select(CouponCode.code, CouponCode.redeemed_count, CouponCampaign.name)
+        .join(CouponCampaign, CouponCampaign.id == CouponCode.campaign_id)
+        .where(CouponCode.customer_id == customer_id)
+        .order_by(CouponCode.id.desc())
+        .limit(20)
+    ).all()
+    used = session.execute(
+        select(CouponRedemption.order_ref, CouponRedemption.discount_cents, CouponCampaign.name)
+        .join(CouponCampaign, CouponCampaign.id == CouponRedemption.campaign_id)
+        .where(CouponRedemption.customer_id == customer_id)
+        .order_by(CouponRedemption.id.desc())
+        .limit(20)
+    ).all()
+    return {"coupon_codes_owned": codes, "coupon_redemptions": used} if codes or used else None

@@ -8,7 +8,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from patron.customers import read as customers_read
-from patron.referrals.tables import Referral, ReferralAlert
+from patron.referrals.tables import Referral, ReferralAlert, ReferralCode
 
 Customer = customers_read.Customer
 
@@ -88,3 +88,13 @@ def referral_dict(row: Referral) -> dict:
         "rewards": row.rewards or {},
         "attributed_at": row.attributed_at.isoformat(),
     }
+
+
+def panel_context(*, session: Session, customer_id: int) -> dict | None:
+    """The customer page's Referrals panel: their code, who referred them, their referrals."""
+    code = session.get(ReferralCode, customer_id)
+    referred = session.scalar(select(Referral).where(Referral.referee_customer_id == customer_id))
+    counts = counts_of(session=session, customer_id=customer_id)
+    if code is None and referred is None and not any(counts.values()):
+        return None
+    return {"referral_code": code.code if code else None, "referred": referred, "counts": counts}

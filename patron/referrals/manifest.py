@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from patron.config import Setting
-from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Schedule
-from patron.referrals import api, cli, events, qualify, reactions, service, tables, views
+from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Panel, Schedule
+from patron.referrals import api, board, cli, events, qualify, reactions, service, tables, views
 
 manifest = Manifest(
     name="referrals",
@@ -25,5 +25,6 @@ manifest = Manifest(
         ),
     ),
     nav=(NavItem("/referrals", "Referrals", order=62),),
+    panels=(Panel("referrals", "referrals/panel.html", board.panel_context, order=79),),
     templates=Path(__file__).parent / "templates",
 )

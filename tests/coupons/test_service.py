@@ -148,6 +148,14 @@ def test_contributions_reward_kind_journey_step_and_template_codes(sqlite_db):
             session=s, customer_id=ann, reward_config={"campaign_id": c.id}, key="r1", now=T0
         )
         fields = step.fields({"campaign_id": c.id}, "s1")
+        parsed = steps.parse(
+            {
+                "trigger": {"type": "api"},
+                "start": "give",
+                "steps": [{"id": "give", "type": "issue_coupon", "campaign_id": c.id}],
+            }
+        )
+        assert "issue_coupon" in repr(parsed)
         issued = step.perform(session=s, customer_id=ann, fields=fields, key="1:s1:9:0", now=T0)
         ctx = message_context.contexts(session=s, customer_ids=[ann])[ann]
         ctx_again = message_context.contexts(session=s, customer_ids=[ann])[ann]

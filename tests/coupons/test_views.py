@@ -74,6 +74,9 @@ def test_coupon_and_referral_pages(sqlite_db):
             data={"csrf_token": token, "reward": "points", "cap": "7"},
             follow_redirects=True,
         )
+        customer = page.get(f"/customers/{ann}")
+        assert 'data-testid="referrals-panel"' in customer.text and code in customer.text
+        assert "1 pending" in customer.text and 'data-testid="coupons-panel"' not in customer.text
         assert (
             "Programme saved." in saved.text
             and 'name="cap" type="number" min="0" value="7"' in saved.text
