@@ -7,21 +7,40 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.orm import Session
 
-from patron.coupons.api import customer_id_of
-from patron.coupons.schemas import CustomerRef
+from patron.customers import service as customers
 from patron.db import utcnow
 from patron.deps import ADMIN, READ, READ_SESSION, SESSION, require_scope
+from patron.errors import NotFound
 from patron.referrals import board, service
 
 router = APIRouter(prefix="/api/referrals", tags=["referrals"])
 SHOP = [Depends(require_scope("shop"))]
 
 
-class AttributeIn(CustomerRef):
-    """A referee (the customer) attributed to the owner of a code."""
+def _customer_id(session: Session, external_id: str | None, customer_id: int | None) -> int:
+    """The Patron id of a customer given by id or external id (404 when unknown)."""
+    if customer_id is not None:
+        return customers.get_customer(session=session, customer_id=customer_id).id
+    found = customers.find_customer(session=session, external_id=external_id or "")
+    if found is None:
+        raise NotFound(f"customer {external_id!r} does not exist")
+    return found.id
+
+
+class AttributeIn(BaseModel):
+    """A referee (the customer, by external id or customer_id) attributed to a code's owner."""
+
+    customer_id: int | None = Field(None, ge=1)
+    customer: str | None = Field(None, min_length=1, max_length=255, description="External id.")
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.customer_id is None) == (self.customer is None):
+            raise ValueError("give exactly one of customer_id or customer (external id)")
+        return self
 
     code: str = Field(min_length=1, max_length=32)
     source: Literal["signup", "api"] = "api"
@@ -50,7 +69,7 @@ def attribute(body: AttributeIn, response: Response, session: Session = SESSION)
     """Attributes the customer to the code's owner; 422 names the fraud rule, nothing written."""
     row = service.attribute(
         session=session,
-        referee_customer_id=customer_id_of(session, body),
+        referee_customer_id=_customer_id(session, body.customer, body.customer_id),
         code=body.code,
         source=body.source,
         devices=[body.device_id] if body.device_id else [],
@@ -110,7 +129,7 @@ shop_router = APIRouter(prefix="/api/shop", tags=["shop"], dependencies=SHOP)
 @shop_router.get("/customers/{external_id}/referral", summary="A customer's referral code")
 def customer_referral(external_id: str, session: Session = SESSION) -> dict:
     """The customer's code (made on first use), share link and referrals by state."""
-    cid = customer_id_of(session, CustomerRef(customer=external_id))
+    cid = _customer_id(session, external_id, None)
     code = service.code_for(session=session, customer_id=cid, now=utcnow())
     return {
         "customer_id": cid,

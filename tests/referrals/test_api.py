@@ -40,6 +40,8 @@ def test_referral_api(sqlite_db, monkeypatch):
     with transaction(sqlite_db.sessions) as s:
         assert s.scalar(select(func.count()).select_from(Referral)) == 0
         assert not s.scalar(select(func.count()).where(LoggedEvent.type.like("referral.%")))
+    neither = client.post("/api/referrals/attribute", json={"code": code}, headers=h["shop"])
+    assert neither.status_code == 422
     ok = client.post(
         "/api/referrals/attribute", json={"customer": "bob", "code": code}, headers=h["shop"]
     )
