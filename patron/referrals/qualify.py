@@ -63,7 +63,15 @@ def order_reversed(session: Session, customer_id: int, data: dict, rule: str, no
         return
     if row.qualifies_at is not None and now >= row.qualifies_at:
         return  # matured: the job qualifies it
-    reject(session, row, rule, f"first order {rule} within the window", now)
+    if rule == "refunded":
+        total = int(data.get("total_cents") or row.order_total_cents or 0)
+        refunded = int(data.get("refunded_cents") or total)
+        if rules.refund_rule(total, refunded, programme(session)) is None:
+            return
+        detail = f"{refunded} of {total} refunded within the window"
+    else:
+        detail = "first order cancelled within the window"
+    reject(session, row, rule, detail, now)
 
 
 def _reward(session: Session, row: Referral, p: rules.Programme, now: datetime) -> dict:

@@ -173,6 +173,13 @@ def first_order_rule(total_cents: int, programme: Programme) -> str | None:
     return "minimum_order" if total_cents < programme.min_order_cents else None
 
 
+def refund_rule(total_cents: int, refunded_cents: int, programme: Programme) -> str | None:
+    """A refund inside the window rejects when nothing is left or what is left is below the
+    minimum; a small partial refund above it keeps the referral."""
+    left = total_cents - refunded_cents
+    return "refunded" if left <= 0 or left < programme.min_order_cents else None
+
+
 def qualifies_at(placed_at: datetime, programme: Programme) -> datetime:
     """When the referral qualifies if the first order is not refunded before."""
     return placed_at + timedelta(days=programme.window_days)

@@ -49,6 +49,10 @@ def test_windows_caps_and_programme_checks():
     assert rules.too_fast(3, p) and not rules.too_fast(2, p)
     assert rules.over_cap(2, p) and not rules.over_cap(1, p)
     assert rules.first_order_rule(10, rules.Programme(min_order_cents=11)) == "minimum_order"
+    floor = rules.Programme(min_order_cents=2000)
+    assert rules.refund_rule(3000, 500, floor) is None  # 2500 left: still above the minimum
+    assert rules.refund_rule(3000, 1500, floor) == "refunded"
+    assert rules.refund_rule(3000, 3000, rules.Programme()) == "refunded"
     with pytest.raises(rules.ProgrammeError, match="reward"):
         rules.Programme.from_dict({"reward": "coupon"})
     with pytest.raises(rules.ProgrammeError, match="cap"):
