@@ -83,3 +83,43 @@ def test_bad_terms_name_their_field():
         with pytest.raises(rules.TermsError) as caught:
             _terms(**kw)
         assert caught.value.field == field
+
+
+limits = st.one_of(st.none(), st.integers(1, 5))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    kind=st.sampled_from(rules.DISCOUNT_TYPES),
+    percent=st.integers(1, 100),
+    amount=st.integers(1, 10_000),
+    minimum=st.integers(0, 6000),
+    total_limit=limits,
+    per_customer=limits,
+    used=st.integers(0, 6),
+    mine=st.integers(0, 6),
+    prices=st.lists(st.integers(0, 3000), max_size=4),
+    shipping=st.integers(0, 900),
+)
+def test_a_valid_answer_respects_every_limit_and_never_overpays(
+    kind, percent, amount, minimum, total_limit, per_customer, used, mine, prices, shipping
+):
+    terms = _terms(
+        discount_type=kind,
+        percent=percent,
+        amount_cents=amount,
+        min_order_cents=minimum,
+        total_limit=total_limit,
+        per_customer_limit=per_customer,
+    )
+    cart = rules.Cart(tuple(rules.Line("a", "c", 1, p) for p in prices), shipping_cents=shipping)
+    facts = rules.Facts(NOW, 1, total_redeemed=used, customer_redeemed=mine)
+    decision = rules.evaluate(terms, facts, cart)
+    if decision.valid:
+        assert total_limit is None or used < total_limit
+        assert per_customer is None or mine < per_customer
+        assert cart.subtotal >= minimum
+        cap = shipping if kind == "free_shipping" else cart.subtotal
+        assert 0 <= decision.discount_cents <= cap
+    else:
+        assert decision.discount_cents == 0 and decision.rule
