@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/send.py
 	$(BIN)/python bench/journeys.py
 	$(BIN)/python bench/experiments.py
+	$(BIN)/python bench/coupons.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache patron.egg-info

@@ -9,6 +9,7 @@ from patron import manifest as kernel_manifest
 from patron.admin.manifest import manifest as admin
 from patron.analytics.manifest import manifest as analytics
 from patron.auth.manifest import manifest as auth
+from patron.coupons.manifest import manifest as coupons
 from patron.customers.manifest import manifest as customers
 from patron.dashboard.manifest import manifest as dashboard
 from patron.demo.manifest import manifest as demo
@@ -19,6 +20,7 @@ from patron.jobs.manifest import manifest as jobs
 from patron.journeys.manifest import manifest as journeys
 from patron.messages.manifest import manifest as messages
 from patron.reviews.manifest import manifest as reviews
+from patron.referrals.manifest import manifest as referrals
 from patron.segments.manifest import manifest as segments
 from patron.surveys.manifest import manifest as surveys
 from patron.tracking.manifest import manifest as tracking
@@ -40,6 +42,8 @@ CAPABILITIES = (
     experiments,
     surveys,
     reviews,
+    coupons,
+    referrals,
     admin,
     demo,
 )

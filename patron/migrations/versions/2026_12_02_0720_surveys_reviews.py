@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0720"
-down_revision = "0630"
+down_revision = "0710"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Coupons and exclusive offers: shared and unique codes, validation, redemption, offers."""

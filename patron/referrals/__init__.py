@@ -1,0 +1,1 @@
+"""Referrals: codes, attribution, fraud rules, qualification and two-sided rewards."""
