@@ -19,8 +19,8 @@ from patron.imports.manifest import manifest as imports
 from patron.jobs.manifest import manifest as jobs
 from patron.journeys.manifest import manifest as journeys
 from patron.messages.manifest import manifest as messages
-from patron.reviews.manifest import manifest as reviews
 from patron.referrals.manifest import manifest as referrals
+from patron.reviews.manifest import manifest as reviews
 from patron.segments.manifest import manifest as segments
 from patron.surveys.manifest import manifest as surveys
 from patron.tracking.manifest import manifest as tracking
