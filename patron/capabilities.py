@@ -13,6 +13,7 @@ from patron.customers.manifest import manifest as customers
 from patron.dashboard.manifest import manifest as dashboard
 from patron.demo.manifest import manifest as demo
 from patron.events.manifest import manifest as events
+from patron.gatherings.manifest import manifest as gatherings
 from patron.imports.manifest import manifest as imports
 from patron.jobs.manifest import manifest as jobs
 from patron.journeys.manifest import manifest as journeys
@@ -34,6 +35,7 @@ CAPABILITIES = (
     webhooks,
     messages,
     journeys,
+    gatherings,
     admin,
     demo,
 )
