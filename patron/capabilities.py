@@ -7,6 +7,7 @@ import os
 
 from patron import manifest as kernel_manifest
 from patron.admin.manifest import manifest as admin
+from patron.advocates.manifest import manifest as advocates
 from patron.analytics.manifest import manifest as analytics
 from patron.auth.manifest import manifest as auth
 from patron.customers.manifest import manifest as customers
@@ -36,6 +37,7 @@ CAPABILITIES = (
     messages,
     journeys,
     gatherings,
+    advocates,
     admin,
     demo,
 )
