@@ -16,6 +16,7 @@ from patron.events.service import append, append_select
 from patron.gatherings import rules
 from patron.gatherings.events import ATTENDED, INVITED, GatheringAttended, GatheringRsvp
 from patron.gatherings.tables import Gathering, Invitation
+from patron.messages import read as message_read
 from patron.messages import service as messages
 from patron.segments import read as segments
 
@@ -190,11 +191,23 @@ def _invite(session: Session, gathering_id: int, customer_ids, now: datetime) ->
 
 
 def _queue(session, gathering, template_id, customer_ids, occurrence: str, now) -> int:
-    """Queue one message per guest for an occurrence (never twice) and wake its lane."""
+    """Queue one message per guest for an occurrence (never twice: the outbox is unique on
+    it too) and wake its lane; returns how many were queued now."""
+    outbox = message_read.OutboxMessage
+    sent = set(
+        session.scalars(
+            select(outbox.customer_id).where(
+                outbox.source == SOURCE,
+                outbox.source_id == gathering.id,
+                outbox.occurrence == occurrence,
+            )
+        )
+    )
+    customer_ids = [cid for cid in customer_ids if cid not in sent]
     if not customer_ids:
         return 0
     template = messages.get_template(session=session, template_id=template_id)
-    queued = messages.queue_messages_many(
+    messages.queue_messages_many(
         session=session,
         rows=[(cid, occurrence) for cid in customer_ids],
         template_id=template_id,
@@ -204,7 +217,7 @@ def _queue(session, gathering, template_id, customer_ids, occurrence: str, now) 
         now=now,
     )
     messages.wake_lane(session=session, kind=template.kind, now=now)
-    return len(queued)
+    return len(customer_ids)
 
 
 def invitation(*, session: Session, gathering_id: int, customer_id: int) -> Invitation:
@@ -391,7 +404,7 @@ def customers_by_external_id(session: Session, external_ids: Iterable[str]) -> d
     if not wanted:
         return {}
     c = customers.Customer
-    return dict(session.execute(select(c.external_id, c.id).where(c.external_id.in_(wanted))))
+    return dict(session.execute(select(c.external_id, c.id).where(c.external_id.in_(wanted))).all())
 
 
 def record_attendance(
@@ -404,17 +417,17 @@ def record_attendance(
     ids = sorted(set(customer_ids))
     if not ids:
         return 0
-    existing = select(customers.Customer.id).where(customers.Customer.id.in_(ids))
+    existing = select(customers.Customer.id).where(customers.Customer.id.in_(ids)).subquery()
     already = select(Invitation.customer_id).where(Invitation.gathering_id == gathering.id)
+    walk_ins = select(
+        literal(gathering.id),
+        existing.c[0],
+        literal("invited"),
+        literal(now, Invitation.invited_at.type),
+    ).where(existing.c[0].not_in(already))
     session.execute(
         insert(Invitation).from_select(
-            ["gathering_id", "customer_id", "status", "invited_at"],
-            select(
-                literal(gathering.id),
-                existing.subquery().c[0],
-                literal("invited"),
-                literal(now, Invitation.invited_at.type),
-            ).where(existing.subquery().c[0].not_in(already)),
+            ["gathering_id", "customer_id", "status", "invited_at"], walk_ins
         )
     )
     marked = session.scalars(
