@@ -57,8 +57,10 @@ def _insert(session: Session):
 
 
 def on_events(*, session: Session, events, now: datetime) -> None:
-    """Credit each advocacy act once; a survey answer re-scored away from promoter loses it."""
-    rows, withdrawn = [], []
+    """Credit each advocacy act once; a survey answer re-scored away from promoter loses it
+    (the last answer of a response in the batch decides)."""
+    acts: dict[tuple[str, int, str], dict] = {}
+    withdrawn = []
     for e in events:
         part, ref = rules.PART_OF_EVENT.get(e.type), rules.credit_ref(e.type, e.data)
         customer_id = e.customer_id
@@ -66,12 +68,14 @@ def on_events(*, session: Session, events, now: datetime) -> None:
             customer_id = e.data.get("referrer_customer_id") or customer_id
         if part is None or ref is None or customer_id is None:
             continue
+        key = (part, customer_id, ref)
         if e.type == "survey.answered" and e.data.get("nps_category") != "promoter":
+            acts.pop(key, None)
             withdrawn.append((customer_id, ref))
             continue
-        rows.append(
-            {"customer_id": customer_id, "part": part, "ref": ref, "occurred_at": e.occurred_at}
-        )
+        acts.setdefault(key, {"customer_id": customer_id, "part": part, "ref": ref})
+        acts[key]["occurred_at"] = e.occurred_at
+    withdrawn = [w for w in withdrawn if ("promoter", *w) not in acts]
     if withdrawn:
         session.execute(
             delete(Credit).where(
@@ -79,8 +83,8 @@ def on_events(*, session: Session, events, now: datetime) -> None:
                 tuple_(Credit.customer_id, Credit.ref).in_(withdrawn),
             )
         )
-    if rows:
-        statement = _insert(session)(Credit).values(rows)
+    if acts:
+        statement = _insert(session)(Credit).values(list(acts.values()))
         session.execute(statement.on_conflict_do_nothing())
 
 
