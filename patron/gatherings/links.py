@@ -8,7 +8,7 @@ from patron.config import load_settings
 from patron.gatherings import rules
 from patron.messages import config as message_config
 
-RSVP_PATH, ICS_PATH, CHECKIN_PATH = "/g/rsvp/", "/g/ics/", "/g/checkin/"
+RSVP_PATH, ICS_PATH, CHECKIN_PATH, QR_PATH = "/g/rsvp/", "/g/ics/", "/g/checkin/", "/g/qr/"
 
 
 def public_base() -> str:
