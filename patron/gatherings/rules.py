@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
@@ -53,7 +53,7 @@ def zone(name: str) -> ZoneInfo:
 
 
 def local(value: datetime, tz: str) -> datetime:
-    """A naive wall-clock time read in time zone tz, or an aware one as given, in UTC terms."""
+    """A naive wall-clock time read in time zone tz; an aware one as given."""
     if value.tzinfo is None:
         return value.replace(tzinfo=zone(tz))
     return value
@@ -75,8 +75,8 @@ def check(data: GatheringInput) -> GatheringInput:
         raise InvalidInput("capacity must be at least 1 (or none for no limit)")
     return GatheringInput(
         title=data.title.strip(),
-        starts_at=starts,
-        ends_at=ends,
+        starts_at=starts.astimezone(UTC),
+        ends_at=ends.astimezone(UTC),
         timezone=data.timezone,
         description=data.description,
         online_url=data.online_url or None,
