@@ -1,10 +1,10 @@
 """Template context of gatherings (the `messages.context` extension point).
 
-Each customer gets `gatherings`, a mapping `g<id>` -> that event's details and the guest's signed
-links (`rsvp_yes_url`, `rsvp_no_url`, `rsvp_maybe_url`, `ics_url`, `checkin_url`), and
-`gathering`, the latest event they were invited to. An event's own templates use
-`gatherings.g<id>`; an event the customer is not invited to gives empty links, so a template
-validated against any customer renders.
+Each customer gets `gatherings`, a mapping `g<id>` -> that event's details and the guest's
+signed links (`rsvp_yes_url`, `rsvp_no_url`, `rsvp_maybe_url`, `ics_url`, `checkin_url`,
+`checkin_qr_url`), and `gathering`, the latest event they were invited to. An event's own
+templates use `gatherings.g<id>`; an event the customer is not invited to gives empty links,
+so a template validated against any customer renders.
 """
 
 from __future__ import annotations
@@ -18,7 +18,16 @@ from patron.gatherings import links, rules
 from patron.gatherings.tables import Gathering, Invitation
 
 _EMPTY_LINKS = dict.fromkeys(
-    ("rsvp_url", "rsvp_yes_url", "rsvp_no_url", "rsvp_maybe_url", "ics_url", "checkin_url"), ""
+    (
+        "rsvp_url",
+        "rsvp_yes_url",
+        "rsvp_no_url",
+        "rsvp_maybe_url",
+        "ics_url",
+        "checkin_url",
+        "checkin_qr_url",
+    ),
+    "",
 )
 _EMPTY = {
     "id": 0,

@@ -32,12 +32,13 @@ def guest_links(secret: str, base: str, gathering, customer_id: int) -> dict[str
             )
         )
 
-    rsvp = f"{base}{RSVP_PATH}{token('rsvp')}"
+    rsvp, checkin = f"{base}{RSVP_PATH}{token('rsvp')}", token("checkin")
     return {
         "rsvp_url": rsvp,
         "rsvp_yes_url": f"{rsvp}?answer=yes",
         "rsvp_no_url": f"{rsvp}?answer=no",
         "rsvp_maybe_url": f"{rsvp}?answer=maybe",
         "ics_url": f"{base}{ICS_PATH}{token('ics')}.ics",
-        "checkin_url": f"{base}{CHECKIN_PATH}{token('checkin')}",
+        "checkin_url": f"{base}{CHECKIN_PATH}{checkin}",
+        "checkin_qr_url": f"{base}{QR_PATH}{checkin}.png",
     }

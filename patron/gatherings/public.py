@@ -104,16 +104,19 @@ def ics_file(request: Request, token: str, session: Session = READ_SESSION):
     )
 
 
-@router.get("/g/qr/{token}.svg")
-def checkin_qr(request: Request, token: str):
-    """The QR code of a guest's check-in link, to show at the door."""
+@router.get("/g/qr/{token}.{kind}")
+def checkin_qr(request: Request, token: str, kind: str):
+    """The QR code (svg or png) of a guest's check-in link, to show at the door."""
     try:
         _read(request, "checkin", token)
     except rules.BadLink as exc:
         return Response(str(exc), status_code=400, media_type="text/plain")
-    base = links.public_base()
-    svg = rules.qr_svg(f"{base}{links.CHECKIN_PATH}{token}")
-    return Response(svg, media_type="image/svg+xml", headers=_NO_STORE)
+    if kind not in ("svg", "png"):
+        return Response("the QR code is .svg or .png", status_code=404, media_type="text/plain")
+    url = f"{links.public_base()}{links.CHECKIN_PATH}{token}"
+    if kind == "png":
+        return Response(rules.qr_png(url), media_type="image/png", headers=_NO_STORE)
+    return Response(rules.qr_svg(url), media_type="image/svg+xml", headers=_NO_STORE)
 
 
 @router.get("/g/checkin/{token}")

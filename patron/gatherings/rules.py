@@ -228,3 +228,10 @@ def qr_svg(url: str) -> str:
     out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="svg", scale=4, border=2)
     return out.getvalue().decode()
+
+
+def qr_png(url: str) -> bytes:
+    """The check-in QR code of a link, as a PNG (what mail clients show)."""
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="png", scale=5, border=2)
+    return out.getvalue()

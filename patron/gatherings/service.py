@@ -49,6 +49,9 @@ def _templates(session: Session, gathering: Gathering, now: datetime) -> None:
         f" ({{{{ g.timezone }}}}), {where}.</p>"
         '<p><a href="{{ g.ics_url }}">Calendar (.ics)</a> · '
         '<a href="{{ g.rsvp_no_url }}">I cannot come after all</a></p>'
+        "{% if g.place and g.status == 'going' %}<p>Show this code at the door:</p>"
+        '<p><img src="{{ g.checkin_qr_url }}" width="160" height="160" alt="Check-in code"></p>'
+        "{% endif %}"
     )
     for field, kind, label, body, subject in (
         ("invite_template_id", "marketing", "invitation", invite, "You are invited: {{ g.title }}"),

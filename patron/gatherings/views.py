@@ -104,9 +104,7 @@ def gathering_page(
     guests = service.guests(session=session, gathering_id=gathering_id)
     for guest in guests:
         guest["links"] = links.guest_links(secret, base, gathering, guest["customer_id"])
-        guest["qr_url"] = (
-            guest["links"]["checkin_url"].replace(links.CHECKIN_PATH, links.QR_PATH) + ".svg"
-        )
+        guest["qr_url"] = guest["links"]["checkin_qr_url"].removesuffix(".png") + ".svg"
     return render(
         request,
         "gatherings/detail.html",

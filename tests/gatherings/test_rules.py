@@ -136,3 +136,4 @@ def test_attendance_csv_reads_email_or_external_id():
 def test_the_check_in_qr_is_an_svg():
     svg = rules.qr_svg("https://shop.example/g/checkin/abc")
     assert svg.startswith("<?xml") and "<svg" in svg and "path" in svg
+    assert rules.qr_png("https://shop.example/g/checkin/abc").startswith(b"\x89PNG")
