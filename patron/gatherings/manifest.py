@@ -4,8 +4,19 @@ attendance (CSV, webhook, check-in), the RSVP links in messages' template contex
 from pathlib import Path
 
 from patron.config import Setting
-from patron.gatherings import api, cli, context, events, inbound, public, service, tables, views
-from patron.manifest import JobHandler, Manifest, NavItem, Schedule
+from patron.gatherings import (
+    api,
+    cli,
+    context,
+    events,
+    inbound,
+    public,
+    service,
+    tables,
+    tracked,
+    views,
+)
+from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Schedule
 
 REMIND_JOB = "gatherings.remind"
 
@@ -15,6 +26,8 @@ manifest = Manifest(
     commands=cli.register,
     tables=(tables,),
     event_types=events.EVENT_TYPES,
+    # Invited, RSVP and attended as tracked events, for segment conditions and journey triggers.
+    consumers=(Consumer(tracked.CONSUMER, tracked.TYPES, tracked.on_events, batch=200),),
     jobs=(JobHandler(REMIND_JOB, service.reminders_job, queue="default"),),
     # Every 5 minutes: the day-before and hour-before reminders; each is queued once per guest.
     schedules=(Schedule(REMIND_JOB, lambda settings: 5, queue="default"),),

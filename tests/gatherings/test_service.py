@@ -16,11 +16,13 @@ from patron.app import create_app
 from patron.customers import service as customers
 from patron.db import transaction, utcnow
 from patron.events.tables import LoggedEvent
-from patron.gatherings import rules, service
+from patron.gatherings import rules, service, tracked
+from patron.manifest import installed
 from patron.messages import service as messages
 from patron.segments import service as segments
 from patron.webhooks import rules as signing
 from tests import factories
+from tests.events.test_service import pump_until_caught_up
 from tests.gatherings.conftest import SECRET
 
 HOOK_SECRET = signing.format_secret(b"0123456789abcdef0123456789abcdef")
@@ -246,3 +248,27 @@ def test_attendance_by_csv_and_signed_webhook(sqlite_db, monkeypatch):
     assert attended == sorted([(c1, "csv"), (c2, "webhook"), (c3, "webhook")])
     with transaction(db.sessions) as s:
         assert service.counts(session=s, gathering_id=gid)["attended"] == 3
+
+    # As tracked events: a segment condition (and a journey trigger) can use them.
+    pump_until_caught_up(db, {tracked.CONSUMER: installed().consumers()[tracked.CONSUMER]})
+    attended = {
+        "type": "and",
+        "children": [
+            {
+                "type": "event",
+                "name": "Gathering Attended",
+                "op": "at_least",
+                "count": 1,
+                "within_days": 30,
+            },
+        ],
+    }
+    with transaction(db.sessions) as s:
+        assert segments.count(session=s, rules_json=attended, now=utcnow()) == 3
+        invited = attended["children"][0] | {"name": "Gathering Invited"}
+        assert (
+            segments.count(
+                session=s, rules_json={"type": "and", "children": [invited]}, now=utcnow()
+            )
+            == 1  # the walk-ins were never invited
+        )
