@@ -10,7 +10,7 @@ from pathlib import Path
 
 from patron.advocates import api, cli, events, inbound, rules, service, tables, views
 from patron.config import Setting
-from patron.manifest import Consumer, Manifest, NavItem
+from patron.manifest import Consumer, Manifest, NavItem, Panel
 
 manifest = Manifest(
     name="advocates",
@@ -20,6 +20,7 @@ manifest = Manifest(
     event_types=events.EVENT_TYPES,
     consumers=(Consumer(service.CONSUMER, service.EVENT_TYPES, service.on_events, batch=1000),),
     nav=(NavItem("/ambassadors", "Ambassadors", order=62),),
+    panels=(Panel("advocacy", "advocates/panel.html", views.panel_context, order=79),),
     settings=(
         Setting(
             service.WEIGHTS_SETTING,

@@ -33,3 +33,11 @@ def ambassadors_page(
             "activity": service.recent_activity(session=session, limit=20),
         },
     )
+
+
+def panel_context(*, session, customer_id: int) -> dict | None:
+    """The customer page's Advocacy panel: score and parts; hidden without any credit."""
+    score = service.score_of(session=session, customer_id=customer_id)
+    if not any(p["count"] for p in score["parts"].values()):
+        return None
+    return {"advocacy": score}

@@ -16,7 +16,7 @@ from patron.gatherings import (
     tracked,
     views,
 )
-from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Schedule
+from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Panel, Schedule
 
 REMIND_JOB = "gatherings.remind"
 
@@ -32,6 +32,7 @@ manifest = Manifest(
     # Every 5 minutes: the day-before and hour-before reminders; each is queued once per guest.
     schedules=(Schedule(REMIND_JOB, lambda settings: 5, queue="default"),),
     nav=(NavItem("/gatherings", "Events", order=60),),
+    panels=(Panel("gatherings", "gatherings/panel.html", views.panel_context, order=78),),
     settings=(
         Setting(
             inbound.SECRET_SETTING,

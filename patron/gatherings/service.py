@@ -251,6 +251,19 @@ def guests(*, session: Session, gathering_id: int, status: str | None = None) ->
     return [dict(row._mapping) for row in session.execute(query)]
 
 
+def invitations_of(*, session: Session, customer_id: int, limit: int = 20) -> list[dict]:
+    """A customer's invitations, the latest event first."""
+    i, g = Invitation, Gathering
+    query = (
+        select(i.gathering_id, g.title, g.starts_at, i.status, i.attended_at)
+        .join(g, g.id == i.gathering_id)
+        .where(i.customer_id == customer_id)
+        .order_by(g.starts_at.desc())
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
 def counts(*, session: Session, gathering_id: int) -> dict[str, int]:
     """How many invitations are in each status, and how many attended."""
     rows = session.execute(

@@ -173,3 +173,9 @@ async def gathering_attendance(
         missing = f"; not found: {unmatched}" if unmatched else ""
         flash(request, f"{result['recorded']} attendees recorded{missing}.", "success")
     return RedirectResponse(f"/gatherings/{gathering_id}", status_code=303)
+
+
+def panel_context(*, session: Session, customer_id: int) -> dict | None:
+    """The customer page's Events panel: invitations, answers and attendance."""
+    rows = service.invitations_of(session=session, customer_id=customer_id)
+    return {"gathering_invitations": rows} if rows else None

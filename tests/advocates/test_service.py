@@ -144,6 +144,9 @@ def test_score_parts_and_ambassador_stage_from_a_scripted_history(sqlite_db, mon
         page = client.get("/ambassadors")
         assert page.status_code == 200 and f'data-customer="{a}"' in page.text
         assert "Free shipping" in page.text and f'data-customer="{b}"' not in page.text
+        panel = client.get(f"/customers/{a}").text
+        assert 'data-testid="advocacy-panel"' in panel and "Advocacy: 5.0" in panel
+        assert 'data-testid="advocacy-panel"' not in client.get(f"/customers/{d}").text
 
 
 def _discourse(client, event_name: str, payload: dict, secret=DISCOURSE_SECRET):

@@ -74,6 +74,11 @@ def test_event_pages_invite_upload_and_check_in(sqlite_db):
         assert 'data-testid="checked"' in done.text and "Checked in." in done.text
         again = page.post(checkin, data={"csrf_token": csrf_of(door.text)})
         assert "Already checked in." in again.text
+        customer_page = page.get(f"/customers/{ids[0]}")
+        assert (
+            customer_page.status_code == 200
+            and 'data-testid="gatherings-panel"' in customer_page.text
+        )
         stranger = TestClient(create_app(db.settings(), engine=db.engine))
         assert stranger.post(
             second, data={"csrf_token": "x"}, follow_redirects=False
