@@ -60,9 +60,7 @@ def upgrade() -> None:
         _at("attended_at", True),
         sa.Column("attendance_source", sa.String(length=16), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_gathering_invitations")),
-        sa.UniqueConstraint(
-            "gathering_id", "customer_id", name="uq_gathering_invitations_guest"
-        ),
+        sa.UniqueConstraint("gathering_id", "customer_id", name="uq_gathering_invitations_guest"),
     )
     op.create_index(
         op.f("ix_gathering_invitations_customer_id"), "gathering_invitations", ["customer_id"]
@@ -82,9 +80,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_advocate_credits")),
         sa.UniqueConstraint("part", "ref", "customer_id", name="uq_advocate_credits_act"),
     )
-    op.create_index(
-        "ix_advocate_credits_customer", "advocate_credits", ["customer_id", "part"]
-    )
+    op.create_index("ix_advocate_credits_customer", "advocate_credits", ["customer_id", "part"])
     op.create_table(
         "community_activity",
         sa.Column("id", _id_type(), nullable=False),
