@@ -7,6 +7,7 @@ import os
 
 from patron import manifest as kernel_manifest
 from patron.admin.manifest import manifest as admin
+from patron.advocates.manifest import manifest as advocates
 from patron.analytics.manifest import manifest as analytics
 from patron.auth.manifest import manifest as auth
 from patron.coupons.manifest import manifest as coupons
@@ -15,6 +16,7 @@ from patron.dashboard.manifest import manifest as dashboard
 from patron.demo.manifest import manifest as demo
 from patron.events.manifest import manifest as events
 from patron.experiments.manifest import manifest as experiments
+from patron.gatherings.manifest import manifest as gatherings
 from patron.imports.manifest import manifest as imports
 from patron.jobs.manifest import manifest as jobs
 from patron.journeys.manifest import manifest as journeys
@@ -44,6 +46,8 @@ CAPABILITIES = (
     reviews,
     coupons,
     referrals,
+    gatherings,
+    advocates,
     admin,
     demo,
 )

@@ -1,4 +1,9 @@
-"""Manifest of customer intelligence: scores, KPIs, cohorts, CLV, the scheduled refresh."""
+"""Manifest of customer intelligence: scores, KPIs, cohorts, CLV, the scheduled refresh.
+
+Extension point `analytics.advocates` (owned here, see `refresh.is_advocate`): providers
+`(session=, customer_ids: np.ndarray) -> np.ndarray[bool]` say who is an advocate; the
+ambassador lifecycle stage is given to advocates who bought (advocates contributes one).
+"""
 
 from pathlib import Path
 

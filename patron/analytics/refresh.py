@@ -18,8 +18,9 @@ Choices, documented (the scoring ones in ``patron.analytics.scoring``):
 
 * Customers without a counted order ("prospects") get no RFM scores, no model fields and stage
   NULL; no stage change is recorded for them. When they first buy, the change from NULL is.
-* Ambassadors: ``is_advocate`` says who refers others or is a promoter; until referrals and
-  surveys exist it is False for everyone.
+* Ambassadors: ``is_advocate`` asks the providers of the ``analytics.advocates`` extension
+  point (advocates contributes one: an advocacy score over a threshold) who is an advocate,
+  inside the load's read-only transaction; with no provider it is False for everyone.
 * When a model cannot be fitted (fewer than 2 repeat buyers, degenerate data), RFM and stages are
   still written, model fields stay NULL, and the report says why.
 * Orders stamped after ``now`` (clock skew) are treated as placed at ``now``.
@@ -57,6 +58,7 @@ from patron.analytics.summary import instant_days
 from patron.analytics.tables import ScoreRun
 from patron.db import read_transaction, transaction
 from patron.events.service import append
+from patron.manifest import contributions
 
 # DEFAULT_MODEL, MODELS and purchase_cycle_days are re-exported for existing callers.
 __all__ = ["DEFAULT_MODEL", "MODELS", "STEPS", "RefreshReport", "purchase_cycle_days", "refresh"]
@@ -64,6 +66,8 @@ __all__ = ["DEFAULT_MODEL", "MODELS", "STEPS", "RefreshReport", "purchase_cycle_
 STEPS = ("load", "rfm", "lifecycle", "fit", "predict", "write", "segments")
 # Customers written per transaction: a writer waits at most one chunk (tens of ms) for the lock.
 WRITE_CHUNK = 5_000
+# The extension point analytics owns: who is an advocate (ambassador stage).
+ADVOCATES_POINT = "analytics.advocates"
 Progress = Callable[[str], None]
 
 
@@ -92,8 +96,17 @@ class RefreshReport:
 
 
 def is_advocate(session: Session, customer_ids: np.ndarray) -> np.ndarray:
-    """Ambassador hook: who refers others or is a promoter (False for all until that exists)."""
-    return np.zeros(customer_ids.size, dtype=bool)
+    """Who is an advocate: any `analytics.advocates` provider says so (nobody without one).
+
+    A provider is `(session=, customer_ids: np.ndarray) -> np.ndarray[bool]`, one flag per id.
+    """
+    flags = np.zeros(customer_ids.size, dtype=bool)
+    for provider in contributions(ADVOCATES_POINT):
+        found = np.asarray(provider(session=session, customer_ids=customer_ids), dtype=bool)
+        if found.shape != flags.shape:
+            raise AnalyticsInputError("an advocates provider must give one flag per customer")
+        flags |= found
+    return flags
 
 
 class _Timer:
@@ -144,11 +157,12 @@ def refresh(
         timer.step("load")
         with read_transaction(sessions) as session:
             agg = load_aggregates(session)
-        index = np.flatnonzero((agg.order_count > 0) & np.isfinite(agg.first_day))
+            index = np.flatnonzero((agg.order_count > 0) & np.isfinite(agg.first_day))
+            advocates = is_advocate(session, agg.customer_id[index])
         report.customers, report.buyers = len(agg), int(index.size)
         options = ScoringOptions(model, UNIT, months, discount_rate, thresholds)
-        # No session: nothing is open while NumPy computes (is_advocate reads nothing yet).
-        scores = _score_buyers(None, agg, index, now, timer, report, options)
+        # Nothing is open while NumPy computes: advocates were read with the aggregates.
+        scores = _score_buyers(advocates, agg, index, now, timer, report, options)
         timer.step("write")
         rows = _rows(agg, index, scores)
         report.stage_changes = _write_in_chunks(sessions, rows, now=now, size=chunk_size)
@@ -187,7 +201,7 @@ def scores_refreshed(
 
 
 def _score_buyers(
-    session, agg: Aggregates, index: np.ndarray, now: datetime, timer, report, options
+    advocates: np.ndarray, agg: Aggregates, index, now: datetime, timer, report, options
 ) -> Scores:
     """Score the customers who bought with the shared pipeline; fill the report's fit fields."""
     buyers = BuyerAggregates(
@@ -197,7 +211,7 @@ def _score_buyers(
         purchase_days=agg.purchase_days[index],
         total_cents=agg.total_cents[index],
         first_day_cents=agg.first_day_cents[index],
-        is_advocate=is_advocate(session, agg.customer_id[index]),
+        is_advocate=advocates,
     )
     scores = score(buyers, now_days=instant_days(now), options=options, step=timer.step)
     report.repeat_buyers, report.cycle_days = scores.repeat_buyers, scores.cycle_days
