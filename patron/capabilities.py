@@ -16,6 +16,7 @@ from patron.events.manifest import manifest as events
 from patron.imports.manifest import manifest as imports
 from patron.jobs.manifest import manifest as jobs
 from patron.journeys.manifest import manifest as journeys
+from patron.loyalty.manifest import manifest as loyalty
 from patron.messages.manifest import manifest as messages
 from patron.segments.manifest import manifest as segments
 from patron.tracking.manifest import manifest as tracking
@@ -34,6 +35,7 @@ CAPABILITIES = (
     webhooks,
     messages,
     journeys,
+    loyalty,
     admin,
     demo,
 )

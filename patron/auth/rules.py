@@ -10,9 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-SCOPES = ("read", "write", "admin", "track")
+SCOPES = ("read", "write", "admin", "track", "shop")
 # What each scope grants: admin implies everything, write implies read.
-IMPLIED = {"admin": set(SCOPES), "write": {"read", "write"}, "read": {"read"}, "track": {"track"}}
+# `shop` is the shop's storefront key: member summaries and redemptions, nothing else.
+IMPLIED = {
+    "admin": set(SCOPES),
+    "write": {"read", "write"},
+    "read": {"read"},
+    "track": {"track"},
+    "shop": {"shop"},
+}
 KEY_PREFIX = "pat_"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 

@@ -1,0 +1,294 @@
+"""Writing the ledger inside a caller's transaction: accounts, lots and entries move together.
+
+Every change of an account's `balance` or `pending` is the sum of the entries written beside
+it, so balance = SUM(entries.points) and pending = SUM(entries.pending) always. A member's
+account row is locked (FOR UPDATE on PostgreSQL; SQLite has one writer) before their lots
+are read, so concurrent spends of one balance are serialised and none overspends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from patron.events.service import append
+from patron.loyalty import events as ev
+from patron.loyalty import wallet
+from patron.loyalty.rules import Programme
+from patron.loyalty.tables import LoyaltyAccount, LoyaltyEntry, LoyaltyLot
+
+ACCOUNTS = LoyaltyAccount.__table__
+LOTS = LoyaltyLot.__table__
+ENTRIES = LoyaltyEntry.__table__
+
+
+def ensure_accounts(session: Session, customer_ids: Collection[int], *, now: datetime) -> None:
+    """Create missing accounts for these customers (concurrent creators never clash)."""
+    if not customer_ids:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    rows = [
+        {"customer_id": c, "balance": 0, "pending": 0, "created_at": now, "updated_at": now}
+        for c in sorted(set(customer_ids))
+    ]
+    session.execute(dialect.insert(ACCOUNTS).on_conflict_do_nothing(), rows)
+
+
+def lock_account(session: Session, customer_id: int, *, now: datetime) -> LoyaltyAccount:
+    """The member's account, created if missing, locked until the transaction ends."""
+    ensure_accounts(session, [customer_id], now=now)
+    query = select(LoyaltyAccount).where(LoyaltyAccount.customer_id == customer_id)
+    return session.scalars(query.with_for_update().execution_options(populate_existing=True)).one()
+
+
+def lots_of(session: Session, customer_id: int) -> list[wallet.Lot]:
+    """The member's lots that still hold pending or unspent points."""
+    rows = session.execute(
+        select(LOTS.c.id, LOTS.c.earned_at, LOTS.c.expires_at, LOTS.c.pending, LOTS.c.remaining)
+        .where(LOTS.c.customer_id == customer_id, (LOTS.c.pending > 0) | (LOTS.c.remaining > 0))
+        .order_by(LOTS.c.earned_at, LOTS.c.id)
+    )
+    return [wallet.Lot(*row) for row in rows]
+
+
+def entry(session: Session, **values) -> int:
+    """Append one entry; returns its id."""
+    values.setdefault("detail", {})
+    return session.execute(insert(ENTRIES).returning(ENTRIES.c.id), values).scalar_one()
+
+
+def earn_lots(session: Session, programme: Programme, awards: Sequence[dict], *, now: datetime):
+    """Lots and `earned` entries for many awards at once (set-based); returns entry ids.
+
+    An award is a dict of customer_id, points, reason, key, earned_at, and optionally
+    order_id, total_cents, rule_id, event_id, pending (False: spendable at once).
+    """
+    awards = [a for a in awards if a["points"] > 0]
+    if not awards:
+        return []
+    ensure_accounts(session, {a["customer_id"] for a in awards}, now=now)
+    window = programme.return_window_days
+    lots = [_lot_row(programme, a, window) for a in awards]
+    lot_ids = session.scalars(
+        insert(LOTS).returning(LOTS.c.id, sort_by_parameter_order=True), lots
+    ).all()
+    entries = [
+        _earn_entry(a, lot_id, lot, now)
+        for a, lot_id, lot in zip(awards, lot_ids, lots, strict=True)
+    ]
+    entry_ids = session.scalars(
+        insert(ENTRIES).returning(ENTRIES.c.id, sort_by_parameter_order=True), entries
+    ).all()
+    _move(session, entries, now)
+    append(
+        session,
+        [
+            ev.PointsEarned(
+                customer_id=e["customer_id"],
+                points=e["points"] + e["pending"],
+                entry_id=i,
+                reason=e["reason"],
+            )
+            for e, i in zip(entries, entry_ids, strict=True)
+        ],
+        now=now,
+    )
+    return entry_ids
+
+
+def _lot_row(programme: Programme, award: dict, window: int) -> dict:
+    """The lot of an award: pending for the return window, or spendable at once."""
+    earned_at = award["earned_at"]
+    held = award.get("pending", True) and window > 0
+    points = award["points"]
+    return {
+        "customer_id": award["customer_id"],
+        "points": points,
+        "pending": points if held else 0,
+        "remaining": 0 if held else points,
+        "clawed": 0,
+        "order_id": award.get("order_id"),
+        "total_cents": award.get("total_cents") or 0,
+        "earned_at": earned_at,
+        "release_at": earned_at + wallet.timedelta(days=window) if held else None,
+        "expires_at": wallet.expires_at(programme, earned_at),
+        "warned": False,
+    }
+
+
+def _earn_entry(award: dict, lot_id: int, lot: dict, now: datetime) -> dict:
+    """The `earned` entry of an award's lot."""
+    return {
+        "customer_id": award["customer_id"],
+        "kind": "earned",
+        "points": lot["remaining"],
+        "pending": lot["pending"],
+        "amount_cents": award.get("total_cents") or 0,
+        "reason": award["reason"],
+        "lot_id": lot_id,
+        "order_id": award.get("order_id"),
+        "event_id": award.get("event_id"),
+        "rule_id": award.get("rule_id"),
+        "redemption_id": None,
+        "key": award.get("key"),
+        "detail": {},
+        "created_at": now,
+    }
+
+
+def _move(session: Session, entries: Sequence[dict], now: datetime) -> None:
+    """Add entries' points and pending to their accounts, one UPDATE per account."""
+    sums: dict[int, list[int]] = {}
+    for e in entries:
+        total = sums.setdefault(e["customer_id"], [0, 0])
+        total[0] += e["points"]
+        total[1] += e["pending"]
+    rows = [{"cid": c, "dp": p, "dq": q, "now": now} for c, (p, q) in sums.items() if p or q]
+    if rows:
+        session.execute(
+            update(ACCOUNTS)
+            .where(ACCOUNTS.c.customer_id == bindparam("cid"))
+            .values(
+                balance=ACCOUNTS.c.balance + bindparam("dp"),
+                pending=ACCOUNTS.c.pending + bindparam("dq"),
+                updated_at=bindparam("now"),
+            )
+            .execution_options(synchronize_session=False),
+            rows,
+        )
+
+
+def take(
+    session: Session,
+    customer_id: int,
+    takes: Sequence[tuple[int, int]],
+    *,
+    kind: str,
+    reason: str,
+    now: datetime,
+    **refs,
+) -> int:
+    """Take points from lots (one entry per lot) and from the balance; returns the total."""
+    entries = []
+    for lot_id, points in takes:
+        session.execute(
+            update(LOTS).where(LOTS.c.id == lot_id).values(remaining=LOTS.c.remaining - points)
+        )
+        entries.append(
+            dict(
+                customer_id=customer_id,
+                kind=kind,
+                points=-points,
+                pending=0,
+                amount_cents=0,
+                reason=reason,
+                lot_id=lot_id,
+                created_at=now,
+                detail={},
+                key=None,
+                order_id=refs.get("order_id"),
+                event_id=None,
+                rule_id=None,
+                redemption_id=refs.get("redemption_id"),
+            )
+        )
+    if entries:
+        session.execute(insert(ENTRIES), entries)
+        _move(session, entries, now)
+    return sum(points for _, points in takes)
+
+
+def release_due(session: Session, *, now: datetime, customer_id: int | None = None) -> int:
+    """Release pending lots whose return window has passed (set-based); returns lots."""
+    where = [LOTS.c.pending > 0, LOTS.c.release_at <= now]
+    if customer_id is not None:
+        where.append(LOTS.c.customer_id == customer_id)
+    due = session.execute(select(LOTS.c.id, LOTS.c.customer_id, LOTS.c.pending).where(*where))
+    entries = [
+        dict(
+            customer_id=c,
+            kind="released",
+            points=p,
+            pending=-p,
+            amount_cents=0,
+            reason="return window passed",
+            lot_id=i,
+            created_at=now,
+            detail={},
+            key=None,
+            order_id=None,
+            event_id=None,
+            rule_id=None,
+            redemption_id=None,
+        )
+        for i, c, p in due
+    ]
+    if not entries:
+        return 0
+    session.execute(insert(ENTRIES), entries)
+    session.execute(
+        update(LOTS)
+        .where(*where)
+        .values(remaining=LOTS.c.remaining + LOTS.c.pending, pending=0)
+        .execution_options(synchronize_session=False)
+    )
+    _move(session, entries, now)
+    return len(entries)
+
+
+def expire_due(session: Session, *, now: datetime, customer_id: int | None = None) -> int:
+    """Expire the unspent points of lots past their expiry; returns points expired."""
+    where = [LOTS.c.remaining > 0, LOTS.c.expires_at <= now]
+    if customer_id is not None:
+        where.append(LOTS.c.customer_id == customer_id)
+    due = session.execute(select(LOTS.c.id, LOTS.c.customer_id, LOTS.c.remaining).where(*where))
+    entries = [
+        dict(
+            customer_id=c,
+            kind="expired",
+            points=-p,
+            pending=0,
+            amount_cents=0,
+            reason="points expired",
+            lot_id=i,
+            created_at=now,
+            detail={},
+            key=None,
+            order_id=None,
+            event_id=None,
+            rule_id=None,
+            redemption_id=None,
+        )
+        for i, c, p in due
+    ]
+    if not entries:
+        return 0
+    session.execute(insert(ENTRIES), entries)
+    session.execute(
+        update(LOTS).where(*where).values(remaining=0).execution_options(synchronize_session=False)
+    )
+    _move(session, entries, now)
+    per_customer: dict[int, int] = {}
+    for e in entries:
+        per_customer[e["customer_id"]] = per_customer.get(e["customer_id"], 0) - e["points"]
+    append(
+        session,
+        [ev.PointsExpired(customer_id=c, points=p) for c, p in per_customer.items()],
+        now=now,
+    )
+    return sum(per_customer.values())
+
+
+def ledger_sums(session: Session, customer_id: int) -> tuple[int, int]:
+    """SUM(points), SUM(pending) of the member's entries."""
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(ENTRIES.c.points), 0),
+            func.coalesce(func.sum(ENTRIES.c.pending), 0),
+        ).where(ENTRIES.c.customer_id == customer_id)
+    ).one()
+    return int(row[0]), int(row[1])
