@@ -1,0 +1,222 @@
+"""Loyalty on SQLite: earning from order events, release, refunds, cancellations, expiry,
+tiers, bonus rules with limits and budgets, redemption and its refusals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from patron.customers import service as customers
+from patron.db import transaction
+from patron.events import service as events
+from patron.events.tables import LoggedEvent
+from patron.events.types import event
+from patron.loyalty import contrib, maintain, redemption, reports, service
+from patron.loyalty.tables import LoyaltyEntry, LoyaltyTierChange
+from tests.factories import at
+from tests.loyalty import helpers as h
+
+NOW = at(1)
+
+
+def _maintain(db, now):
+    with transaction(db.sessions) as s:
+        return maintain.run(session=s, now=now)
+
+
+def _types(db, prefix="loyalty."):
+    with transaction(db.sessions) as s:
+        return s.scalars(
+            select(LoggedEvent.type)
+            .where(LoggedEvent.type.like(f"{prefix}%"))
+            .order_by(LoggedEvent.id)
+        ).all()
+
+
+def test_order_earns_pending_then_released_and_tier_upgrades_at_once(sqlite_db):
+    db = sqlite_db
+    h.setup(db, NOW)
+    cid = h.customer(db, "c1")
+    h.order(
+        db, "o1", "c1", 60000, lines=[{"sku": "a", "category": "shoes", "unit_price_cents": 60000}]
+    )
+    h.pump(db, NOW)
+    h.pump(db, NOW)  # caught up: nothing earns twice
+    s = h.state(db, cid)
+    assert (s["balance"], s["pending"], s["ledger"], s["tier"]) == (0, 600, (0, 600), "Gold")
+    _maintain(db, at(14.5))
+    s = h.state(db, cid)
+    assert (s["balance"], s["pending"], s["kinds"]) == (600, 0, ["earned", "released"])
+    # Gold doubles the next order's points.
+    h.order(db, "o2", "c1", 1000, days=15)
+    h.pump(db, at(15))
+    assert h.state(db, cid)["pending"] == 20
+    types = _types(db)
+    assert types.count("loyalty.points_earned") == 2 and "loyalty.tier_changed" in types
+
+
+def test_refund_claws_back_proportionally_and_cancellation_reverses_pending(sqlite_db):
+    db = sqlite_db
+    h.setup(db, NOW)
+    cid = h.customer(db, "c1")
+    h.order(db, "o1", "c1", 10000)
+    h.order(db, "o2", "c1", 5000)
+    h.pump(db, NOW)
+    h.refund(db, "o1", 2500, NOW)  # a quarter of o1's 100 points
+    h.cancel(db, "o2", NOW)  # all of o2's 50 pending points
+    h.pump(db, NOW)
+    s = h.state(db, cid)
+    assert (s["balance"], s["pending"], s["ledger"]) == (0, 75, (0, 75))
+    assert s["kinds"].count("clawed_back") == 1 and s["kinds"].count("reversed") == 1
+
+
+def test_refund_of_spent_points_takes_other_lots_then_records_shortfall(sqlite_db):
+    db = sqlite_db
+    h.setup(db, NOW)
+    cid = h.customer(db, "c1")
+    h.order(db, "o1", "c1", 10000)
+    h.pump(db, NOW)
+    _maintain(db, at(20))  # released: 100 spendable
+    with transaction(db.sessions) as s:
+        reward = redemption.create_reward(
+            session=s, name="Mug", kind="custom", cost_points=80, now=NOW
+        )
+        redemption.redeem(session=s, customer_id=cid, reward_id=reward.id, key="k1", now=at(20))
+        service.award(session=s, customer_id=cid, points=10, reason="gift", key="g1", now=at(20))
+    h.refund(db, "o1", None, at(21))  # full refund: 100 points back, 30 left to take
+    h.pump(db, at(21))
+    s = h.state(db, cid)
+    assert s["balance"] == 0 and s["ledger"] == (0, 0) and s["lots_remaining"] == 0
+    with transaction(db.sessions) as session:
+        detail = session.scalars(
+            select(LoyaltyEntry.detail).where(LoyaltyEntry.detail["shortfall"].as_integer() > 0)
+        ).one()
+    assert detail == {"shortfall": 70}  # 80 redeemed, already spent: written off, never negative
+
+
+def test_expiry_consumes_oldest_lots_and_warns_once(sqlite_db):
+    db = sqlite_db
+    h.setup(db, NOW, {**h.PROGRAMME, "expiry_months": 1, "return_window_days": 0, "tiers": []})
+    cid = h.customer(db, "c1")
+    h.order(db, "o1", "c1", 3000)
+    h.order(db, "o2", "c1", 2000, days=20)
+    h.pump(db, NOW)
+    assert _maintain(db, at(10))["warned"] == 1
+    assert _maintain(db, at(11))["warned"] == 0
+    with transaction(db.sessions) as s:
+        assert reports.summary(session=s, customer_id=cid, now=at(10))["points_expiring"] == 30
+        report = reports.liability(session=s, now=at(10))
+    assert report["outstanding"] == 50 and dict(report["expiring_by_month"]) == {"2025-02": 50}
+    assert _maintain(db, at(32))["expired"] == 30
+    assert h.state(db, cid)["balance"] == 20
+    assert _types(db).count("loyalty.points_expired") == 1
+
+
+def test_redemption_is_idempotent_and_refusals_name_the_rule_and_write_nothing(sqlite_db):
+    db = sqlite_db
+    h.setup(db, NOW, {**h.PROGRAMME, "return_window_days": 0})
+    cid = h.customer(db, "c1")
+    with transaction(db.sessions) as s:
+        service.award(session=s, customer_id=cid, points=250, reason="gift", key="g", now=NOW)
+        mug = redemption.create_reward(
+            session=s,
+            name="Mug",
+            kind="free_product",
+            cost_points=100,
+            now=NOW,
+            stock=5,
+            per_customer_limit=2,
+            config={"sku": "MUG"},
+        )
+        rare = redemption.create_reward(
+            session=s, name="Rare", kind="custom", cost_points=1, now=NOW, stock=0
+        )
+        big = redemption.create_reward(
+            session=s, name="Big", kind="custom", cost_points=10_000, now=NOW
+        )
+        ids = mug.id, rare.id, big.id
+    answers = []
+    for _ in range(2):
+        with transaction(db.sessions) as s:
+            answers.append(
+                redemption.redeem(session=s, customer_id=cid, reward_id=ids[0], key="same", now=NOW)
+            )
+    assert answers[0] == answers[1] and answers[0]["balance"] == 150
+    assert answers[0]["details"]["sku"] == "MUG"
+    with transaction(db.sessions) as s:
+        redemption.redeem(session=s, customer_id=cid, reward_id=ids[0], key="second", now=NOW)
+    before = h.state(db, cid)
+    for reward_id, key, rule in [
+        (ids[0], "third", "per_customer_limit"),
+        (ids[1], "r", "out_of_stock"),
+        (ids[2], "b", "balance"),
+        (999, "x", "reward_unavailable"),
+    ]:
+        with pytest.raises(service.Refused) as refused, transaction(db.sessions) as s:
+            redemption.redeem(session=s, customer_id=cid, reward_id=reward_id, key=key, now=NOW)
+        assert refused.value.rule == rule and rule in refused.value.message
+    assert h.state(db, cid) == before and before["balance"] == 50
+
+
+def test_bonus_rules_referral_review_event_filters_limits_budget(sqlite_db):
+    db = sqlite_db
+    h.setup(
+        db,
+        NOW,
+        {**h.PROGRAMME, "tiers": []},
+        rules=[
+            {"name": "Referral", "trigger": "referral"},
+            {"name": "Reviews", "trigger": "review", "points": 20, "limit_count": 1},
+            {
+                "name": "Pro sign-up",
+                "trigger": "event",
+                "points": 7,
+                "event_name": "Signed Up",
+                "filters": [{"property": "plan", "equals": "pro"}],
+                "budget_points": 7,
+            },
+        ],
+    )
+    a, b = h.customer(db, "a"), h.customer(db, "b")
+    with transaction(db.sessions) as s:
+        events.append(
+            s,
+            [
+                event(
+                    "referral.qualified",
+                    a,
+                    referral_id=1,
+                    referrer_customer_id=a,
+                    referee_customer_id=b,
+                    order_id=1,
+                    referrer_points=300,
+                    referee_points=100,
+                ),
+                event("review.approved", a, review_id=1, sku="x", rating=5),
+                event("review.approved", a, review_id=2, sku="y", rating=4),  # over the limit
+            ],
+            now=NOW,
+        )
+    for cid, plan, mid in ((a, "pro", "m1"), (b, "pro", "m2"), (b, "free", "m3")):
+        with transaction(db.sessions) as s:
+            customers.record_event(
+                session=s,
+                message_id=mid,
+                type_="track",
+                name="Signed Up",
+                customer_id=cid,
+                anonymous_id=None,
+                properties={"plan": plan},
+                context={},
+                occurred_at=NOW,
+                received_at=NOW,
+            )
+    h.pump(db, NOW)
+    # a: 300 referrer + 20 one review (limit 1) + 7 pro sign-up; b: 100 referee, and the
+    # budget of 7 is spent by a, so b's pro sign-up gives nothing; b's free plan never matches.
+    assert h.state(db, a)["balance"] == 327 and h.state(db, b)["balance"] == 100
+    with transaction(db.sessions) as s:
+        spent = [r.spent_points for r in service.list_rules(session=s)]
+    assert spent == [400, 20, 7]
