@@ -3,18 +3,16 @@ tiers, bonus rules with limits and budgets, redemption and its refusals."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from patron.customers import service as customers
 from patron.db import transaction
 from patron.events import service as events
 from patron.events.tables import LoggedEvent
 from patron.events.types import event
-from patron.loyalty import contrib, maintain, redemption, reports, service
-from patron.loyalty.tables import LoyaltyEntry, LoyaltyTierChange
+from patron.loyalty import maintain, redemption, reports, service
+from patron.loyalty.tables import LoyaltyEntry
 from tests.factories import at
 from tests.loyalty import helpers as h
 
