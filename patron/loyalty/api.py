@@ -48,7 +48,7 @@ class Simulation(BaseModel):
     """A rule to try on the last N days."""
 
     rule: dict[str, Any]
-    days: int = Field(default=30, ge=1, le=365)
+    days: int = Field(default=30, ge=1, le=3650)
 
 
 def _customer_id(session: Session, external_id: str) -> int:
