@@ -8,10 +8,11 @@ from sqlalchemy import select
 
 from patron.customers import service as customers
 from patron.db import transaction
+from patron.errors import PatronError
 from patron.events import service as events
 from patron.events.tables import LoggedEvent
 from patron.events.types import event
-from patron.loyalty import maintain, redemption, reports, service
+from patron.loyalty import contrib, maintain, redemption, reports, service
 from patron.loyalty.tables import LoyaltyEntry
 from tests.factories import at
 from tests.loyalty import helpers as h
@@ -218,3 +219,51 @@ def test_bonus_rules_referral_review_event_filters_limits_budget(sqlite_db):
     with transaction(db.sessions) as s:
         spent = [r.spent_points for r in service.list_rules(session=s)]
     assert spent == [400, 20, 7]
+
+
+def test_give_points_step_once_per_key_and_template_context(sqlite_db):
+    db = sqlite_db
+    h.setup(db, NOW, {**h.PROGRAMME, "return_window_days": 0, "expiry_months": 1})
+    cid = h.customer(db, "c1")
+    fields = contrib.give_points_fields({"type": "give_points", "points": 40}, "s1")
+    with pytest.raises(PatronError, match="step s1: points"):
+        contrib.give_points_fields({"type": "give_points", "points": 0}, "s1")
+    now = at(700)  # the context reads the wall clock; expiry within 30 days of it
+    with transaction(db.sessions) as s:
+        first = contrib.give_points(
+            session=s, customer_id=cid, fields=fields, key="1:s1:9:0", now=now
+        )
+        again = contrib.give_points(
+            session=s, customer_id=cid, fields=fields, key="1:s1:9:0", now=now
+        )
+        context = contrib.message_context(session=s, customer_ids=[cid, 999])
+    assert first["repeat"] is False and again["repeat"] is True
+    assert context[cid]["points_balance"] == 40 and context[cid]["tier"] == "Member"
+    assert context[999] == {
+        "points_balance": 0,
+        "points_pending": 0,
+        "tier": "",
+        "points_expiring": 0,
+    }
+    assert set(contrib.message_context.sample()) == set(context[cid])
+
+
+def test_birthday_and_first_purchase_bonus_once(sqlite_db):
+    db = sqlite_db
+    h.setup(
+        db,
+        NOW,
+        {**h.PROGRAMME, "tiers": []},
+        rules=[
+            {"name": "Birthday", "trigger": "birthday", "points": 50},
+            {"name": "Welcome", "trigger": "first_purchase", "points": 25},
+        ],
+    )
+    cid = h.customer(db, "c1", birthday="1990-01-05")
+    h.order(db, "o1", "c1", 1000)
+    h.order(db, "o2", "c1", 1000)
+    h.pump(db, NOW)
+    assert h.state(db, cid)["balance"] == 25  # one welcome bonus, spendable at once
+    assert _maintain(db, at(4))["birthdays"] == 1
+    assert _maintain(db, at(4.5))["birthdays"] == 0
+    assert h.state(db, cid)["balance"] == 75
