@@ -104,7 +104,11 @@ def _new_orders(session: Session, events: Sequence[StoredEvent]) -> list[StoredE
     if not fresh:
         return []
     earned = set(
-        session.scalars(select(LoyaltyLot.order_id).where(LoyaltyLot.order_id.in_(sorted(seen))))
+        session.scalars(
+            select(LoyaltyLot.order_id).where(
+                ledger.id_in(session, LoyaltyLot.__table__.c.order_id, sorted(seen))
+            )
+        )
     )
     return [e for e in fresh if e.data["order_id"] not in earned]
 
@@ -183,7 +187,9 @@ def _tiers(session: Session, customers: np.ndarray) -> list[str | None]:
     rows = dict(
         session.execute(
             select(LoyaltyAccount.customer_id, LoyaltyAccount.tier).where(
-                LoyaltyAccount.customer_id.in_(sorted(set(customers.tolist())))
+                ledger.id_in(
+                    session, LoyaltyAccount.__table__.c.customer_id, sorted(set(customers.tolist()))
+                )
             )
         ).all()
     )

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import BigInteger, any_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from patron.events.service import append
+from patron.events.service import append, append_select
 from patron.loyalty import events as ev
 from patron.loyalty import wallet
 from patron.loyalty.rules import Programme
@@ -26,16 +27,54 @@ LOTS = LoyaltyLot.__table__
 ENTRIES = LoyaltyEntry.__table__
 
 
+def _postgres(session: Session) -> bool:
+    """Whether the session talks to PostgreSQL."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def ensure_accounts(session: Session, customer_ids: Collection[int], *, now: datetime) -> None:
     """Create missing accounts for these customers (concurrent creators never clash)."""
-    if not customer_ids:
+    wanted = sorted(set(customer_ids))
+    if len(wanted) > 1:
+        wanted = sorted(
+            set(wanted)
+            - set(
+                session.scalars(
+                    select(ACCOUNTS.c.customer_id).where(
+                        id_in(session, ACCOUNTS.c.customer_id, wanted)
+                    )
+                )
+            )
+        )
+    if not wanted:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect = postgresql if _postgres(session) else sqlite
     rows = [
         {"customer_id": c, "balance": 0, "pending": 0, "created_at": now, "updated_at": now}
-        for c in sorted(set(customer_ids))
+        for c in wanted
     ]
     session.execute(dialect.insert(ACCOUNTS).on_conflict_do_nothing(), rows)
+
+
+def id_in(session: Session, column, ids: Sequence[int]):
+    """column IN ids: one array parameter on PostgreSQL (no statement of thousands of binds)."""
+    if _postgres(session):
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))
+    return column.in_(list(ids))
+
+
+def allocate_ids(session: Session, table, n: int) -> list[int]:
+    """n new primary keys of a table: from its sequence on PostgreSQL; after its largest id on
+    SQLite, whose one writer (BEGIN IMMEDIATE) holds the database until the commit."""
+    if n == 0:
+        return []
+    if _postgres(session):
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        return list(
+            session.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, n)))
+        )
+    start = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
+    return list(range(start, start + n))
 
 
 def lock_account(session: Session, customer_id: int, *, now: datetime) -> LoyaltyAccount:
@@ -73,30 +112,24 @@ def earn_lots(session: Session, programme: Programme, awards: Sequence[dict], *,
     ensure_accounts(session, {a["customer_id"] for a in awards}, now=now)
     window = programme.return_window_days
     lots = [_lot_row(programme, a, window) for a in awards]
-    lot_ids = session.scalars(
-        insert(LOTS).returning(LOTS.c.id, sort_by_parameter_order=True), lots
-    ).all()
+    lot_ids = allocate_ids(session, LOTS, len(lots))
+    entry_ids = allocate_ids(session, ENTRIES, len(lots))
+    for lot, lot_id in zip(lots, lot_ids, strict=True):
+        lot["id"] = lot_id
     entries = [
-        _earn_entry(a, lot_id, lot, now)
-        for a, lot_id, lot in zip(awards, lot_ids, lots, strict=True)
+        _earn_entry(a, lot, entry_id, now)
+        for a, lot, entry_id in zip(awards, lots, entry_ids, strict=True)
     ]
-    entry_ids = session.scalars(
-        insert(ENTRIES).returning(ENTRIES.c.id, sort_by_parameter_order=True), entries
-    ).all()
+    session.execute(insert(LOTS), lots)
+    session.execute(insert(ENTRIES), entries)
     _move(session, entries, now)
-    append(
-        session,
-        [
-            ev.PointsEarned(
-                customer_id=e["customer_id"],
-                points=e["points"] + e["pending"],
-                entry_id=i,
-                reason=e["reason"],
-            )
-            for e, i in zip(entries, entry_ids, strict=True)
-        ],
-        now=now,
-    )
+    earned = select(
+        ENTRIES.c.customer_id,
+        (ENTRIES.c.points + ENTRIES.c.pending).label("points"),
+        ENTRIES.c.id.label("entry_id"),
+        ENTRIES.c.reason.label("reason"),
+    ).where(id_in(session, ENTRIES.c.id, entry_ids))
+    append_select(session, ev.PointsEarned.type, earned, now=now)
     return entry_ids
 
 
@@ -120,16 +153,17 @@ def _lot_row(programme: Programme, award: dict, window: int) -> dict:
     }
 
 
-def _earn_entry(award: dict, lot_id: int, lot: dict, now: datetime) -> dict:
+def _earn_entry(award: dict, lot: dict, entry_id: int, now: datetime) -> dict:
     """The `earned` entry of an award's lot."""
     return {
+        "id": entry_id,
         "customer_id": award["customer_id"],
         "kind": "earned",
         "points": lot["remaining"],
         "pending": lot["pending"],
         "amount_cents": award.get("total_cents") or 0,
         "reason": award["reason"],
-        "lot_id": lot_id,
+        "lot_id": lot["id"],
         "order_id": award.get("order_id"),
         "event_id": award.get("event_id"),
         "rule_id": award.get("rule_id"),

@@ -10,11 +10,11 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from patron.errors import Conflict, InvalidInput, NotFound
-from patron.events.service import append
+from patron.events.service import append_select
 from patron.loyalty import events as ev
 from patron.loyalty import ledger, wallet
 from patron.loyalty.rules import Programme, RuleConfig
@@ -29,6 +29,7 @@ from patron.loyalty.tables import (
 
 LOTS = LoyaltyLot.__table__
 ACCOUNTS = LoyaltyAccount.__table__
+CHANGES = LoyaltyTierChange.__table__
 
 
 class Refused(Conflict):
@@ -271,7 +272,10 @@ def qualifying_values(
     )
     rows = session.execute(
         select(LOTS.c.customer_id, func.sum(measure))
-        .where(LOTS.c.customer_id.in_(sorted(customer_ids)), LOTS.c.earned_at > now - wallet.YEAR)
+        .where(
+            ledger.id_in(session, LOTS.c.customer_id, sorted(set(customer_ids))),
+            LOTS.c.earned_at > now - wallet.YEAR,
+        )
         .group_by(LOTS.c.customer_id)
     )
     return {c: int(v or 0) for c, v in rows}
@@ -284,36 +288,55 @@ def review_tiers(
     now: datetime,
     programme: Programme | None = None,
 ) -> int:
-    """Apply `wallet.tier_step` to these members; returns how many changed tier."""
+    """Apply `wallet.tier_step` to these members (set-based writes); returns tier changes."""
     programme = programme or get_programme(session=session)
     if not programme.tiers or not customer_ids:
         return 0
-    values = qualifying_values(session, customer_ids, programme=programme, now=now)
-    accounts = session.scalars(
-        select(LoyaltyAccount).where(LoyaltyAccount.customer_id.in_(sorted(customer_ids)))
-    )
-    changed = []
-    for account in accounts:
-        value = values.get(account.customer_id, 0)
-        step = wallet.tier_step(programme, account.tier, account.tier_review_at, value, now)
+    ids = sorted(set(customer_ids))
+    values = qualifying_values(session, ids, programme=programme, now=now)
+    accounts = session.execute(
+        select(ACCOUNTS.c.customer_id, ACCOUNTS.c.tier, ACCOUNTS.c.tier_review_at).where(
+            ledger.id_in(session, ACCOUNTS.c.customer_id, ids)
+        )
+    ).all()
+    updates, changes = [], []
+    for cid, tier, review_at in accounts:
+        value = values.get(cid, 0)
+        step = wallet.tier_step(programme, tier, review_at, value, now)
+        if step.tier != tier or step.review_at != review_at:
+            updates.append({"cid": cid, "tier": step.tier, "review_at": step.review_at})
         if step.changed:
-            session.add(
-                LoyaltyTierChange(
-                    customer_id=account.customer_id,
-                    from_tier=account.tier,
-                    to_tier=step.tier,
-                    value=value,
-                    changed_at=now,
+            changes.append(
+                dict(
+                    customer_id=cid, from_tier=tier, to_tier=step.tier, value=value, changed_at=now
                 )
             )
-            changed.append(
-                ev.TierChanged(
-                    customer_id=account.customer_id, from_tier=account.tier, to_tier=step.tier
-                )
-            )
-        account.tier, account.tier_review_at = step.tier, step.review_at
-    append(session, changed, now=now)
-    return len(changed)
+    if updates:
+        session.execute(
+            update(ACCOUNTS)
+            .where(ACCOUNTS.c.customer_id == bindparam("cid"))
+            .values(tier=bindparam("tier"), tier_review_at=bindparam("review_at"))
+            .execution_options(synchronize_session=False),
+            updates,
+        )
+    _record_changes(session, changes, now)
+    return len(changes)
+
+
+def _record_changes(session: Session, changes: list[dict], now: datetime) -> None:
+    """Tier history rows and their `loyalty.tier_changed` events, set-based."""
+    if not changes:
+        return
+    ids = ledger.allocate_ids(session, CHANGES, len(changes))
+    for row, change_id in zip(changes, ids, strict=True):
+        row["id"] = change_id
+    session.execute(insert(CHANGES), changes)
+    query = select(
+        CHANGES.c.customer_id,
+        CHANGES.c.from_tier.label("from_tier"),
+        CHANGES.c.to_tier.label("to_tier"),
+    ).where(ledger.id_in(session, CHANGES.c.id, ids))
+    append_select(session, ev.TierChanged.type, query, now=now)
 
 
 def account(*, session: Session, customer_id: int) -> LoyaltyAccount | None:
