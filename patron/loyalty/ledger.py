@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import BigInteger, any_, bindparam, func, insert, select, update
+from psycopg.types.json import Jsonb
+from sqlalchemy import BigInteger, any_, bindparam, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from patron.db import UTCDateTime
 from patron.events.service import append, append_select
 from patron.loyalty import events as ev
 from patron.loyalty import wallet
@@ -48,6 +50,22 @@ def ensure_accounts(session: Session, customer_ids: Collection[int], *, now: dat
         )
     if not wanted:
         return
+    if _postgres(session) and len(wanted) > 1:
+        new = select(
+            func.unnest(bindparam(None, wanted, type_=ARRAY(BigInteger))).label("customer_id")
+        ).subquery()
+        rows = select(
+            new.c.customer_id,
+            literal(0),
+            literal(0),
+            literal(now, UTCDateTime()),
+            literal(now, UTCDateTime()),
+        )
+        columns = ["customer_id", "balance", "pending", "created_at", "updated_at"]
+        session.execute(
+            postgresql.insert(ACCOUNTS).from_select(columns, rows).on_conflict_do_nothing()
+        )
+        return
     dialect = postgresql if _postgres(session) else sqlite
     rows = [
         {"customer_id": c, "balance": 0, "pending": 0, "created_at": now, "updated_at": now}
@@ -61,6 +79,27 @@ def id_in(session: Session, column, ids: Sequence[int]):
     if _postgres(session):
         return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))
     return column.in_(list(ids))
+
+
+def bulk_insert(session: Session, table, rows: Sequence[dict]) -> None:
+    """Insert many rows: COPY on PostgreSQL (SQLAlchemy's executemany renders statements of
+    thousands of VALUES that the driver re-parses), executemany on SQLite."""
+    if not rows:
+        return
+    if not _postgres(session):
+        session.execute(insert(table), list(rows))
+        return
+    names = list(rows[0])
+    json_columns = {
+        c.name
+        for c in table.c
+        if isinstance(c.type.dialect_impl(session.get_bind().dialect), postgresql.JSONB)
+    }
+    raw = session.connection().connection.driver_connection
+    quoted = ", ".join(f'"{n}"' for n in names)
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([Jsonb(row[n]) if n in json_columns else row[n] for n in names])
 
 
 def allocate_ids(session: Session, table, n: int) -> list[int]:
@@ -120,9 +159,9 @@ def earn_lots(session: Session, programme: Programme, awards: Sequence[dict], *,
         _earn_entry(a, lot, entry_id, now)
         for a, lot, entry_id in zip(awards, lots, entry_ids, strict=True)
     ]
-    session.execute(insert(LOTS), lots)
-    session.execute(insert(ENTRIES), entries)
-    _move(session, entries, now)
+    bulk_insert(session, LOTS, lots)
+    bulk_insert(session, ENTRIES, entries)
+    _move_entries(session, entry_ids, now)
     earned = select(
         ENTRIES.c.customer_id,
         (ENTRIES.c.points + ENTRIES.c.pending).label("points"),
@@ -172,6 +211,30 @@ def _earn_entry(award: dict, lot: dict, entry_id: int, now: datetime) -> dict:
         "detail": {},
         "created_at": now,
     }
+
+
+def _move_entries(session: Session, entry_ids: Sequence[int], now: datetime) -> None:
+    """Add written entries' sums to their accounts in one UPDATE ... FROM."""
+    sums = (
+        select(
+            ENTRIES.c.customer_id.label("cid"),
+            func.sum(ENTRIES.c.points).label("dp"),
+            func.sum(ENTRIES.c.pending).label("dq"),
+        )
+        .where(id_in(session, ENTRIES.c.id, entry_ids))
+        .group_by(ENTRIES.c.customer_id)
+        .subquery()
+    )
+    session.execute(
+        update(ACCOUNTS)
+        .where(ACCOUNTS.c.customer_id == sums.c.cid)
+        .values(
+            balance=ACCOUNTS.c.balance + sums.c.dp,
+            pending=ACCOUNTS.c.pending + sums.c.dq,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _move(session: Session, entries: Sequence[dict], now: datetime) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from patron.errors import Conflict, InvalidInput, NotFound
@@ -330,7 +330,7 @@ def _record_changes(session: Session, changes: list[dict], now: datetime) -> Non
     ids = ledger.allocate_ids(session, CHANGES, len(changes))
     for row, change_id in zip(changes, ids, strict=True):
         row["id"] = change_id
-    session.execute(insert(CHANGES), changes)
+    ledger.bulk_insert(session, CHANGES, changes)
     query = select(
         CHANGES.c.customer_id,
         CHANGES.c.from_tier.label("from_tier"),
