@@ -118,9 +118,13 @@ def allocate_ids(session: Session, table, n: int) -> list[int]:
 
 def lock_account(session: Session, customer_id: int, *, now: datetime) -> LoyaltyAccount:
     """The member's account, created if missing, locked until the transaction ends."""
-    ensure_accounts(session, [customer_id], now=now)
     query = select(LoyaltyAccount).where(LoyaltyAccount.customer_id == customer_id)
-    return session.scalars(query.with_for_update().execution_options(populate_existing=True)).one()
+    query = query.with_for_update().execution_options(populate_existing=True)
+    found = session.scalars(query).first()
+    if found is None:
+        ensure_accounts(session, [customer_id], now=now)
+        found = session.scalars(query).one()
+    return found
 
 
 def lots_of(session: Session, customer_id: int) -> list[wallet.Lot]:

@@ -76,14 +76,14 @@ def set_reward_active(*, session: Session, reward_id: int, active: bool) -> None
     row.active = active
 
 
-def _answer(row: LoyaltyRedemption, balance: int) -> dict:
+def _answer(row: LoyaltyRedemption) -> dict:
     """What a redemption returns, the first time and every repeat."""
     return {
         "redemption_id": row.id,
         "reward_id": row.reward_id,
         "points": row.points,
         "details": row.details,
-        "balance": balance,
+        "balance": row.balance_after,
     }
 
 
@@ -99,7 +99,7 @@ def redeem(*, session: Session, customer_id: int, reward_id: int, key: str, now:
     if done is not None:
         if done.reward_id != reward_id:
             raise Refused("idempotency_key", "this key was used for another reward")
-        return _answer(done, account.balance)
+        return _answer(done)
     reward = session.get(LoyaltyReward, reward_id)
     if reward is None or not reward.active:
         raise Refused("reward_unavailable", f"reward {reward_id} is not in the catalogue")
@@ -113,12 +113,21 @@ def redeem(*, session: Session, customer_id: int, reward_id: int, key: str, now:
     kind = rewards.kinds().get(reward.kind)
     if kind is None:
         raise Refused("reward_kind", f"reward kind {reward.kind!r} is not installed")
+    details = kind.fulfil(
+        session=session,
+        customer_id=customer_id,
+        reward_config=dict(reward.config or {}),
+        key=full_key,
+        now=now,
+    )
+    # The account row is locked: its balance moves by exactly this redemption's points.
     row = LoyaltyRedemption(
         key=full_key,
         customer_id=customer_id,
         reward_id=reward.id,
         points=reward.cost_points,
-        details={},
+        balance_after=account.balance - reward.cost_points,
+        details=details,
         created_at=now,
     )
     session.add(row)
@@ -132,28 +141,14 @@ def redeem(*, session: Session, customer_id: int, reward_id: int, key: str, now:
         now=now,
         redemption_id=row.id,
     )
-    row.details = kind.fulfil(
-        session=session,
+    event = ev.RewardRedeemed(
         customer_id=customer_id,
-        reward_config=dict(reward.config or {}),
-        key=full_key,
-        now=now,
+        reward_id=reward.id,
+        points=reward.cost_points,
+        redemption_id=row.id,
     )
-    append(
-        session,
-        [
-            ev.RewardRedeemed(
-                customer_id=customer_id,
-                reward_id=reward.id,
-                points=reward.cost_points,
-                redemption_id=row.id,
-            )
-        ],
-        now=now,
-    )
-    session.flush()
-    session.refresh(account)
-    return _answer(row, account.balance)
+    append(session, [event], now=now)
+    return _answer(row)
 
 
 def _check_limit(session: Session, reward: LoyaltyReward, customer_id: int) -> None:

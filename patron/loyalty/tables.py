@@ -147,5 +147,6 @@ class LoyaltyRedemption(Base):
     customer_id: Mapped[int] = mapped_column(ID)
     reward_id: Mapped[int] = mapped_column(Integer, ForeignKey("loyalty_rewards.id"))
     points: Mapped[int] = mapped_column(BigInteger)
+    balance_after: Mapped[int] = mapped_column(BigInteger)
     details: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -141,6 +141,7 @@ def upgrade() -> None:
         sa.Column("customer_id", ID(), nullable=False),
         sa.Column("reward_id", sa.Integer(), nullable=False),
         sa.Column("points", sa.BigInteger(), nullable=False),
+        sa.Column("balance_after", sa.BigInteger(), nullable=False),
         sa.Column("details", JSONType, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
