@@ -130,6 +130,10 @@ def earn_orders(*, session: Session, events: Sequence[StoredEvent], now: datetim
     factor = np.array([tier_multiplier(programme, t) for t in tiers])
     points = round_points((base + extra.sum(axis=1)) * factor, programme.rounding)
     _spend_budgets(session, rules, round_points(extra * factor[:, None], programme.rounding))
+    # The multiplier rule that added most to each order (counted by its per-member limit).
+    boost = np.argmax(extra, axis=1) if rules else np.zeros(len(orders), dtype=np.int64)
+    boosted = extra.max(axis=1) > 0 if rules else np.zeros(len(orders), dtype=bool)
+    rule_ids = [rules[int(i)][0].id if hit else None for i, hit in zip(boost, boosted, strict=True)]
     awards = [
         dict(
             customer_id=int(c),
@@ -140,8 +144,11 @@ def earn_orders(*, session: Session, events: Sequence[StoredEvent], now: datetim
             order_id=e.data["order_id"],
             total_cents=int(n),
             event_id=e.id,
+            rule_id=rule_id,
         )
-        for e, c, p, n, at in zip(orders, customers, points, net, placed, strict=True)
+        for e, c, p, n, at, rule_id in zip(
+            orders, customers, points, net, placed, rule_ids, strict=True
+        )
     ]
     ledger.earn_lots(session, programme, awards, now=now)
     _first_purchase(session, programme, orders, placed, now)
@@ -179,7 +186,7 @@ def _rule_counts(session, rule_id: int, customers, days: int, now: datetime) -> 
 def _spend_budgets(session, rules, extra_points: np.ndarray) -> None:
     """Count multiplier rules' extra points against their budgets."""
     for r, (row, _) in enumerate(rules):
-        row.spent_points += int(extra_points[:, r].sum())
+        service.spend_budget(session, row, int(extra_points[:, r].sum()))
 
 
 def _tiers(session: Session, customers: np.ndarray) -> list[str | None]:
@@ -260,7 +267,7 @@ def _give(session, programme, row, config, candidates, reason, now, *, key) -> i
         if ok and k not in used
     ]
     ledger.earn_lots(session, programme, awards, now=now)
-    row.spent_points += sum(a["points"] for a in awards)
+    service.spend_budget(session, row, sum(a["points"] for a in awards))
     return len(awards)
 
 

@@ -109,6 +109,17 @@ def list_rules(*, session: Session, trigger: str | None = None, active_only: boo
     return list(session.scalars(query))
 
 
+def spend_budget(session: Session, row: LoyaltyRule, points: int) -> None:
+    """Count points a rule gave against its budget (an atomic increment)."""
+    if points:
+        session.execute(
+            update(LoyaltyRule.__table__)
+            .where(LoyaltyRule.__table__.c.id == row.id)
+            .values(spent_points=LoyaltyRule.__table__.c.spent_points + points)
+        )
+        session.refresh(row, ["spent_points"])
+
+
 def award(
     *,
     session: Session,

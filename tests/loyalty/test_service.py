@@ -3,6 +3,8 @@ tiers, bonus rules with limits and budgets, redemption and its refusals."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -14,6 +16,7 @@ from patron.events.tables import LoggedEvent
 from patron.events.types import event
 from patron.loyalty import contrib, maintain, redemption, reports, service
 from patron.loyalty.tables import LoyaltyEntry
+from patron.segments.tables import Segment, SegmentMembership
 from tests.factories import at
 from tests.loyalty import helpers as h
 
@@ -268,3 +271,47 @@ def test_birthday_and_first_purchase_bonus_once(sqlite_db):
     assert _maintain(db, at(4))["birthdays"] == 1
     assert _maintain(db, at(4.5))["birthdays"] == 0
     assert h.state(db, cid)["balance"] == 75
+
+
+def test_segment_targeted_multiplier_with_window_limit_and_budget(sqlite_db):
+    db = sqlite_db
+    with transaction(db.sessions) as s:
+        segment = Segment(name="At risk", rules={}, created_at=NOW, updated_at=NOW)
+        s.add(segment)
+        s.flush()
+        segment_id = segment.id
+    h.setup(
+        db,
+        NOW,
+        {**h.PROGRAMME, "tiers": []},
+        rules=[
+            {
+                "name": "Weekend x2 for at-risk",
+                "trigger": "multiplier",
+                "multiplier": 2,
+                "segment_id": segment_id,
+                "starts_at": NOW.isoformat(),
+                "ends_at": (NOW + timedelta(days=2)).isoformat(),
+                "limit_count": 1,
+                "budget_points": 25,
+            },
+        ],
+    )
+    a, b, c = h.customer(db, "a"), h.customer(db, "b"), h.customer(db, "c")
+    with transaction(db.sessions) as s:
+        s.add_all(
+            [
+                SegmentMembership(segment_id=segment_id, customer_id=x, entered_at=NOW)
+                for x in (a, c)
+            ]
+        )
+    h.order(db, "a1", "a", 1000)
+    h.order(db, "b1", "b", 1000)  # not in the segment: base points only
+    h.pump(db, NOW)
+    h.order(db, "a2", "a", 1000)  # a's one boost in the period is used
+    h.order(db, "c1", "c", 3000)  # 30 extra would overrun the budget's 15 left
+    h.pump(db, NOW + timedelta(hours=1))
+    h.order(db, "c2", "c", 1000, days=5)
+    h.pump(db, NOW + timedelta(days=3))  # the window has closed
+    pending = [h.state(db, x)["pending"] for x in (a, b, c)]
+    assert pending == [20 + 10, 10, 30 + 10]
