@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from patron.customers.read import COUNTED_EXCLUDED, Customer, Event
+from patron.customers.read import COUNTED_EXCLUDED, Customer, Event, Order
 from patron.events.types import StoredEvent
 from patron.loyalty import ledger, service
 from patron.loyalty.rules import (
@@ -63,6 +63,22 @@ def on_events(*, session: Session, events: Sequence[StoredEvent], now: datetime)
         else:
             bonus(session=session, event=e, now=now)
     earn_orders(session=session, events=run, now=now)
+
+
+def _active_rules(session: Session, trigger: str) -> list[tuple[LoyaltyRule, RuleConfig]]:
+    """Active rules of a trigger, whatever their time window."""
+    rows = service.list_rules(session=session, trigger=trigger, active_only=True)
+    return [(row, RuleConfig.model_validate(row.config)) for row in rows]
+
+
+def _in_window(config: RuleConfig, stamps: np.ndarray) -> np.ndarray:
+    """1.0 for orders placed inside a rule's time window (by their placing time)."""
+    inside = np.ones(len(stamps), dtype=bool)
+    if config.starts_at is not None:
+        inside &= stamps >= config.starts_at.timestamp()
+    if config.ends_at is not None:
+        inside &= stamps < config.ends_at.timestamp()
+    return inside.astype(np.float64)
 
 
 def _live_rules(
@@ -121,10 +137,12 @@ def earn_orders(*, session: Session, events: Sequence[StoredEvent], now: datetim
     programme = service.get_programme(session=session)
     customers = np.array([e.customer_id for e in orders], dtype=np.int64)
     placed = [datetime.fromisoformat(e.data["placed_at"]) for e in orders]
-    rules = _live_rules(session, "multiplier", now)
+    rules = _active_rules(session, "multiplier")
     batch = order_batch([e.data for e in orders])
     base, extra, net = order_raw_points(batch, programme, [c for _, c in rules])
+    stamps = np.array([at.timestamp() for at in placed])
     for r, (row, config) in enumerate(rules):
+        extra[:, r] *= _in_window(config, stamps)
         extra[:, r] *= _capped(session, row, config, customers, extra[:, r], now)
     tiers = _tiers(session, customers)
     factor = np.array([tier_multiplier(programme, t) for t in tiers])
@@ -210,16 +228,20 @@ def _first_purchase(session, programme: Programme, orders, placed, now: datetime
         return
     firsts: dict[int, tuple] = {}
     for e, at in zip(orders, placed, strict=True):
-        firsts.setdefault(e.customer_id, (e, at))
-    earlier = set(
-        session.scalars(
-            select(LoyaltyLot.customer_id).where(
-                LoyaltyLot.customer_id.in_(sorted(firsts)),
-                LoyaltyLot.order_id.is_not(None),
-                LoyaltyLot.order_id.not_in([e.data["order_id"] for e in orders]),
+        if e.customer_id not in firsts or at < firsts[e.customer_id][1]:
+            firsts[e.customer_id] = (e, at)
+    # A member's first purchase: no counted order of theirs was placed before it.
+    firsts_at = dict(
+        session.execute(
+            select(Order.customer_id, func.min(Order.placed_at))
+            .where(
+                ledger.id_in(session, Order.__table__.c.customer_id, sorted(firsts)),
+                Order.status.not_in(COUNTED_EXCLUDED),
             )
-        )
+            .group_by(Order.customer_id)
+        ).all()
     )
+    earlier = {c for c, (_, at) in firsts.items() if firsts_at.get(c) and firsts_at[c] < at}
     for row, config in rules:
         candidates = [(c, e, at) for c, (e, at) in firsts.items() if c not in earlier]
         _give(

@@ -290,8 +290,8 @@ def test_segment_targeted_multiplier_with_window_limit_and_budget(sqlite_db):
                 "trigger": "multiplier",
                 "multiplier": 2,
                 "segment_id": segment_id,
-                "starts_at": NOW.isoformat(),
-                "ends_at": (NOW + timedelta(days=2)).isoformat(),
+                "starts_at": at(0).isoformat(),  # windows apply to the placing time
+                "ends_at": at(2).isoformat(),
                 "limit_count": 1,
                 "budget_points": 25,
             },
