@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/send.py
 	$(BIN)/python bench/journeys.py
+	$(BIN)/python bench/loyalty.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache patron.egg-info
