@@ -42,7 +42,10 @@ EVENT_TYPES = frozenset({"order.completed", "order.refunded", "order.cancelled",
 
 
 def on_events(*, session: Session, events: Sequence[StoredEvent], now: datetime) -> None:
-    """Handle a batch in log order: runs of orders set-based, the rest one by one."""
+    """Handle a batch in log order: runs of orders set-based, the rest one by one (nothing
+    until the programme is saved and enabled)."""
+    if not service.programme_enabled(session=session):
+        return
     run: list[StoredEvent] = []
     for e in events:
         if e.type == "order.completed":

@@ -17,7 +17,9 @@ LOTS = LoyaltyLot.__table__
 
 
 def run(*, session: Session, now: datetime, payload: dict | None = None) -> dict:
-    """One pass of every periodic rule; returns what it did."""
+    """One pass of every periodic rule; returns what it did (nothing while disabled)."""
+    if not service.programme_enabled(session=session):
+        return {"enabled": False}
     released, expired = service.release_and_expire(session=session, now=now)
     warned = warn_expiring(session=session, now=now)
     reviewed = review_due_tiers(session=session, now=now)

@@ -36,6 +36,8 @@ class Programme(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # Earning runs once the programme is saved with `enabled` (a fresh install earns nothing).
+    enabled: bool = True
     name: str = Field(default="Rewards", min_length=1, max_length=100)
     points_per_unit: float = Field(default=1.0, gt=0, le=10_000)
     rounding: Literal["floor", "nearest", "ceil"] = "floor"

@@ -55,6 +55,12 @@ def get_programme(*, session: Session) -> Programme:
     return Programme.model_validate(row.config if row else {})
 
 
+def programme_enabled(*, session: Session) -> bool:
+    """Whether the programme has been saved and is enabled."""
+    row = session.get(LoyaltyProgramme, 1)
+    return row is not None and bool((row.config or {}).get("enabled", True))
+
+
 def save_programme(*, session: Session, config: dict, now: datetime) -> Programme:
     """Validate and store the programme's settings."""
     try:

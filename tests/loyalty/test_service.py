@@ -315,3 +315,15 @@ def test_segment_targeted_multiplier_with_window_limit_and_budget(sqlite_db):
     h.pump(db, NOW + timedelta(days=3))  # the window has closed
     pending = [h.state(db, x)["pending"] for x in (a, b, c)]
     assert pending == [20 + 10, 10, 30 + 10]
+
+
+def test_nothing_earns_before_the_programme_is_saved_or_while_disabled(sqlite_db):
+    db = sqlite_db
+    cid = h.customer(db, "c1")
+    h.order(db, "o1", "c1", 1000)
+    h.pump(db, NOW)
+    assert _maintain(db, NOW) == {"enabled": False}
+    h.setup(db, NOW, {**h.PROGRAMME, "enabled": False})
+    h.order(db, "o2", "c1", 1000)
+    h.pump(db, NOW)
+    assert h.state(db, cid)["kinds"] == []
