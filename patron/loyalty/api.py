@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Path
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -17,31 +17,34 @@ from patron.loyalty import redemption, reports, service
 SHOP = [Depends(require_scope("shop"))]
 shop = APIRouter(prefix="/api/shop/loyalty", tags=["loyalty (shop)"], dependencies=SHOP)
 router = APIRouter(prefix="/api/loyalty", tags=["loyalty"])
+INT_MAX = 2**31 - 1
+RULE_ID = Path(ge=1, le=INT_MAX)
+EXTERNAL_ID = Path(min_length=1, max_length=255)
 
 
 class RedeemRequest(BaseModel):
     """A redemption: the reward and, unless sent as a header, the idempotency key."""
 
-    reward_id: int
+    reward_id: int = Field(ge=1, le=INT_MAX)
     idempotency_key: str | None = Field(default=None, max_length=200)
 
 
 class RewardCreate(BaseModel):
     """A new catalogue reward."""
 
-    name: str
-    kind: str
-    cost_points: int
-    stock: int | None = None
-    per_customer_limit: int | None = None
+    name: str = Field(max_length=255)
+    kind: str = Field(max_length=64)
+    cost_points: int = Field(ge=1, le=10**9)
+    stock: int | None = Field(default=None, ge=0, le=10**12)
+    per_customer_limit: int | None = Field(default=None, ge=1, le=10**6)
     config: dict[str, Any] = Field(default_factory=dict)
 
 
 class Adjustment(BaseModel):
     """A manual adjustment of a member's points."""
 
-    points: int
-    reason: str
+    points: int = Field(ge=-(10**9), le=10**9)
+    reason: str = Field(max_length=200)
 
 
 class Simulation(BaseModel):
@@ -60,7 +63,7 @@ def _customer_id(session: Session, external_id: str) -> int:
 
 
 @shop.get("/members/{external_id}")
-def member_summary(external_id: str, session: Session = SESSION) -> dict:
+def member_summary(external_id: str = EXTERNAL_ID, session: Session = SESSION) -> dict:
     """Balance, pending points, tier, progress, expiring points and affordable rewards."""
     cid = _customer_id(session, external_id)
     return reports.summary(session=session, customer_id=cid, now=utcnow())
@@ -74,8 +77,8 @@ def shop_rewards(session: Session = SESSION) -> list[dict]:
 
 @shop.post("/members/{external_id}/redeem")
 def redeem(
-    external_id: str,
     body: RedeemRequest,
+    external_id: str = EXTERNAL_ID,
     session: Session = SESSION,
     idempotency_key: str | None = Header(default=None),
 ) -> dict:
@@ -123,7 +126,7 @@ def create_rule(body: dict[str, Any], session: Session = SESSION) -> dict:
 
 
 @router.post("/rules/{rule_id}/active", dependencies=ADMIN)
-def activate_rule(rule_id: int, active: bool = True, session: Session = SESSION) -> dict:
+def activate_rule(rule_id: int = RULE_ID, active: bool = True, session: Session = SESSION) -> dict:
     """Turn an earn rule on or off."""
     row = service.get_rule(session=session, rule_id=rule_id)
     row.active = active
@@ -147,7 +150,7 @@ def create_reward(body: RewardCreate, session: Session = SESSION) -> dict:
 
 
 @router.post("/members/{external_id}/adjust", dependencies=ADMIN)
-def adjust(external_id: str, body: Adjustment, session: Session = SESSION) -> dict:
+def adjust(body: Adjustment, external_id: str = EXTERNAL_ID, session: Session = SESSION) -> dict:
     """Add or remove points by hand, with a reason."""
     cid = _customer_id(session, external_id)
     service.adjust(

@@ -41,10 +41,10 @@ def create_reward(
         raise InvalidInput("name must be 1 to 255 characters")
     if not 1 <= cost_points <= 10**9:
         raise InvalidInput("cost_points must be between 1 and 1000000000")
-    if (stock is not None and stock < 0) or (
-        per_customer_limit is not None and per_customer_limit < 1
+    if (stock is not None and not 0 <= stock <= 10**12) or (
+        per_customer_limit is not None and not 1 <= per_customer_limit <= 10**6
     ):
-        raise InvalidInput("stock must be 0 or more and per_customer_limit 1 or more")
+        raise InvalidInput("stock must be 0 to 10^12 and per_customer_limit 1 to 10^6")
     row = LoyaltyReward(
         name=name.strip(),
         kind=kind,

@@ -84,7 +84,7 @@ class RuleConfig(BaseModel):
     skus: list[str] = Field(default_factory=list)
     event_name: str | None = Field(default=None, max_length=255)
     filters: list[PropertyFilter] = Field(default_factory=list)
-    segment_id: int | None = None
+    segment_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     limit_count: int | None = Field(default=None, ge=1, le=MAX_POINTS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -141,7 +141,7 @@ def rule_create(
 @router.post("/loyalty/rules/{rule_id}/toggle")
 def rule_toggle(
     request: Request,
-    rule_id: int,
+    rule_id: int = Path(ge=1, le=2**31 - 1),
     csrf_token: str = Form(""),
     _user=Depends(current_user),
     session: Session = SESSION,
