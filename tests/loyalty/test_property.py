@@ -117,7 +117,7 @@ def _check(db, cid, day, orders):
 
 
 @settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(ops=st.lists(OPS, min_size=5, max_size=12))
 def test_random_streams_keep_the_ledger_exact(sqlite_db, ops):
