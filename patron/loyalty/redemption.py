@@ -2,8 +2,9 @@
 
 Redeeming locks the member's account row first, so concurrent redemptions of one balance run
 one after another; under that lock the key is looked up (a repeat returns the first answer),
-expired points are expired, then stock, the per-member limit and the spendable balance are
-checked. A refusal raises `Refused` naming the rule, and the transaction writes nothing.
+then stock, the per-member limit and the spendable balance (released, unexpired lots; an
+expired lot is never spent, even before the hourly job writes its expiry) are checked. A
+refusal raises `Refused` naming the rule, and the transaction writes nothing.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def redeem(*, session: Session, customer_id: int, reward_id: int, key: str, now:
     if not key or len(key) > 200:
         raise InvalidInput("an idempotency key of 1 to 200 characters is required")
     full_key = f"{customer_id}:{key}"
-    account = ledger.lock_account(session, customer_id, now=now)
+    ledger.lock_account(session, customer_id, now=now)
     done = session.scalars(
         select(LoyaltyRedemption).where(LoyaltyRedemption.key == full_key)
     ).first()
@@ -104,9 +105,10 @@ def redeem(*, session: Session, customer_id: int, reward_id: int, key: str, now:
     if reward is None or not reward.active:
         raise Refused("reward_unavailable", f"reward {reward_id} is not in the catalogue")
     _check_limit(session, reward, customer_id)
-    ledger.expire_due(session, now=now, customer_id=customer_id)
+    # Expired lots are never spent (wallet.spend skips them) even before the job expires them.
+    lots = ledger.lots_of(session, customer_id)
     try:
-        takes = wallet.spend(ledger.lots_of(session, customer_id), reward.cost_points, now)
+        takes = wallet.spend(lots, reward.cost_points, now)
     except ValueError as exc:
         raise Refused("balance", f"{reward.cost_points} points needed; {exc}") from None
     _take_stock(session, reward)
@@ -120,13 +122,12 @@ def redeem(*, session: Session, customer_id: int, reward_id: int, key: str, now:
         key=full_key,
         now=now,
     )
-    # The account row is locked: its balance moves by exactly this redemption's points.
     row = LoyaltyRedemption(
         key=full_key,
         customer_id=customer_id,
         reward_id=reward.id,
         points=reward.cost_points,
-        balance_after=account.balance - reward.cost_points,
+        balance_after=wallet.spendable_balance(lots, now) - reward.cost_points,
         details=details,
         created_at=now,
     )
