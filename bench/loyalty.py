@@ -200,7 +200,7 @@ def bench_redeem(sessions, threads: int, total: int, members: list[int]) -> tupl
 
     def work(i):
         member = members[i % len(members)]
-        for j in range(per):
+        for _ in range(per):
             with transaction(sessions) as s:
                 redemption.redeem(
                     session=s,
