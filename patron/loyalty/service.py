@@ -192,7 +192,7 @@ def adjust(*, session: Session, customer_id: int, points: int, reason: str, now:
 
 
 def _order_lot(session: Session, order_id: int):
-    """The lot an order earned, locked with its member's account (or None)."""
+    """The lot an order earned (or None)."""
     return session.scalars(
         select(LoyaltyLot).where(LoyaltyLot.order_id == order_id).order_by(LoyaltyLot.id).limit(1)
     ).first()
