@@ -6,7 +6,7 @@ Extension point `loyalty.reward_kinds`: capabilities contribute `rewards.RewardK
 
 from pathlib import Path
 
-from patron.loyalty import api, cli, contrib, earning, events, maintain, tables, views
+from patron.loyalty import api, cli, conditions, contrib, earning, events, maintain, tables, views
 from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Panel, Schedule
 
 manifest = Manifest(
@@ -24,6 +24,7 @@ manifest = Manifest(
     contributes={
         "messages.context": (contrib.message_context,),
         "journeys.steps": (contrib.GIVE_POINTS,),
+        "segments.conditions": (conditions.CONDITION,),
     },
     templates=Path(__file__).parent / "templates",
 )
