@@ -10,6 +10,7 @@ import pytest
 from patron.db import transaction
 from patron.errors import PatronError
 from patron.loyalty import service
+from patron.manifest import installed
 from patron.segments import rules
 from patron.segments import service as segments
 from patron.segments.evaluate import evaluate
@@ -18,6 +19,12 @@ from tests.factories import at
 from tests.loyalty import helpers as h
 
 NOW = at(100)
+
+
+@pytest.fixture(autouse=True)
+def _booted():
+    """The composition root installed, so segments reads the contributed condition types."""
+    installed()
 
 
 def test_tier_balance_and_expiring_conditions_match_the_evaluator(db):

@@ -61,11 +61,20 @@ class ContributedCondition:
     compile: Callable[[Any, Any], Any]
 
 
+# Where contributed types come from: segments' manifest adds the capabilities' contributions
+# (this pure module never reads manifests itself).
+_SOURCES: list[Callable[[], Any]] = []
+
+
+def add_source(source: Callable[[], Any]) -> None:
+    """Add a callable returning ContributedConditions (done once by segments' manifest)."""
+    _SOURCES.append(source)
+
+
 def contributed() -> dict[str, ContributedCondition]:
     """Condition types the installed capabilities contribute, by name."""
-    from patron import manifest
-
-    return {c.kind.name: c for c in manifest.contributions(POINT) if c.kind.name not in REGISTRY}
+    found = (c for source in _SOURCES for c in source())
+    return {c.kind.name: c for c in found if c.kind.name not in REGISTRY}
 
 
 def condition_types() -> dict[str, ConditionType]:
