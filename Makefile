@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/journeys.py
 	$(BIN)/python bench/experiments.py
 	$(BIN)/python bench/coupons.py
+	$(BIN)/python bench/loyalty.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache patron.egg-info

@@ -20,6 +20,7 @@ from patron.gatherings.manifest import manifest as gatherings
 from patron.imports.manifest import manifest as imports
 from patron.jobs.manifest import manifest as jobs
 from patron.journeys.manifest import manifest as journeys
+from patron.loyalty.manifest import manifest as loyalty
 from patron.messages.manifest import manifest as messages
 from patron.referrals.manifest import manifest as referrals
 from patron.reviews.manifest import manifest as reviews
@@ -48,6 +49,7 @@ CAPABILITIES = (
     referrals,
     gatherings,
     advocates,
+    loyalty,
     admin,
     demo,
 )
