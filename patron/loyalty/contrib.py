@@ -91,3 +91,30 @@ def give_points(*, session: Session, customer_id: int, fields: dict, key: str, n
 
 
 GIVE_POINTS = StepType("give_points", give_points_fields, give_points)
+
+
+def _tier_names(session: Session, customer_ids: Collection[int]) -> dict[int, str]:
+    """Each member's current tier (members without one are left out)."""
+    rows = session.execute(
+        select(LoyaltyAccount.customer_id, LoyaltyAccount.tier).where(
+            LoyaltyAccount.customer_id.in_(sorted(customer_ids)), LoyaltyAccount.tier.is_not(None)
+        )
+    )
+    return {cid: tier for cid, tier in rows}
+
+
+def tiers(*, session: Session, customer_ids: Collection[int]) -> dict[int, str]:
+    """Tiers for coupons' and offers' gating (`coupons.tiers`)."""
+    return _tier_names(session, customer_ids)
+
+
+def perks(*, session: Session, customer_ids: Collection[int]) -> dict[int, list[str]]:
+    """The ambassadors' perks from their tier (`advocates.perks`): the tier and its benefits."""
+    benefits = {t.name: t for t in service.get_programme(session=session).tiers}
+    out: dict[int, list[str]] = {}
+    for cid, tier in _tier_names(session, customer_ids).items():
+        found = benefits.get(tier)
+        granted = [k.replace("_", " ") for k, v in (found.benefits if found else {}).items() if v]
+        multiplier = [f"{found.multiplier:g}x points"] if found and found.multiplier != 1 else []
+        out[cid] = [f"{tier} tier", *multiplier, *granted]
+    return out

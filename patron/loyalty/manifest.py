@@ -25,6 +25,8 @@ manifest = Manifest(
         "messages.context": (contrib.message_context,),
         "journeys.steps": (contrib.GIVE_POINTS,),
         "segments.conditions": (conditions.CONDITION,),
+        "coupons.tiers": (contrib.tiers,),
+        "advocates.perks": (contrib.perks,),
     },
     templates=Path(__file__).parent / "templates",
 )
