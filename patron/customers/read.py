@@ -6,6 +6,14 @@ overview) but never write them: every write goes through `patron.customers.servi
 The import contracts forbid importing `patron.customers.tables` from outside this capability.
 """
 
+from patron.customers.purchases import (
+    Catalogue,
+    ProductViews,
+    PurchaseLines,
+    catalogue,
+    product_views,
+    purchase_lines,
+)
 from patron.customers.rules import (
     CONSENT_CHANNELS,
     CONSENT_STATUSES,
@@ -30,6 +38,7 @@ __all__ = [
     "COUNTED_EXCLUDED",
     "ORDER_STATUSES",
     "AnonymousId",
+    "Catalogue",
     "Consent",
     "Customer",
     "CustomerStats",
@@ -37,5 +46,10 @@ __all__ = [
     "Order",
     "OrderLine",
     "Product",
+    "ProductViews",
+    "PurchaseLines",
+    "catalogue",
+    "product_views",
+    "purchase_lines",
     "utc_day",
 ]
