@@ -17,6 +17,7 @@ from patron.imports.manifest import manifest as imports
 from patron.jobs.manifest import manifest as jobs
 from patron.journeys.manifest import manifest as journeys
 from patron.messages.manifest import manifest as messages
+from patron.recommendations.manifest import manifest as recommendations
 from patron.segments.manifest import manifest as segments
 from patron.tracking.manifest import manifest as tracking
 from patron.webhooks.manifest import manifest as webhooks
@@ -34,6 +35,7 @@ CAPABILITIES = (
     webhooks,
     messages,
     journeys,
+    recommendations,
     admin,
     demo,
 )

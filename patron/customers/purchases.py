@@ -21,21 +21,21 @@ from patron.customers.tables import Event, Order, OrderLine, Product
 VIEWED = "Product Viewed"
 
 
-class _epoch_days(FunctionElement):
+class epoch_days(FunctionElement):
     """Fractional days since 1970-01-01 UTC of a timestamp."""
 
     type = Float()
     inherit_cache = True
 
 
-@compiles(_epoch_days)
+@compiles(epoch_days)
 def _epoch_days_default(element, compiler, **kw):
     """PostgreSQL: seconds since the epoch over 86400."""
     value = compiler.process(next(iter(element.clauses)), **kw)
     return f"(CAST(EXTRACT(EPOCH FROM {value}) AS DOUBLE PRECISION) / 86400.0)"
 
 
-@compiles(_epoch_days, "sqlite")
+@compiles(epoch_days, "sqlite")
 def _epoch_days_sqlite(element, compiler, **kw):
     """SQLite stores naive UTC text: Julian day shifted to the Unix epoch."""
     return f"(julianday({compiler.process(next(iter(element.clauses)), **kw)}) - 2440587.5)"
@@ -99,7 +99,7 @@ def purchase_lines(session: Session, *, before: datetime | None = None) -> Purch
             Order.customer_id,
             Order.id,
             OrderLine.product_id,
-            _epoch_days(Order.placed_at),
+            epoch_days(Order.placed_at),
             OrderLine.quantity,
         )
         .join(OrderLine, OrderLine.order_id == Order.id)
@@ -117,7 +117,7 @@ def product_views(session: Session, *, before: datetime | None = None) -> Produc
     """'Product Viewed' events of known customers whose product_id names a catalogue sku."""
     sku = Event.properties["product_id"].as_string()
     query = (
-        select(Event.customer_id, Product.id, _epoch_days(Event.occurred_at))
+        select(Event.customer_id, Product.id, epoch_days(Event.occurred_at))
         .join(Product, Product.sku == sku)
         .where(Event.name == VIEWED, Event.customer_id.is_not(None))
     )

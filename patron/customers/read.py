@@ -7,10 +7,12 @@ The import contracts forbid importing `patron.customers.tables` from outside thi
 """
 
 from patron.customers.purchases import (
+    VIEWED,
     Catalogue,
     ProductViews,
     PurchaseLines,
     catalogue,
+    epoch_days,
     product_views,
     purchase_lines,
 )
@@ -37,6 +39,7 @@ __all__ = [
     "CONSENT_STATUSES",
     "COUNTED_EXCLUDED",
     "ORDER_STATUSES",
+    "VIEWED",
     "AnonymousId",
     "Catalogue",
     "Consent",
@@ -49,6 +52,7 @@ __all__ = [
     "ProductViews",
     "PurchaseLines",
     "catalogue",
+    "epoch_days",
     "product_views",
     "purchase_lines",
     "utc_day",
