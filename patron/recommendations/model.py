@@ -41,6 +41,8 @@ class Params:
     neighbours: int = 50
     keep: int = 50
     shrink: float = 5.0
+    knn_shrink: float = 1.0
+    cross_in_personal: float = 0.125
     popular_window_days: float = 90.0
 
 
@@ -122,27 +124,43 @@ def normalise(m: sparse.csr_matrix, counts: np.ndarray, method: str, shrink: flo
 
 
 def top_k(m: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
-    """Each row's k largest entries (ties by lower column), as CSR."""
-    m = m.tocsr()
-    m.eliminate_zeros()
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    order = np.lexsort((m.indices, -m.data, rows))
-    rows_sorted = rows[order]
-    rank = np.arange(len(order)) - m.indptr[rows_sorted]
-    keep = order[rank < k]
-    return sparse.csr_matrix((m.data[keep], (rows[keep], m.indices[keep])), shape=m.shape)
+    """Each row's k largest entries, as CSR."""
+    cols, scores = ranked(m, k)
+    rows = np.repeat(np.arange(m.shape[0]), k)
+    keep = cols.ravel() >= 0
+    return sparse.csr_matrix(
+        (scores.ravel()[keep], (rows[keep], cols.ravel()[keep])), shape=m.shape
+    )
+
+
+DENSE_CELLS = 4_000_000
+
+
+def _block_top(dense: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top k columns of each row of a dense block (scores <= 0 count as none)."""
+    k_eff = min(k, dense.shape[1])
+    part = np.argpartition(-dense, k_eff - 1, axis=1)[:, :k_eff]
+    vals = np.take_along_axis(dense, part, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    cols = np.take_along_axis(part, order, axis=1)
+    vals = np.take_along_axis(vals, order, axis=1)
+    cols = np.where(vals > 0, cols, -1)
+    out_c = np.full((dense.shape[0], k), -1, dtype=np.int64)
+    out_v = np.zeros((dense.shape[0], k), dtype=np.float32)
+    out_c[:, :k_eff], out_v[:, :k_eff] = cols, np.where(vals > 0, vals, 0)
+    return out_c, out_v
 
 
 def ranked(m: sparse.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Each row's top k columns and scores as dense arrays (-1 and 0 where a row has fewer)."""
-    m = top_k(m, k)
-    cols = np.full((m.shape[0], k), -1, dtype=np.int64)
-    scores = np.zeros((m.shape[0], k), dtype=np.float32)
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    order = np.lexsort((m.indices, -m.data, rows))
-    rank = np.arange(len(order)) - m.indptr[rows[order]]
-    cols[rows[order], rank] = m.indices[order]
-    scores[rows[order], rank] = m.data[order]
+    m = m.tocsr()
+    n = m.shape[0]
+    cols = np.full((n, k), -1, dtype=np.int64)
+    scores = np.zeros((n, k), dtype=np.float32)
+    step = max(1, DENSE_CELLS // max(m.shape[1], 1))
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        cols[start:stop], scores[start:stop] = _block_top(m[start:stop].toarray(), k)
     return cols, scores
 
 
@@ -183,8 +201,8 @@ def train(
     binary_history = history.copy()
     binary_history.data[:] = 1.0
     knn = _zero_diagonal(binary_history.T @ history)
-    knn = normalise(knn, np.asarray(history.sum(axis=0)).ravel(), "cosine", params.shrink)
-    personal = top_k(knn + cross, params.neighbours)
+    knn = normalise(knn, np.asarray(history.sum(axis=0)).ravel(), "cosine", params.knn_shrink)
+    personal = top_k(knn + params.cross_in_personal * cross, params.neighbours)
 
     either = (history + viewed).tocsr()
     either.data[:] = 1.0
@@ -224,22 +242,21 @@ def recommend_users(
     scores: sparse.csr_matrix,
     exclude: sparse.csr_matrix,
     k: int,
-    *,
-    chunk: int = 20000,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top k items of each user for query @ scores, without the excluded cells, in chunks."""
+    """Top k items of each user for query @ scores, without the excluded cells, in dense
+    blocks of rows (argpartition per row: no global sort)."""
     n = query.shape[0]
     cols = np.full((n, k), -1, dtype=np.int64)
     values = np.zeros((n, k), dtype=np.float32)
-    for start in range(0, n, chunk):
-        stop = min(start + chunk, n)
-        product = (query[start:stop] @ scores).tocsr()
+    step = max(1, DENSE_CELLS // max(scores.shape[1], 1))
+    query, exclude = query.tocsr(), exclude.tocsr()
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        dense = (query[start:stop] @ scores).toarray()
         if exclude.nnz:
-            block = exclude[start:stop].tocsr()
-            block.data[:] = 1.0
-            product = product - product.multiply(block)
-        c, v = ranked(product, k)
-        cols[start:stop], values[start:stop] = c, v
+            block = exclude[start:stop].tocoo()
+            dense[block.row, block.col] = 0.0
+        cols[start:stop], values[start:stop] = _block_top(dense, k)
     return cols, values
 
 
