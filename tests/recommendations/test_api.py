@@ -13,7 +13,7 @@ from patron.auth import service as auth_service
 from patron.customers import service as customers
 from patron.customers.rules import LineInput, OrderInput
 from patron.db import transaction
-from patron.journeys import engine
+from patron.journeys import engine, playbooks
 from patron.journeys import service as journeys
 from patron.manifest import installed
 from patron.messages import links, tracking
@@ -157,3 +157,16 @@ def test_template_context_is_batched_with_fallback(shop):
     mine = got[ids["customers"]["c1"]]
     assert not mine["recommendations_fallback"]
     assert all("patron_rec=personal" in p["url"] for p in mine["recommendations"])
+
+
+def test_the_post_purchase_playbook_email_shows_the_cross_sell(shop):
+    db, ids, _client, _h = shop
+    with transaction(db.sessions) as s:
+        variant = messages.VariantInput(subject="You might also like", body=playbooks.CROSS_SELL)
+        template = messages.create_template(
+            session=s, data=messages.TemplateInput(name="pp", variants=[variant]), now=NOW
+        )
+        html = messages.render_for(
+            session=s, template_id=template.id, customer_id=ids["customers"]["c4"]
+        ).html
+    assert html.count("patron_rec=cross_sell") >= 3

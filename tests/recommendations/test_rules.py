@@ -66,7 +66,7 @@ def test_links_are_tagged_and_read_back():
 
 def test_top_k_and_fill_popular():
     m = sparse.csr_matrix(np.array([[0, 3, 1, 2], [0, 0, 0, 0], [5, 0, 0, 1]], dtype=np.float32))
-    cols, scores = model.ranked(m, 2)
+    cols, _scores = model.ranked(m, 2)
     assert cols.tolist() == [[1, 3], [-1, -1], [0, 3]]
     exclude = sparse.csr_matrix(np.array([[0, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]]))
     filled = model.fill_popular(cols, np.array([9.0, 8.0, 7.0, 1.0]), exclude)

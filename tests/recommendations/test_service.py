@@ -40,7 +40,7 @@ def test_planted_complements_come_out_on_top(trained):
 
 
 def test_up_and_down_sell_stay_in_the_category_and_move_the_price(trained):
-    db, shop, _ids, _version = trained
+    db, _shop, _ids, _version = trained
     with transaction(db.sessions) as s:
         base = service.product(session=s, sku="P010")
         up = service.related(session=s, sku="P010", kind="up_sell", n=5)
