@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/send.py
 	$(BIN)/python bench/journeys.py
+	$(BIN)/python bench/recommend.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache patron.egg-info

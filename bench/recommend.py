@@ -55,15 +55,15 @@ def _als(fitted, users, args, k=10):
 
     history = fitted.history.tocsr().astype(np.float32)
     started = time.perf_counter()
-    als = AlternatingLeastSquares(
-        factors=args.factors,
-        iterations=args.iterations,
-        regularization=0.05,
-        alpha=10.0,
-        random_state=args.seed,
-        num_threads=args.threads,
-    )
     with threadpool_limits(limits=1, user_api="blas"):  # implicit's advice: its own threads
+        als = AlternatingLeastSquares(
+            factors=args.factors,
+            iterations=args.iterations,
+            regularization=0.05,
+            alpha=10.0,
+            random_state=args.seed,
+            num_threads=args.threads,
+        )
         als.fit(history, show_progress=False)
         ids, _scores = als.recommend(users, history[users], N=k, filter_already_liked_items=True)
     return np.where(np.isfinite(_scores), ids, -1).astype(np.int64), time.perf_counter() - started

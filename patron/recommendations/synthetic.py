@@ -13,6 +13,8 @@ import numpy as np
 
 from patron.recommendations import model
 
+LINES_PER_ORDER = 1.92  # the anchor, 30% a second item, 35% its complement, some carried over
+
 
 @dataclass(frozen=True)
 class Shop:
@@ -42,8 +44,7 @@ def generate(
     price = ((1000 + 500 * rung) * (1 + category % 5)).astype(np.int64)
     partner = (np.arange(categories) + 1 + rng.integers(0, categories - 1, categories)) % categories
     complement = partner[category] * per_category + rng.permutation(per_category)[rung]
-    orders_per_line = 1 / 2.2
-    n_orders = max(int(lines * orders_per_line), customers)
+    n_orders = max(int(lines / LINES_PER_ORDER), customers)
     favourite = rng.integers(0, categories, customers)
     user = np.sort(rng.integers(0, customers, n_orders))
     user[:customers] = np.arange(customers)
