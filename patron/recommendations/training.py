@@ -183,14 +183,17 @@ def _finish(
 
 
 def _prune(session: Session, version_id: int) -> None:
-    """Delete versions older than the previous ready one (and stale failed ones)."""
+    """Delete finished versions older than the previous ready one (a run still training is
+    left alone)."""
     ready = session.scalars(
         select(RecVersion.id).where(RecVersion.state == "ready").order_by(RecVersion.id.desc())
     ).all()
     if len(ready) > 2:
-        oldest_kept = ready[1]
-        session.execute(delete(RecList).where(RecList.version_id < oldest_kept))
-        session.execute(delete(RecVersion).where(RecVersion.id < oldest_kept))
+        old = select(RecVersion.id).where(RecVersion.id < ready[1], RecVersion.state != "training")
+        session.execute(delete(RecList).where(RecList.version_id.in_(old)))
+        session.execute(
+            delete(RecVersion).where(RecVersion.id < ready[1], RecVersion.state != "training")
+        )
 
 
 def train_job(*, ctx, now, payload) -> None:

