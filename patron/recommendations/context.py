@@ -2,8 +2,9 @@
 
 Contributed to `messages.context`: `recommendations` (personal, up to 4), `cross_sell`
 (from the latest order, up to 4) and `recommendations_fallback` (True when the picks are the
-shop's popular items). A fixed number of queries for any number of customers. Each product
-has `url`, the shop link tagged with its kind, so clicks are counted as recommendation clicks.
+shop's popular items). Three queries for any number of customers (four before the first
+training). Each product has `url`, the shop link tagged with its kind, so clicks are counted as
+recommendation clicks.
 """
 
 from __future__ import annotations
@@ -35,14 +36,15 @@ def message_context(*, session: Session, customer_ids: Collection[int]) -> dict[
     ids = sorted(set(customer_ids))
     if not ids:
         return {}
-    version = serving.current_version(session)
-    vid = version.id if version else None
-    personal = serving.stored(session, vid, "customer", ids, "personal")
-    last = serving.last_order_products(session, ids)
+    bought, last = serving.histories(session, ids)
     seeds = {p for products in last.values() for p in products}
-    related = serving.stored(session, vid, "product", seeds, "cross_sell")
-    bought = serving.bought_by(session, ids)
-    pool = serving.popular(session, vid)
+    lists = serving.stored_many(
+        session,
+        {("customer", "personal"): ids, ("product", "cross_sell"): seeds, ("shop", "popular"): [0]},
+    )
+    personal, related = lists[("customer", "personal")], lists[("product", "cross_sell")]
+    shop = lists[("shop", "popular")]
+    pool = [int(p) for p, _ in shop[0]] if 0 in shop else serving.popular(session, None)
     cross = {
         cid: rules.merge([related[p] for p in last.get(cid, []) if p in related]) for cid in ids
     }

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from patron.customers import read as customers
@@ -107,15 +107,18 @@ def bought_by(session: Session, customer_ids: Collection[int]) -> dict[int, set[
 
 
 class Catalog:
-    """Products and flags needed to apply the rules to some candidates."""
+    """Products and flags needed to apply the rules to some candidates (one query)."""
 
     def __init__(self, session: Session, product_ids: Collection[int]):
         ids = sorted(set(product_ids))
-        products = session.scalars(select(customers.Product).where(customers.Product.id.in_(ids)))
-        self.products = {p.id: p for p in products}
-        flags = session.scalars(select(ProductFlag).where(ProductFlag.product_id.in_(ids))).all()
-        self.inactive = {f.product_id for f in flags if not f.active}
-        self.replenishable = {f.product_id for f in flags if f.replenishable}
+        rows = session.execute(
+            select(customers.Product, ProductFlag.active, ProductFlag.replenishable)
+            .outerjoin(ProductFlag, ProductFlag.product_id == customers.Product.id)
+            .where(customers.Product.id.in_(ids))
+        ).all()
+        self.products = {p.id: p for p, _a, _r in rows}
+        self.inactive = {p.id for p, active, _r in rows if active is False}
+        self.replenishable = {p.id for p, _a, refill in rows if refill}
 
     def choose(
         self,
@@ -267,3 +270,49 @@ def related(*, session: Session, sku: str, kind: str = "cross_sell", n: int = 10
     return serve(
         session, vid, kind, [int(p) for p, _ in items], bought=(), n=n, also_exclude={product.id}
     )
+
+
+def histories(session: Session, customer_ids: Collection[int]):
+    """(bought products, latest order's products) of each customer, from one query."""
+    o, line = customers.Order, customers.OrderLine
+    rows = session.execute(
+        select(o.customer_id, o.id, o.placed_at, line.product_id)
+        .join(line, line.order_id == o.id)
+        .where(
+            o.customer_id.in_(sorted(set(customer_ids))),
+            o.status.not_in(customers.COUNTED_EXCLUDED),
+            line.product_id.is_not(None),
+        )
+        .order_by(o.customer_id, o.placed_at.desc(), o.id.desc(), line.id)
+    ).all()
+    bought: dict[int, set[int]] = defaultdict(set)
+    last: dict[int, list[int]] = defaultdict(list)
+    latest: dict[int, int] = {}
+    for cid, order_id, _at, pid in rows:
+        bought[cid].add(pid)
+        if latest.setdefault(cid, order_id) == order_id and pid not in last[cid]:
+            last[cid].append(pid)
+    return bought, last
+
+
+def stored_many(
+    session: Session, owners: dict[tuple[str, str], Collection[int]]
+) -> dict[tuple[str, str], dict[int, list]]:
+    """Stored lists of the served version for several (owner, kind) pairs, in one query."""
+    served = select(func.max(RecVersion.id)).where(RecVersion.state == "ready").scalar_subquery()
+    wanted = [
+        (RecList.owner == owner) & (RecList.kind == kind) & RecList.owner_id.in_(sorted(set(ids)))
+        for (owner, kind), ids in owners.items()
+        if ids
+    ]
+    out: dict[tuple[str, str], dict[int, list]] = {key: {} for key in owners}
+    if not wanted:
+        return out
+    rows = session.execute(
+        select(
+            RecList.owner, RecList.kind, RecList.owner_id, RecList.items, RecList.version_id
+        ).where(RecList.version_id == served, or_(*wanted))
+    ).all()
+    for owner, kind, owner_id, items, _vid in rows:
+        out[(owner, kind)][owner_id] = items
+    return out
