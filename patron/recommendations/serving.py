@@ -152,8 +152,8 @@ def serve(session, version_id, kind, candidates, *, bought, n, also_exclude=()) 
     fallback_pool = popular(session, version_id)
     catalog = Catalog(session, [*candidates, *fallback_pool])
     chosen = catalog.choose(candidates, bought=bought, n=n, also_exclude=also_exclude)
-    fallback = not chosen
-    if fallback:
+    fallback = not chosen and kind != "popular"
+    if not chosen:
         chosen = catalog.choose(fallback_pool, bought=bought, n=n, also_exclude=also_exclude)
     shown = kind if not fallback else "popular"
     return Result(kind, fallback, version_id, [catalog.view(p, shown) for p in chosen])

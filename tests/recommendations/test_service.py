@@ -102,6 +102,8 @@ def test_no_history_gets_popular_flagged_and_unknowns_are_404(trained):
         s.flush()
         result = service.for_customer(session=s, customer_id=new.id, kind="personal", n=5)
         assert result.fallback and len(result.items) == 5
+        asked = service.for_customer(session=s, customer_id=new.id, kind="popular", n=5)
+        assert not asked.fallback and asked.items == result.items
         with pytest.raises(NotFound):
             service.for_customer(session=s, customer_id=10**9)
         with pytest.raises(NotFound):
