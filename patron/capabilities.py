@@ -22,6 +22,7 @@ from patron.jobs.manifest import manifest as jobs
 from patron.journeys.manifest import manifest as journeys
 from patron.loyalty.manifest import manifest as loyalty
 from patron.messages.manifest import manifest as messages
+from patron.recommendations.manifest import manifest as recommendations
 from patron.referrals.manifest import manifest as referrals
 from patron.reviews.manifest import manifest as reviews
 from patron.segments.manifest import manifest as segments
@@ -50,6 +51,7 @@ CAPABILITIES = (
     gatherings,
     advocates,
     loyalty,
+    recommendations,
     admin,
     demo,
 )
