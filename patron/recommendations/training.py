@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from patron.customers import read as customers
@@ -183,16 +183,25 @@ def _finish(
 
 
 def _prune(session: Session, version_id: int) -> None:
-    """Delete finished versions older than the previous ready one (a run still training is
-    left alone)."""
+    """Delete finished versions older than the previous ready one (a run still training, and
+    this run's own version, are left alone)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Concurrent trainings prune one at a time: overlapping deletes could deadlock.
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('recommendations.prune'))"))
     ready = session.scalars(
         select(RecVersion.id).where(RecVersion.state == "ready").order_by(RecVersion.id.desc())
     ).all()
     if len(ready) > 2:
-        old = select(RecVersion.id).where(RecVersion.id < ready[1], RecVersion.state != "training")
+        old = select(RecVersion.id).where(
+            RecVersion.id < ready[1], RecVersion.state != "training", RecVersion.id != version_id
+        )
         session.execute(delete(RecList).where(RecList.version_id.in_(old)))
         session.execute(
-            delete(RecVersion).where(RecVersion.id < ready[1], RecVersion.state != "training")
+            delete(RecVersion).where(
+                RecVersion.id < ready[1],
+                RecVersion.state != "training",
+                RecVersion.id != version_id,
+            )
         )
 
 
