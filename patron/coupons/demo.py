@@ -20,11 +20,11 @@ REDEEMED = 6
 
 
 def _buyers(session: Session, limit: int) -> list[int]:
-    """The first customers (by id) who bought more than once."""
+    """Repeat buyers, the latest to order first."""
     query = (
         select(CustomerStats.customer_id)
         .where(CustomerStats.order_count >= 2)
-        .order_by(CustomerStats.customer_id)
+        .order_by(CustomerStats.last_order_at.desc().nulls_last(), CustomerStats.customer_id)
         .limit(limit)
     )
     return list(session.scalars(query))

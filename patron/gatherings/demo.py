@@ -1,6 +1,6 @@
 """Demo data of gatherings: an upcoming webinar with answers and a waitlist, a past evening.
 
-Deterministic and small: guests are customers by id (repeat buyers first); the n-th guest's
+Deterministic and small: guests are recent repeat buyers first; the n-th guest's
 answer follows from n, so every run tells the same story.
 """
 
@@ -21,10 +21,14 @@ EVENING_GUESTS = 20
 
 
 def _guests(session: Session, limit: int) -> list[int]:
-    """Customers by id, repeat buyers first."""
+    """Customers, repeat buyers first, the latest to order first."""
     query = (
         select(CustomerStats.customer_id)
-        .order_by((CustomerStats.order_count >= 2).desc(), CustomerStats.customer_id)
+        .order_by(
+            (CustomerStats.order_count >= 2).desc(),
+            CustomerStats.last_order_at.desc().nulls_last(),
+            CustomerStats.customer_id,
+        )
         .limit(limit)
     )
     return list(session.scalars(query))

@@ -1,6 +1,6 @@
 """Demo data of referrals: the programme saved, the first buyers referring newer customers.
 
-Deterministic and small: each of the first buyers (by id) refers the next customers who
+Deterministic and small: each of the latest repeat buyers refers the next customers who
 ordered once, attributed an hour before that first order; referrals whose window has passed
 are qualified, the others still pending; one self-referral attempt is rejected.
 """
@@ -22,11 +22,11 @@ PROGRAMME = {"window_days": 30, "reward": "points", "referrer_points": 500, "ref
 
 
 def _referrers(session: Session) -> list[int]:
-    """The first customers (by id) who bought more than once."""
+    """Repeat buyers, the latest to order first."""
     query = (
         select(CustomerStats.customer_id)
         .where(CustomerStats.order_count >= 2)
-        .order_by(CustomerStats.customer_id)
+        .order_by(CustomerStats.last_order_at.desc().nulls_last(), CustomerStats.customer_id)
         .limit(REFERRERS)
     )
     return list(session.scalars(query))

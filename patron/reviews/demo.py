@@ -1,6 +1,6 @@
 """Demo data of reviews: a few product reviews by buyers, most approved, some waiting.
 
-Deterministic and small: the n-th buyer (by id, repeat buyers first) reviews the first product
+Deterministic and small: the n-th buyer (recent repeat buyers first) reviews the first product
 of their first order, with a rating and text from a fixed list; the first six are approved,
 one is rejected and the rest wait in the moderation queue.
 """
@@ -33,7 +33,7 @@ REJECTED = 6  # the spam one
 
 
 def _first_lines(session: Session, limit: int) -> list[tuple[int, str]]:
-    """(customer, SKU of the first line of their first order), repeat buyers first."""
+    """(customer, SKU of the first line of their first order), recent repeat buyers first."""
     first_order = (
         select(Order.customer_id, func.min(Order.id).label("order_id"))
         .group_by(Order.customer_id)
@@ -49,7 +49,11 @@ def _first_lines(session: Session, limit: int) -> list[tuple[int, str]]:
         .join(first_line, first_line.c.order_id == first_order.c.order_id)
         .join(OrderLine, OrderLine.id == first_line.c.line_id)
         .join(CustomerStats, CustomerStats.customer_id == first_order.c.customer_id)
-        .order_by((CustomerStats.order_count >= 2).desc(), first_order.c.customer_id)
+        .order_by(
+            (CustomerStats.order_count >= 2).desc(),
+            CustomerStats.last_order_at.desc().nulls_last(),
+            first_order.c.customer_id,
+        )
         .limit(limit)
     )
     return [(cid, sku) for cid, sku in session.execute(query).all()]

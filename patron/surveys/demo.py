@@ -1,7 +1,7 @@
 """Demo data of surveys: an NPS survey with about sixty answers over the last four months.
 
-Deterministic and small: the n-th answering customer (by id, buyers first) gets a score from a
-fixed pattern (about half promoters, a third passives, the rest detractors), and every third
+Deterministic and small: the n-th answering customer (recent repeat buyers first) gets a score
+from a fixed pattern (about half promoters, a third passives, the rest detractors), and every third
 one left a follow-up text, so the NPS KPI, the chart and the comments all show.
 """
 
@@ -41,10 +41,14 @@ def _category(score: int) -> str:
 
 
 def _respondents(session: Session) -> list[int]:
-    """Customers who answer: buyers first (by order count then id), so the best are in."""
+    """Customers who answer: repeat buyers first, the latest to order first."""
     query = (
         select(CustomerStats.customer_id)
-        .order_by((CustomerStats.order_count >= 2).desc(), CustomerStats.customer_id)
+        .order_by(
+            (CustomerStats.order_count >= 2).desc(),
+            CustomerStats.last_order_at.desc().nulls_last(),
+            CustomerStats.customer_id,
+        )
         .limit(ANSWERS)
     )
     return list(session.scalars(query))
