@@ -38,6 +38,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/journeys.py
 	$(BIN)/python bench/experiments.py
 	$(BIN)/python bench/coupons.py
+	$(BIN)/python bench/loyalty.py
+	$(BIN)/python bench/recommend.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache patron.egg-info

@@ -20,7 +20,9 @@ from patron.gatherings.manifest import manifest as gatherings
 from patron.imports.manifest import manifest as imports
 from patron.jobs.manifest import manifest as jobs
 from patron.journeys.manifest import manifest as journeys
+from patron.loyalty.manifest import manifest as loyalty
 from patron.messages.manifest import manifest as messages
+from patron.recommendations.manifest import manifest as recommendations
 from patron.referrals.manifest import manifest as referrals
 from patron.reviews.manifest import manifest as reviews
 from patron.segments.manifest import manifest as segments
@@ -48,6 +50,8 @@ CAPABILITIES = (
     referrals,
     gatherings,
     advocates,
+    loyalty,
+    recommendations,
     admin,
     demo,
 )

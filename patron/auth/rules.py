@@ -12,6 +12,7 @@ from functools import cache
 
 SCOPES = ("read", "write", "admin", "track", "shop")
 # What each scope grants: admin implies everything, write implies read.
+# `shop` is the shop's storefront key (loyalty, coupons, referrals, offers), nothing else.
 IMPLIED = {
     "admin": set(SCOPES),
     "write": {"read", "write"},

@@ -6,6 +6,16 @@ overview) but never write them: every write goes through `patron.customers.servi
 The import contracts forbid importing `patron.customers.tables` from outside this capability.
 """
 
+from patron.customers.purchases import (
+    VIEWED,
+    Catalogue,
+    ProductViews,
+    PurchaseLines,
+    catalogue,
+    epoch_days,
+    product_views,
+    purchase_lines,
+)
 from patron.customers.rules import (
     CONSENT_CHANNELS,
     CONSENT_STATUSES,
@@ -29,7 +39,9 @@ __all__ = [
     "CONSENT_STATUSES",
     "COUNTED_EXCLUDED",
     "ORDER_STATUSES",
+    "VIEWED",
     "AnonymousId",
+    "Catalogue",
     "Consent",
     "Customer",
     "CustomerStats",
@@ -37,5 +49,11 @@ __all__ = [
     "Order",
     "OrderLine",
     "Product",
+    "ProductViews",
+    "PurchaseLines",
+    "catalogue",
+    "epoch_days",
+    "product_views",
+    "purchase_lines",
     "utc_day",
 ]

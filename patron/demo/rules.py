@@ -101,11 +101,13 @@ def _price(rng: np.random.Generator, low: int, high: int) -> int:
 
 
 def catalogue(rng: np.random.Generator, start: datetime) -> list[dict]:
-    """About 120 products in 8 categories with prices in each category's band."""
+    """About 120 products in 8 categories; each category is a price ladder in its band (the
+    higher the rank, the dearer), so recommendations find up-sells and down-sells."""
     products = []
     for category, (_weight, (low, high), nouns) in CATEGORIES.items():
         pairs = [(a, n) for n in nouns for a in ADJECTIVES]
         picks = rng.choice(len(pairs), size=PRODUCTS_PER_CATEGORY, replace=False)
+        ladder = sorted(_price(rng, low, high) for _ in picks)
         for rank, pick in enumerate(sorted(picks)):
             adjective, noun = pairs[pick]
             products.append(
@@ -113,7 +115,7 @@ def catalogue(rng: np.random.Generator, start: datetime) -> list[dict]:
                     "sku": f"{category[:3].upper()}-{rank + 1:03d}",
                     "name": f"{adjective} {noun}",
                     "category": category,
-                    "price_cents": _price(rng, low, high),
+                    "price_cents": ladder[rank],
                     "created_at": start,
                 }
             )
@@ -276,15 +278,33 @@ _QUANTITY = _cdf([0.85, 0.12, 0.03])
 _CATEGORY = _cdf([w for w, _band, _nouns in CATEGORIES.values()])
 
 
+# Planted complements: each product goes with one product of the next category (beans with a
+# grinder), bought in the same basket or in the customer's next order.
+WITH_COMPLEMENT, COMPLEMENT_NEXT = 0.35, 0.25
+
+
+def complement(product: int) -> int:
+    """The index of the product that goes with this one (a fixed pairing across categories)."""
+    category, rank = divmod(product, PRODUCTS_PER_CATEGORY)
+    partner = (category + 1) % len(CATEGORIES)
+    return partner * PRODUCTS_PER_CATEGORY + (rank * 7 + 3) % PRODUCTS_PER_CATEGORY
+
+
 def _basket(
-    rng: np.random.Generator, favourite: int, by_category: list[list[int]]
+    rng: np.random.Generator, favourite: int, by_category: list[list[int]], carried: int | None
 ) -> dict[int, int]:
-    """Products and quantities of one order, leaning to the buyer's favourite category."""
+    """Products and quantities of one order, leaning to the buyer's favourite category, with
+    planted complements (and the complement carried over from the previous order)."""
     basket: dict[int, int] = {}
     for _ in range(1 + min(int(rng.poisson(0.6)), 5)):
         category = favourite if rng.random() < 0.6 else _pick(rng, _CATEGORY)
         product = by_category[category][_pick(rng, _POPULARITY)]
         basket[product] = basket.get(product, 0) + 1 + _pick(rng, _QUANTITY)
+    first = next(iter(basket))
+    if rng.random() < WITH_COMPLEMENT:
+        basket.setdefault(complement(first), 1)
+    if carried is not None:
+        basket.setdefault(carried, 1)
     return basket
 
 
@@ -322,9 +342,12 @@ def make_orders(
         (t, h.customer, k == 0, h.favourite) for h in histories for k, t in enumerate(h.times)
     )
     orders, lines = [], []
+    carry: dict[int, int] = {}
     for number, (t, customer, first, favourite) in enumerate(placed, start=1):
         at = start + timedelta(days=t)
-        basket = _basket(rng, favourite, by_category)
+        basket = _basket(rng, favourite, by_category, carry.pop(customer, None))
+        if rng.random() < COMPLEMENT_NEXT:
+            carry[customer] = complement(next(iter(basket)))
         subtotal = sum(products[p]["price_cents"] * q for p, q in basket.items())
         coupon, rate = _coupon(rng, first, at.month)
         discount = round(subtotal * rate)

@@ -24,11 +24,16 @@ from patron.segments import service as segments
 
 DAY = 86400
 HI = "<p>Hi {{ customer.first_name or 'there' }},</p>"
+# The cross-sell shows recommendations' `cross_sell` (products bought with the latest order,
+# each link tagged for click tracking) when that capability provides it; else the category line.
 CROSS_SELL = (
     HI + "<p>Thanks again for your order. Customers who like "
     "{% for o in orders[:1] %}{% for line in o.lines[:1] %}"
     "{{ line.category or line.name or 'it' }}{% endfor %}{% endfor %}"
-    " also pick these from the same category.</p>"
+    " also pick these:</p>"
+    "{% for p in cross_sell | default([]) %}"
+    '<p><a href="{{ p.url }}">{{ p.name }}</a> {{ p.price }} {{ p.currency }}</p>'
+    "{% endfor %}"
 )
 
 

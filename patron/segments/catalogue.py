@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from patron.segments.conditions import REGISTRY
+from patron.segments.conditions import condition_types
 from patron.segments.conditions.jsonvalues import JSON_OPS
 from patron.segments.rules import GROUPS
 
 
 def catalogue(segments: list[tuple[int, str]] | None = None) -> dict:
     """Groups, every condition entry (template and inputs) and the saved segments to refer to."""
-    entries = [entry for kind in REGISTRY.values() for entry in kind.catalogue()]
+    entries = [entry for kind in condition_types().values() for entry in kind.catalogue()]
     return {
         "groups": [[k, v] for k, v in GROUPS.items()],
         "conditions": entries,

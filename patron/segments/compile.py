@@ -19,6 +19,7 @@ from sqlalchemy.sql import ColumnElement, FromClause
 
 from patron.customers.read import Customer
 from patron.errors import InvalidInput
+from patron.segments.conditions import contributed
 from patron.segments.rules import Group, Node
 from patron.segments.sql import COMPILERS
 
@@ -169,7 +170,8 @@ def _compile(node: Node, ctx: Context, leaves: list | None, path: str):
         if node.type == "not" and leaves is not None:
             leaves.append((path, node, expr))
         return expr
-    expr = COMPILERS[node.type](node, ctx)
+    compile_ = COMPILERS.get(node.type) or contributed()[node.type].compile
+    expr = compile_(node, ctx)
     if leaves is not None:
         leaves.append((path, node, expr))
     return expr

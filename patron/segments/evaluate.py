@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from patron.segments.conditions import REGISTRY
+from patron.segments.conditions import condition_types
 from patron.segments.facts import Facts
 from patron.segments.rules import Group, Node
 
@@ -43,4 +43,4 @@ def _evaluate(node: Node, facts: Facts, ectx: EvalContext) -> bool:
     if isinstance(node, Group):
         results = [_evaluate(child, facts, ectx) for child in node.children]
         return {"and": all, "or": any}.get(node.type, lambda r: not any(r))(results)
-    return bool(REGISTRY[node.type].evaluate(node, facts, ectx))
+    return bool(condition_types()[node.type].evaluate(node, facts, ectx))

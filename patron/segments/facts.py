@@ -47,3 +47,5 @@ class Facts:
     scores: dict[str, Any] = field(default_factory=dict)
     orders: tuple[OrderFact, ...] = ()
     events: tuple[EventFact, ...] = ()
+    # Values of contributed condition types, by the contributing type's name.
+    extra: dict[str, Any] = field(default_factory=dict)

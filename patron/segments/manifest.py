@@ -1,9 +1,17 @@
-"""Manifest of segments: rule trees, saved segments, memberships."""
+"""Manifest of segments: rule trees, saved segments, memberships.
+
+Extension point `segments.conditions`: capabilities contribute
+`conditions.ContributedCondition`s (a pure condition type and its SQL compiler; loyalty adds
+"loyalty"), read here into the condition registry.
+"""
 
 from pathlib import Path
 
-from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Panel
+from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Panel, contributions
 from patron.segments import api, cli, events, reactions, service, shortcuts, tables, views
+from patron.segments.conditions import registry
+
+registry.add_source(lambda: contributions(registry.POINT))
 
 manifest = Manifest(
     name="segments",

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from patron.errors import InvalidInput
-from patron.segments.conditions import REGISTRY
+from patron.segments.conditions import condition_types
 
 GROUPS = {"and": "all of", "or": "any of", "not": "none of"}
 MAX_DEPTH = 10
@@ -64,12 +64,13 @@ def _parse(data: Any, path: str, depth: int, state: _Parse) -> Node | None:
     kind = data.get("type")
     if kind in GROUPS:
         return _parse_group(data, path, depth, state)
-    if not isinstance(kind, str) or kind not in REGISTRY:
-        choices = ", ".join([*GROUPS, *REGISTRY])
+    types = condition_types()
+    if not isinstance(kind, str) or kind not in types:
+        choices = ", ".join([*GROUPS, *types])
         state.fail(f"{path}.type", f"unknown rule type {kind!r}; choose one of {choices}")
         return None
     try:
-        return REGISTRY[kind].model.model_validate(data)
+        return types[kind].model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
             state.fail(_join(path, error["loc"]), _message(error))
@@ -155,7 +156,7 @@ def activity_driven(node: Node, resolve: Callable[[int], Node | None]) -> bool:
             inner = resolve(cond.segment_id)
             if inner is not None and activity_driven(inner, resolve):
                 return True
-        elif REGISTRY[cond.type].activity:
+        elif condition_types()[cond.type].activity:
             return True
     return False
 
@@ -165,4 +166,4 @@ def describe(node: Node) -> str:
     if isinstance(node, Group):
         inner = "; ".join(describe(c) for c in node.children)
         return f"{GROUPS[node.type]} ({inner})"
-    return REGISTRY[node.type].describe(node)
+    return condition_types()[node.type].describe(node)

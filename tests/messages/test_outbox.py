@@ -155,7 +155,7 @@ def test_context_providers_are_batched_not_per_customer(db):
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
     # A few per provider (a first render makes referral codes), whatever the customer count.
-    assert len(found) == 30 and len(statements) <= 2 + 3 * len(context.providers())
+    assert len(found) == 30 and len(statements) <= 2 + 4 * len(context.providers())
     one = found[ids[3]]
     assert one["customer"]["first_name"] == "Name3" and one["stats"]["order_count"] == 1
     assert one["orders"][0]["lines"][0]["sku"] == "TEA"

@@ -14,7 +14,7 @@ JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 revision = "0710"
-down_revision = "0630"
+down_revision = "0700"
 branch_labels = None
 depends_on = None
 

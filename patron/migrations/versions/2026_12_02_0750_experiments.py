@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 revision = "0750"
-down_revision = "0730"
+down_revision = "0740"
 branch_labels = None
 depends_on = None
 

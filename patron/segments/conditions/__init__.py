@@ -10,6 +10,20 @@ from patron.segments.conditions import (  # noqa: F401  (each module registers i
     purchases,
     scores,
 )
-from patron.segments.conditions.registry import REGISTRY, ConditionType, condition_type
+from patron.segments.conditions.registry import (
+    REGISTRY,
+    ConditionType,
+    ContributedCondition,
+    condition_type,
+    condition_types,
+    contributed,
+)
 
-__all__ = ["REGISTRY", "ConditionType", "condition_type"]
+__all__ = [
+    "REGISTRY",
+    "ConditionType",
+    "ContributedCondition",
+    "condition_type",
+    "condition_types",
+    "contributed",
+]

@@ -44,6 +44,42 @@ class ConditionType:
 
 
 REGISTRY: dict[str, ConditionType] = {}
+# Extension point: other capabilities contribute `ContributedCondition`s in their manifests.
+POINT = "segments.conditions"
+
+
+@dataclass(frozen=True)
+class ContributedCondition:
+    """A condition type another capability adds (`contributes={"segments.conditions": ...}`).
+
+    `kind` is its pure half, as above; `compile(cond, ctx)` its SQL half, a two-valued boolean
+    over the customers table and the context's joins (see patron.segments.sql). Its `evaluate`
+    reads what it needs from `facts.extra` (the reference evaluator; membership is SQL).
+    """
+
+    kind: ConditionType
+    compile: Callable[[Any, Any], Any]
+
+
+# Where contributed types come from: segments' manifest adds the capabilities' contributions
+# (this pure module never reads manifests itself).
+_SOURCES: list[Callable[[], Any]] = []
+
+
+def add_source(source: Callable[[], Any]) -> None:
+    """Add a callable returning ContributedConditions (done once by segments' manifest)."""
+    _SOURCES.append(source)
+
+
+def contributed() -> dict[str, ContributedCondition]:
+    """Condition types the installed capabilities contribute, by name."""
+    found = (c for source in _SOURCES for c in source())
+    return {c.kind.name: c for c in found if c.kind.name not in REGISTRY}
+
+
+def condition_types() -> dict[str, ConditionType]:
+    """Built-in condition types and contributed ones, by name."""
+    return {**REGISTRY, **{name: c.kind for name, c in contributed().items()}}
 
 
 def register(kind: ConditionType) -> ConditionType:

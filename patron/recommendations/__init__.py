@@ -1,0 +1,1 @@
+"""Recommendations: cross-sell, up-sell, down-sell, personal and popular, trained and served."""
