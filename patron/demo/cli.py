@@ -8,12 +8,27 @@ import time
 import typer
 
 from patron.config import load_settings
+from patron.coupons import demo as coupons_demo
 from patron.db import transaction, utcnow
 from patron.demo import rules, service
+from patron.gatherings import demo as gatherings_demo
 from patron.jobs import worker
 from patron.journeys import playbooks as journey_playbooks
 from patron.messages import demo as messages_demo
+from patron.referrals import demo as referrals_demo
+from patron.reviews import demo as reviews_demo
 from patron.runtime import fail, open_runtime, run_cli
+from patron.surveys import demo as surveys_demo
+
+# Demo data of each capability, in an order where later ones may build on earlier ones.
+CAPABILITY_DEMOS = (
+    messages_demo,
+    coupons_demo,
+    referrals_demo,
+    surveys_demo,
+    reviews_demo,
+    gatherings_demo,
+)
 
 DEMO_EMAIL = "admin@patron.local"
 
@@ -42,6 +57,7 @@ def demo(
             )
         )
     started = time.perf_counter()
+    worker.pump_events(runtime.sessions)  # advocacy credits feed the ambassador stage
     if service.refresh_analytics(sessions=runtime.sessions, now=now):
         worker.drain(runtime.sessions, runtime.settings)  # segments react to the refresh
         typer.echo(f"refreshed customer scores in {time.perf_counter() - started:.1f}s")
@@ -75,13 +91,14 @@ def _load(runtime, *, seed: int, customers: int, now) -> None:
         shop = rules.generate(seed=seed, customers=customers, now=now)
         generated = time.perf_counter()
         summary = service.load_shop(session=session, shop=shop, now=now)
-        messages_demo.seed_demo(session=session, now=now)
+        for capability in CAPABILITY_DEMOS:
+            capability.seed_demo(session=session, now=now)
     typer.echo(
         f"generated the shop in {generated - started:.1f}s and loaded it in "
         f"{time.perf_counter() - generated:.1f}s: {summary.customers} customers, "
         f"{summary.products} products, {summary.orders} orders "
-        f"({summary.lines} lines), {summary.events} events; demo message templates and a "
-        "past broadcast (labelled Demo:)"
+        f"({summary.lines} lines), {summary.events} events; demo templates, a past broadcast, "
+        "coupons, referrals, an NPS survey, reviews and events (labelled Demo:)"
     )
 
 

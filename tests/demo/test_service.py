@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from patron.advocates import service as advocates
+from patron.analytics import service as analytics
+from patron.app import create_app
 from patron.auth import service as auth_service
 from patron.cli import app
 from patron.customers.tables import AnonymousId, Customer, CustomerStats, Event, Order, OrderLine
-from patron.db import transaction
+from patron.db import transaction, utcnow
 from patron.demo import rules, service
+from patron.demo.cli import DEMO_EMAIL
 from patron.errors import Forbidden, Unauthorized
 from patron.journeys import service as journeys
 from patron.journeys.playbooks import PLAYBOOKS
+from tests.dashboard.conftest import login
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -89,3 +95,33 @@ def test_demo_command_loads_once_and_prints_the_credentials(sqlite_db, monkeypat
         assert {j.state for j in installed} == {"paused"}
     bad = runner.invoke(app, ["demo", "--no-serve", "--customers", "0"])
     assert bad.exit_code != 0 and "error: --customers" in bad.output
+
+
+def test_demo_fills_the_pages_of_the_marketing_capabilities(sqlite_db, monkeypatch):
+    monkeypatch.setenv("PATRON_DATABASE_URL", sqlite_db.url)
+    monkeypatch.setenv("PATRON_SECRET_KEY", "test-secret")
+    loaded = CliRunner().invoke(app, ["demo", "--no-serve", "--customers", "120", "--seed", "2"])
+    assert loaded.exit_code == 0, loaded.output
+    with transaction(sqlite_db.sessions) as s:
+        today = utcnow().date()
+        report = analytics.kpi_report(session=s, start=today - timedelta(days=29), end=today)
+        nps = next(k["value"] for k in report["kpis"] if k["name"] == "net_promoter_score")
+        stars = advocates.ambassadors(session=s)
+    assert isinstance(nps, float) and -100 <= nps <= 100
+    assert stars and all(a["score"] >= 10 for a in stars)
+    shown = {
+        "/coupons": ("Demo: welcome 10% off", "Demo: VIP 20% off"),
+        "/referrals": ("Leaderboard", "self_referral"),
+        "/surveys": ("Demo: how likely are you to recommend us?",),
+        "/reviews": ("It is fine",),
+        "/gatherings": ("Demo: styling masterclass (webinar)", "Demo: VIP shopping evening"),
+        "/ambassadors": (stars[0]["email"],),
+    }
+    with TestClient(create_app(sqlite_db.settings(), engine=sqlite_db.engine)) as page:
+        assert login(page, DEMO_EMAIL, "patron-demo").status_code == 303
+        for path, texts in shown.items():
+            html = page.get(path)
+            assert html.status_code == 200, path
+            for text in texts:
+                assert text in html.text, (path, text)
+            assert "No referrals yet" not in html.text
