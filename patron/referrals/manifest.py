@@ -4,7 +4,18 @@ from pathlib import Path
 
 from patron.config import Setting
 from patron.manifest import Consumer, JobHandler, Manifest, NavItem, Panel, Schedule
-from patron.referrals import api, board, cli, events, qualify, reactions, service, tables, views
+from patron.referrals import (
+    api,
+    board,
+    cli,
+    conditions,
+    events,
+    qualify,
+    reactions,
+    service,
+    tables,
+    views,
+)
 
 manifest = Manifest(
     name="referrals",
@@ -15,7 +26,10 @@ manifest = Manifest(
     consumers=(Consumer(reactions.CONSUMER, reactions.EVENT_TYPES, reactions.on_events),),
     jobs=(JobHandler(qualify.QUALIFY_JOB, qualify.qualify_job),),
     schedules=(Schedule(qualify.QUALIFY_JOB, lambda settings: qualify.EVERY_MINUTES),),
-    contributes={"messages.context": (reactions.message_context,)},
+    contributes={
+        "messages.context": (reactions.message_context,),
+        "segments.conditions": (conditions.CONDITION,),
+    },
     settings=(
         Setting(
             service.SHOP_URL_SETTING,
