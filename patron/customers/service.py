@@ -1,21 +1,40 @@
-"""Use cases of customer data: profiles, consent, identities, products, orders, events."""
+"""Use cases of customer data: profiles, consent, identities, products, orders, events.
+
+Consent lives in `consent.py`, paged and bulk reads in `listing.py`; both are re-exported here.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from patron.customers import activity, rules
 from patron.customers import events as ev
+from patron.customers.consent import (
+    confirm_consent,
+    consent_status,
+    double_opt_in,
+    record_consents,
+    set_consent,
+)
+from patron.customers.listing import (
+    customer_ids,
+    get_order,
+    get_product,
+    line_values,
+    list_customers,
+    list_orders,
+    list_products,
+    product_ids,
+    stats_of,
+)
 from patron.customers.stats import rebuild_stats, refresh_stats, touch_last_event
 from patron.customers.tables import (
     AnonymousId,
-    Consent,
     Customer,
     CustomerStats,
     Event,
@@ -26,7 +45,24 @@ from patron.customers.tables import (
 from patron.errors import Conflict, InvalidInput, NotFound
 from patron.events.service import append
 
-__all__ = ["rebuild_stats", "refresh_stats"]
+__all__ = [
+    "confirm_consent",
+    "consent_status",
+    "customer_ids",
+    "double_opt_in",
+    "get_order",
+    "get_product",
+    "line_values",
+    "list_customers",
+    "list_orders",
+    "list_products",
+    "product_ids",
+    "rebuild_stats",
+    "record_consents",
+    "refresh_stats",
+    "set_consent",
+    "stats_of",
+]
 
 
 def get_customer(*, session: Session, customer_id: int) -> Customer:
@@ -128,55 +164,6 @@ def delete_customer(*, session: Session, customer_id: int, now: datetime) -> Non
     activity.notify(session, [customer_id], now)
 
 
-def set_consent(
-    *, session: Session, customer: Customer, channel: str, status: str, source: str, now: datetime
-) -> None:
-    """Records a customer's consent status on one channel (a grant may wait as pending)."""
-    rules.check_consent(channel, status)
-    current = next((c for c in customer.consents if c.channel == channel), None)
-    previous = current.status if current else "unknown"
-    status = rules.consent_to_store(
-        channel, status, previous=previous, source=source, double_opt_in=double_opt_in()
-    )
-    if current is None:
-        customer.consents.append(
-            Consent(channel=channel, status=status, updated_at=now, source=source)
-        )
-    elif current.status != status:
-        current.status, current.updated_at, current.source = status, now, source
-    if previous != status:
-        change = ev.ConsentChanged(customer.id, channel, status, previous, source)
-        append(session, [change], now=now)
-
-
-def double_opt_in() -> bool:
-    """Whether PATRON_MESSAGES_DOUBLE_OPT_IN is on (new email grants wait for confirmation)."""
-    value = os.environ.get("PATRON_MESSAGES_DOUBLE_OPT_IN", "false")
-    return value.strip().lower() in ("1", "true", "yes", "on")
-
-
-def confirm_consent(*, session: Session, customer_id: int, channel: str, now: datetime) -> bool:
-    """Grant a pending consent the customer confirmed; False when nothing was pending."""
-    customer = session.get(Customer, customer_id)
-    if customer is None or consent_status(customer, channel) != "pending":
-        return False
-    set_consent(
-        session=session,
-        customer=customer,
-        channel=channel,
-        status="granted",
-        source="double_opt_in",
-        now=now,
-    )
-    session.flush()
-    return True
-
-
-def consent_status(customer: Customer, channel: str) -> str:
-    """A customer's consent on a channel; unknown when never recorded."""
-    return next((c.status for c in customer.consents if c.channel == channel), "unknown")
-
-
 def link_anonymous_id(
     *, session: Session, anonymous_id: str, customer_id: int, now: datetime
 ) -> None:
@@ -231,16 +218,6 @@ def upsert_product(
     product.price_cents, product.currency, product.updated_at = price_cents, currency, now
     session.flush()
     return product
-
-
-def product_ids(session: Session, skus: set[str]) -> dict[str, tuple[int, str | None]]:
-    """Map SKUs to (product id, category) for the products that exist."""
-    if not skus:
-        return {}
-    rows = session.execute(
-        select(Product.sku, Product.id, Product.category).where(Product.sku.in_(skus))
-    )
-    return {sku: (pid, cat) for sku, pid, cat in rows}
 
 
 def _build_lines(session: Session, lines: tuple[rules.LineInput, ...]) -> list[OrderLine]:
@@ -375,111 +352,6 @@ def record_event(
     return True
 
 
-def get_order(*, session: Session, order_id: int) -> Order:
-    """Gets an order by id."""
-    order = session.get(Order, order_id)
-    if order is None:
-        raise NotFound(f"order {order_id} does not exist")
-    return order
-
-
-# Reads with keyset pagination and bulk helpers for the REST API and imports.
-
-
-def _escape_like(text: str) -> str:
-    """Escape LIKE wildcards so a search term matches literally."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _customer_search(q: str):
-    """Case-insensitive match of external id, email or name (portable LIKE on lower())."""
-    pattern = f"%{_escape_like(q.strip().lower())}%"
-    full_name = func.coalesce(Customer.first_name, "") + " " + func.coalesce(Customer.last_name, "")
-    return or_(
-        *(
-            func.lower(column).like(pattern, escape="\\")
-            for column in (Customer.external_id, Customer.email, full_name)
-        )
-    )
-
-
-def list_customers(
-    *,
-    session: Session,
-    q: str | None = None,
-    email_consent: str | None = None,
-    min_orders: int | None = None,
-    after_id: int | None = None,
-    limit: int = 50,
-) -> list[Customer]:
-    """Lists customers by id after `after_id`, optionally searched and filtered."""
-    query = select(Customer).order_by(Customer.id).limit(limit)
-    if after_id is not None:
-        query = query.where(Customer.id > after_id)
-    if q and q.strip():
-        query = query.where(_customer_search(q))
-    if email_consent is not None:
-        rules.check_consent("email", email_consent)
-        given = select(Consent.customer_id).where(Consent.channel == "email")
-        matching = given.where(Consent.status == email_consent)
-        query = query.where(
-            Customer.id.in_(matching)
-            if email_consent != "unknown"
-            else or_(Customer.id.in_(matching), Customer.id.not_in(given))
-        )
-    if min_orders is not None:
-        query = query.join(CustomerStats, CustomerStats.customer_id == Customer.id).where(
-            CustomerStats.order_count >= min_orders
-        )
-    return list(session.scalars(query))
-
-
-def stats_of(*, session: Session, customer_ids: Collection[int]) -> dict[int, CustomerStats]:
-    """The aggregates of the given customers, by customer id."""
-    if not customer_ids:
-        return {}
-    rows = session.scalars(
-        select(CustomerStats).where(CustomerStats.customer_id.in_(list(customer_ids)))
-    )
-    return {row.customer_id: row for row in rows}
-
-
-def record_consents(
-    *, session: Session, customer: Customer, consents: dict[str, tuple[str, str]], now: datetime
-) -> None:
-    """Records several channels' consent, each as (status, source)."""
-    for channel, (status, source) in consents.items():
-        set_consent(
-            session=session,
-            customer=customer,
-            channel=channel,
-            status=status,
-            source=source,
-            now=now,
-        )
-    session.flush()
-
-
-def get_product(*, session: Session, sku: str) -> Product:
-    """Gets a product by SKU."""
-    product = session.scalar(select(Product).where(Product.sku == sku))
-    if product is None:
-        raise NotFound(f"product {sku!r} does not exist")
-    return product
-
-
-def list_products(
-    *, session: Session, category: str | None = None, after_id: int | None = None, limit: int = 50
-) -> list[Product]:
-    """Lists products by id after `after_id`, optionally of one category."""
-    query = select(Product).order_by(Product.id).limit(limit)
-    if after_id is not None:
-        query = query.where(Product.id > after_id)
-    if category is not None:
-        query = query.where(Product.category == category)
-    return list(session.scalars(query))
-
-
 def create_order(
     *,
     session: Session,
@@ -493,22 +365,6 @@ def create_order(
     return record_order(
         session=session, order=order, now=now, create_customer_if_missing=create_customer_if_missing
     )[0]
-
-
-def list_orders(
-    *,
-    session: Session,
-    customer_id: int | None = None,
-    after_id: int | None = None,
-    limit: int = 50,
-) -> list[Order]:
-    """Lists orders by id after `after_id`, optionally of one customer."""
-    query = select(Order).order_by(Order.id).limit(limit)
-    if after_id is not None:
-        query = query.where(Order.id > after_id)
-    if customer_id is not None:
-        query = query.where(Order.customer_id == customer_id)
-    return list(session.scalars(query))
 
 
 def orders_by_external_id(
@@ -550,33 +406,3 @@ def write_order(
     session.flush()
     append(session, [ev.order_completed(row, replaced=existing is not None)], now=now)
     return row
-
-
-def customer_ids(*, session: Session, external_ids: Collection[str]) -> dict[str, int]:
-    """Ids of the existing customers with the given external ids, by external id."""
-    if not external_ids:
-        return {}
-    return dict(
-        session.execute(
-            select(Customer.external_id, Customer.id).where(
-                Customer.external_id.in_(list(external_ids))
-            )
-        ).all()
-    )
-
-
-def line_values(
-    order_id: int | None, line: rules.LineInput, known: dict[str, tuple[int, str | None]]
-) -> dict:
-    """Column values of one order line, linked to its product when the SKU is known."""
-    product_id, category = known.get(line.sku, (None, None))
-    return dict(
-        order_id=order_id,
-        product_id=product_id,
-        sku=line.sku,
-        name=line.name,
-        category=line.category or category,
-        quantity=line.quantity,
-        unit_price_cents=line.unit_price_cents,
-        total_cents=line.total_cents,
-    )
