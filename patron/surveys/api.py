@@ -93,13 +93,14 @@ def change(survey_id: int, body: SurveyUpdate, session: Session = SESSION):
     "/{survey_id}/results", summary="Results: NPS, breakdowns, verbatims", dependencies=READ
 )
 def survey_results(survey_id: int, session: Session = SESSION):
-    """NPS and averages overall, per month, per segment and per lifecycle stage."""
+    """NPS and averages overall, per month, per segment, per lifecycle stage and per tier."""
     service.get_survey(session=session, survey_id=survey_id)
     return {
         "summary": results.summary(session, survey_id=survey_id),
         "months": results.over_time(session, survey_id=survey_id),
         "segments": results.by_segment(session, survey_id=survey_id),
         "stages": results.by_stage(session, survey_id=survey_id),
+        "tiers": results.by_tier(session, survey_id=survey_id),
         "verbatims": results.verbatims(session, survey_id=survey_id, limit=100),
     }
 

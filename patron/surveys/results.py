@@ -1,7 +1,8 @@
-"""Set-based reads of survey results: NPS over time, by segment, by lifecycle stage; verbatims.
+"""Set-based reads of survey results: NPS over time, by segment, stage and tier; verbatims.
 
 Counts are grouped in SQL (one query per breakdown); NPS comes from `rules.nps`. Segments are
-current memberships (segments' read model); stages the latest scores (analytics' read model).
+current memberships (segments' read model); stages the latest scores (analytics' read model);
+tiers the loyalty accounts (loyalty's read model).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from patron.analytics.read import CustomerScore
 from patron.customers.read import Customer
+from patron.loyalty.read import LoyaltyAccount
 from patron.segments.read import Segment, SegmentMembership
 from patron.surveys import rules
 from patron.surveys.tables import SurveyResponse
@@ -117,6 +119,18 @@ def by_stage(session: Session, *, survey_id: int | None = None, **filters) -> li
         .outerjoin(CustomerScore, CustomerScore.customer_id == R.customer_id)
         .group_by(stage)
         .order_by(stage)
+    )
+    return [_row(*row) for row in session.execute(query)]
+
+
+def by_tier(session: Session, *, survey_id: int | None = None, **filters) -> list[dict]:
+    """NPS by the customers' loyalty tier (customers with no tier under 'no tier')."""
+    tier = func.coalesce(LoyaltyAccount.tier, "no tier")
+    query = (
+        _filtered(select(tier, *_counts()), survey_id, filters)
+        .outerjoin(LoyaltyAccount, LoyaltyAccount.customer_id == R.customer_id)
+        .group_by(tier)
+        .order_by(tier)
     )
     return [_row(*row) for row in session.execute(query)]
 

@@ -178,6 +178,7 @@ def survey_results(
             "months": months,
             "segments": results.by_segment(session, survey_id=survey.id, **f),
             "stages": results.by_stage(session, survey_id=survey.id, **f),
+            "tiers": results.by_tier(session, survey_id=survey.id, **f),
             "verbatims": results.verbatims(session, survey_id=survey.id, **f),
             "all_segments": segments.list_segments(session=session),
         },

@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 
 from patron.analytics import service as analytics
 from patron.auth import service as auth
+from patron.customers.read import Customer
 from patron.db import transaction, utcnow
+from patron.loyalty.read import LoyaltyAccount
 from patron.messages.tables import OutboxMessage
 from patron.segments import service as segments
 from patron.surveys import links, rules, service, steps
@@ -123,6 +125,8 @@ def test_shop_api_asks_within_the_limit_and_answers_feed_results_and_the_nps_kpi
     with transaction(db.sessions) as s:
         for n in range(1, 5):
             person(s, n)
+        gold = s.scalar(select(Customer.id).where(Customer.external_id == "c1"))
+        s.add(LoyaltyAccount(customer_id=gold, tier="Gold", created_at=NOW, updated_at=NOW))
         key = auth.create_key(session=s, name="shop", scopes="read,write", now=NOW)[1]
     http, headers = client(db), {"Authorization": f"Bearer {key}"}
     for n, score in zip(range(1, 5), (10, 9, 7, 2), strict=True):
@@ -147,6 +151,8 @@ def test_shop_api_asks_within_the_limit_and_answers_feed_results_and_the_nps_kpi
     out = http.get(f"/api/surveys/{survey_id}/results", headers=headers).json()
     assert out["summary"]["nps"] == 25.0 and out["summary"]["answers"] == 4  # (2 - 1) / 4
     assert out["stages"][0]["label"] == "unscored"
+    tiers = {r["label"]: (r["answers"], r["nps"]) for r in out["tiers"]}
+    assert tiers == {"Gold": (1, 100.0), "no tier": (3, 0.0)}  # c1 gave 10; then 9, 7, 2
     promoters = {
         "type": "event",
         "name": "survey_answered",
