@@ -87,7 +87,12 @@ def mark_runs(session: Session, group, outcome: str) -> None:
             e=[e.id for e in group],
             i=[e.iteration for e in group],
         )
-        session.connection().execute(RUN_OUTCOMES, params)
+        connection = session.connection()
+        # The unique index answers each pair; without it a planner that still believes the
+        # fast-growing table small loops over it for every row (seconds a batch).
+        connection.execute(text("SET LOCAL enable_seqscan = off"))
+        connection.execute(RUN_OUTCOMES, params)
+        connection.execute(text("SET LOCAL enable_seqscan = on"))
         return
     c = RUNS.c
     statement = (
