@@ -142,3 +142,34 @@ def test_compose_save_list_and_dry_run_a_win_back(database, server, page):
     steps = {step["id"]: step for step in d["steps"]}
     assert steps[by_type["wait_for"]["happened"]]["type"] == "exit"
     assert steps[by_type["wait_for"]["timed_out"]]["type"] == "send"
+
+    # A scheduled trigger and the effect steps are composed with form controls too.
+    page.goto(f"{server}/journeys/new")
+    page.wait_for_selector("[data-testid=steps]")
+    page.fill("#journey-name", "Birthday heads-up")
+    page.locator("[data-testid=trigger-type]").select_option("date")
+    page.locator("[data-testid=trigger-offset]").fill("-3")
+    page.locator("[data-testid=trigger-at]").fill("10:30")
+    root = page.locator("#journey-steps > .jb-flow")
+    _add(root, "notify")
+    page.locator("[data-step-type=notify] [data-testid=notify-line]").fill("Birthday in 3 days")
+    page.locator("[data-step-type=notify] [data-testid=notify-email]").check()
+    _add(root, "webhook")
+    hook = page.locator("[data-step-type=webhook] [data-testid=webhook-url]")
+    hook.fill("https://hooks.example.com/birthday")
+    page.click("[data-testid=save]")
+    page.wait_for_url(re.compile(r".*/journeys/\d+/edit$"))
+    expect(page.locator(".flash")).to_contain_text("saved as a draft")
+    with transaction(make_sessionmaker(engine)) as s:
+        journey = s.scalar(select(Journey).where(Journey.name == "Birthday heads-up"))
+        d = s.get(JourneyVersion, journey.current_version_id).definition
+    engine.dispose()
+    assert {k: d["trigger"].get(k) for k in ("type", "field", "offset_days", "at")} == {
+        "type": "date",
+        "field": "birthday",
+        "offset_days": -3,
+        "at": "10:30",
+    }
+    by_type = {step["type"]: step for step in d["steps"]}
+    assert (by_type["notify"]["line"], by_type["notify"]["email"]) == ("Birthday in 3 days", True)
+    assert by_type["webhook"]["url"] == "https://hooks.example.com/birthday"

@@ -16,7 +16,8 @@
   var steps = {};
   (raw.steps || []).forEach(function (s) { steps[s.id] = s; });
   var BRANCHING = { wait_for: ["happened", "timed out"], branch: ["yes", "no"], split: null };
-  var FORMS = ["send", "wait", "wait_until", "wait_for", "branch", "split", "update_profile", "exit"];
+  var FORMS = ["send", "wait", "wait_until", "wait_for", "branch", "split", "update_profile", "webhook",
+    "notify", "exit"];
   var UNITS = [["minutes", 60], ["hours", 3600], ["days", 86400], ["weeks", 604800]];
   var DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
   var errors = {};
@@ -243,6 +244,8 @@
     if (type === "branch") { node.fields = { rules: conditionTree({ mode: "segment", segment_id: data.segments.length ? data.segments[0].id : null }) }; node.branches = [[], []]; }
     if (type === "split") { node.percents = [50, 50]; node.branches = [[], []]; }
     if (type === "update_profile") { node.fields = { add_tags: [] }; }
+    if (type === "webhook") { node.fields = { url: "", data: {} }; }
+    if (type === "notify") { node.fields = { line: "", email: false }; }
     return node;
   }
 

@@ -7,12 +7,54 @@
   var p = jb.parts, el = p.el, input = p.input, select = p.select, button = p.button, label = p.label;
   var data = p.data, model = jb.model;
   var LABELS = { send: "Send a message", wait: "Wait", wait_until: "Wait until", wait_for: "Wait for",
-    branch: "Branch", split: "Random split", update_profile: "Update profile", exit: "Exit" };
+    branch: "Branch", split: "Random split", update_profile: "Update profile", webhook: "Call a webhook",
+    notify: "Notify the team", exit: "Exit" };
   var addable = data.step_types.filter(function (t) { return p.FORMS.indexOf(t) >= 0; });
   data.errors.forEach(function (e) { p.errors[e.step || "$"] = e.message; });
 
   function opt(list) { return list.map(function (x) { return [x, x]; }); }
   function numberOrNull(v) { return v === "" ? null : Number(v); }
+
+  // Weekday checkboxes writing `weekdays` (null: every day) on an object.
+  function weekdayBoxes(row, f) {
+    p.DAYS.forEach(function (d, i) {
+      var c = el("input", { type: "checkbox", "data-testid": "weekday-" + i });
+      c.checked = !f.weekdays || f.weekdays.indexOf(i) >= 0;
+      c.addEventListener("change", function () {
+        var days = (f.weekdays || [0, 1, 2, 3, 4, 5, 6]).filter(function (x) { return x !== i; });
+        if (c.checked) { days.push(i); }
+        f.weekdays = days.length === 7 ? null : days.sort();
+      });
+      row.appendChild(label(d, c));
+    });
+  }
+
+  // Date, inactivity and recurring triggers (the worker's schedule enrols whoever is due).
+  function scheduledFields(t, box, set) {
+    if (t.type === "date") {
+      t.field = t.field || "birthday";
+      box.appendChild(label("Date", select([["birthday", "birthday"], ["first_order", "first order anniversary"], ["attribute", "a date attribute"]],
+        t.field, function (v) { t.field = v; if (v !== "attribute") { delete t.attribute; } settings(); }, { "data-testid": "trigger-date-field" })));
+      if (t.field === "attribute") {
+        box.appendChild(label("Attribute", input(t.attribute, set("attribute"), { "data-testid": "trigger-attribute" })));
+      }
+      box.appendChild(label("Days before (-) or after", input(t.offset_days || 0, function (v) { set("offset_days")(numberOrNull(v)); },
+        { type: "number", min: "-365", max: "365", class: "jb-num", "data-testid": "trigger-offset" })));
+      box.appendChild(label("Local time", input(t.at || "09:00", set("at"), { type: "time", "data-testid": "trigger-at" })));
+    } else if (t.type === "inactivity") {
+      t.of = t.of || "order";
+      t.days = t.days || 90;
+      box.appendChild(label("No", select([["order", "order"], ["event", "event"]], t.of, set("of"), { "data-testid": "trigger-of" })));
+      box.appendChild(label("for days", input(t.days, function (v) { set("days")(numberOrNull(v)); },
+        { type: "number", min: "1", max: "3650", class: "jb-num", "data-testid": "trigger-days" })));
+    } else {
+      if (t.segment_id == null && data.segments.length) { t.segment_id = data.segments[0].id; }
+      box.appendChild(label("Whoever is in", select(data.segments.map(function (s) { return [s.id, s.name]; }), t.segment_id,
+        function (v) { t.segment_id = Number(v); }, { "data-testid": "trigger-segment" })));
+      box.appendChild(label("at", input(t.at || "09:00", set("at"), { type: "time", "data-testid": "trigger-at" })));
+      weekdayBoxes(box, t);
+    }
+  }
 
   function triggerFields(t) {
     var box = el("div", { class: "jb-row" });
@@ -35,6 +77,8 @@
       box.appendChild(label("Total at least", input(total, function (v) { set("min_total_minor")(v === "" ? null : Math.round(Number(v) * 100)); }, { type: "number", min: "0", step: "0.01", class: "jb-num" })));
       box.appendChild(label("Product SKU", input(t.sku, set("sku"))));
       box.appendChild(label("Category", input(t.category, set("category"))));
+    } else if (t.type === "date" || t.type === "inactivity" || t.type === "recurring") {
+      scheduledFields(t, box, set);
     } else if (t.type !== "api") {
       box.appendChild(el("span", { class: "help", text: "Settings of this trigger are kept as saved." }));
     }
@@ -90,16 +134,7 @@
       box.appendChild(el("div", { class: "jb-row" }, [document.createTextNode("for "), p.duration(f.seconds, function (s) { f.seconds = s; }, "duration")]));
     } else if (node.type === "wait_until") {
       var row = el("div", { class: "jb-row" }, [label("local time", input(f.at, function (v) { f.at = v; }, { type: "time", "data-testid": "at" }))]);
-      p.DAYS.forEach(function (d, i) {
-        var c = el("input", { type: "checkbox" });
-        c.checked = !f.weekdays || f.weekdays.indexOf(i) >= 0;
-        c.addEventListener("change", function () {
-          var days = (f.weekdays || [0, 1, 2, 3, 4, 5, 6]).filter(function (x) { return x !== i; });
-          if (c.checked) { days.push(i); }
-          f.weekdays = days.length === 7 ? null : days.sort();
-        });
-        row.appendChild(label(d, c));
-      });
+      weekdayBoxes(row, f);
       box.appendChild(row);
     } else if (node.type === "wait_for") {
       var mode = f.condition ? "condition" : "event";
@@ -125,6 +160,16 @@
       var v = input(key ? attrs[key] : "", function () { setAttr(k.value, v.value); }, { placeholder: "value" });
       function tags(name) { return input((f[name] || []).join(", "), function (t) { f[name] = t.split(",").map(function (x) { return x.trim(); }).filter(Boolean); }, { placeholder: "tag, tag" }); }
       box.appendChild(el("div", { class: "jb-row" }, [label("Set", k), v, label("add tags", tags("add_tags")), label("remove tags", tags("remove_tags"))]));
+    } else if (node.type === "webhook") {
+      box.appendChild(el("div", { class: "jb-row" }, [label("POST to", input(f.url, function (v) { f.url = v; },
+        { type: "url", placeholder: "https://", size: "40", "data-testid": "webhook-url" })),
+        el("span", { class: "help", text: "signed with PATRON_JOURNEYS_WEBHOOK_SECRET" })]));
+    } else if (node.type === "notify") {
+      var mail = el("input", { type: "checkbox", "data-testid": "notify-email" });
+      mail.checked = !!f.email;
+      mail.addEventListener("change", function () { f.email = mail.checked; });
+      box.appendChild(el("div", { class: "jb-row" }, [label("Tell the team", input(f.line, function (v) { f.line = v; },
+        { size: "50", maxlength: "500", placeholder: "VIP at risk", "data-testid": "notify-line" })), label("also by email", mail)]));
     } else if (node.type !== "exit") {
       box.appendChild(el("span", { class: "help", text: "Settings of this step are kept as saved." }));
     }
