@@ -303,20 +303,18 @@ def take(
     return sum(points for _, points in takes)
 
 
-def release_due(session: Session, *, now: datetime, customer_id: int | None = None) -> int:
-    """Release pending lots whose return window has passed (set-based); returns lots."""
-    where = [LOTS.c.pending > 0, LOTS.c.release_at <= now]
-    if customer_id is not None:
-        where.append(LOTS.c.customer_id == customer_id)
-    due = session.execute(select(LOTS.c.id, LOTS.c.customer_id, LOTS.c.pending).where(*where))
-    entries = [
+def _lot_entries(
+    due, kind: str, reason: str, now: datetime, *, points: int, pending: int
+) -> list[dict]:
+    """Ledger rows for (lot id, customer id, points) rows: points and pending scaled by sign."""
+    return [
         dict(
             customer_id=c,
-            kind="released",
-            points=p,
-            pending=-p,
+            kind=kind,
+            points=points * p,
+            pending=pending * p,
             amount_cents=0,
-            reason="return window passed",
+            reason=reason,
             lot_id=i,
             created_at=now,
             detail={},
@@ -328,6 +326,15 @@ def release_due(session: Session, *, now: datetime, customer_id: int | None = No
         )
         for i, c, p in due
     ]
+
+
+def release_due(session: Session, *, now: datetime, customer_id: int | None = None) -> int:
+    """Release pending lots whose return window has passed (set-based); returns lots."""
+    where = [LOTS.c.pending > 0, LOTS.c.release_at <= now]
+    if customer_id is not None:
+        where.append(LOTS.c.customer_id == customer_id)
+    due = session.execute(select(LOTS.c.id, LOTS.c.customer_id, LOTS.c.pending).where(*where))
+    entries = _lot_entries(due, "released", "return window passed", now, points=1, pending=-1)
     if not entries:
         return 0
     session.execute(insert(ENTRIES), entries)
@@ -347,25 +354,7 @@ def expire_due(session: Session, *, now: datetime, customer_id: int | None = Non
     if customer_id is not None:
         where.append(LOTS.c.customer_id == customer_id)
     due = session.execute(select(LOTS.c.id, LOTS.c.customer_id, LOTS.c.remaining).where(*where))
-    entries = [
-        dict(
-            customer_id=c,
-            kind="expired",
-            points=-p,
-            pending=0,
-            amount_cents=0,
-            reason="points expired",
-            lot_id=i,
-            created_at=now,
-            detail={},
-            key=None,
-            order_id=None,
-            event_id=None,
-            rule_id=None,
-            redemption_id=None,
-        )
-        for i, c, p in due
-    ]
+    entries = _lot_entries(due, "expired", "points expired", now, points=-1, pending=0)
     if not entries:
         return 0
     session.execute(insert(ENTRIES), entries)
