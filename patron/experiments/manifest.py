@@ -15,4 +15,5 @@ manifest = Manifest(
     settings=config.SETTINGS,
     contributes={"messages.holdout": (holdout.held_out,)},
     templates=Path(__file__).parent / "templates",
+    static=Path(__file__).parent / "static",
 )
