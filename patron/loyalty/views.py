@@ -13,8 +13,8 @@ from patron.db import utcnow
 from patron.deps import SESSION
 from patron.errors import InvalidInput, PatronError
 from patron.loyalty import forms, redemption, reports, service
-from patron.segments import service as segments
 from patron.loyalty.rules import TRIGGERS
+from patron.segments import service as segments
 from patron.web.render import render
 from patron.web.session import check_csrf, current_user, flash
 
@@ -76,7 +76,7 @@ def loyalty_page(request: Request, _user=Depends(current_user), session: Session
 def _posted(request: Request, session: Session, form, name: str, action, done: str):
     """Run a form's action; on error show the page again with the form as typed (4xx)."""
     check_csrf(request, form.get("csrf_token", ""))
-    typed = {key: form.getlist(key) for key in form.keys()}
+    typed = {key: form.getlist(key) for key in form}
     try:
         with session.begin_nested():
             result = action()
