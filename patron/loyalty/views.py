@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from patron.db import utcnow
 from patron.deps import SESSION
 from patron.errors import InvalidInput, PatronError
-from patron.loyalty import redemption, reports, service
+from patron.loyalty import forms, redemption, reports, service
+from patron.loyalty.rules import TRIGGERS
+from patron.segments import service as segments
 from patron.web.render import render
 from patron.web.session import check_csrf, current_user, flash
 
@@ -34,22 +36,21 @@ def _page(request: Request, session: Session, *, simulation=None, forms=None, st
     """The loyalty page with its forms (re-filled after an error)."""
     now = utcnow()
     programme = service.get_programme(session=session)
-    forms = forms or {}
+    typed = forms or {}
     return render(
         request,
         "loyalty/index.html",
         {
             "programme": programme,
-            "programme_json": forms.get(
-                "programme", json.dumps(programme.model_dump(mode="json"), indent=2)
-            ),
-            "rule_json": forms.get("rule", json.dumps(RULE_EXAMPLE, indent=2)),
+            "typed": typed,
+            "segments": segments.list_segments(session=session),
+            "triggers": TRIGGERS,
             "rules": service.list_rules(session=session),
             "rewards": redemption.list_rewards(session=session),
             "liability": reports.liability(session=session, now=now),
             "tiers": reports.tier_distribution(session=session),
             "simulation": simulation,
-            "error": forms.get("error"),
+            "error": typed.get("error"),
         },
         status_code=status_code,
     )
@@ -72,70 +73,56 @@ def loyalty_page(request: Request, _user=Depends(current_user), session: Session
     return _page(request, session)
 
 
-def _submit(request, session, csrf_token, name: str, text: str, action, done: str):
-    """Run a form's action; on error show the page again with the form as typed."""
-    check_csrf(request, csrf_token)
+def _posted(request: Request, session: Session, form, name: str, action, done: str):
+    """Run a form's action; on error show the page again with the form as typed (4xx)."""
+    check_csrf(request, form.get("csrf_token", ""))
+    typed = {key: form.getlist(key) for key in form}
     try:
         with session.begin_nested():
-            result = action(text)
+            result = action()
+    except ValueError as exc:
+        message = str(exc).splitlines()[0]
+        return _page(request, session, forms={name: typed, "error": message}, status_code=422)
     except PatronError as exc:
         return _page(
-            request, session, forms={name: text, "error": exc.message}, status_code=exc.status
+            request, session, forms={name: typed, "error": exc.message}, status_code=exc.status
         )
-    if name == "simulate":
-        return _page(request, session, simulation=result, forms={"rule": text})
+    if result is not None and name == "rule" and form.get("action") == "simulate":
+        return _page(request, session, simulation=result, forms={"rule": typed})
     flash(request, done, "success")
     return RedirectResponse("/loyalty", status_code=303)
 
 
 @router.post("/loyalty/programme")
-def programme_save(
-    request: Request,
-    config: str = Form(""),
-    csrf_token: str = Form(""),
-    _user=Depends(current_user),
-    session: Session = SESSION,
-):
-    """Save the programme's settings and tiers."""
-    return _submit(
-        request,
-        session,
-        csrf_token,
-        "programme",
-        config,
-        lambda t: service.save_programme(session=session, config=_json(t), now=utcnow()),
-        "Programme saved.",
-    )
+async def programme_save(request: Request, _user=Depends(current_user), session: Session = SESSION):
+    """Save the programme's settings and tiers (the form, or the advanced JSON)."""
+    form = await request.form()
+
+    def save():
+        if form.get("config", "").strip():
+            config = _json(form["config"])
+        else:
+            current = service.get_programme(session=session).model_dump(mode="json")
+            config = forms.programme_config(form, current)
+        service.save_programme(session=session, config=config, now=utcnow())
+
+    return _posted(request, session, form, "programme", save, "Programme saved.")
 
 
 @router.post("/loyalty/rules")
-def rule_create(
-    request: Request,
-    config: str = Form(""),
-    csrf_token: str = Form(""),
-    action: str = Form("save"),
-    _user=Depends(current_user),
-    session: Session = SESSION,
-):
+async def rule_create(request: Request, _user=Depends(current_user), session: Session = SESSION):
     """Simulate a rule on the last 30 days, or add it (inactive)."""
-    if action == "simulate":
+    form = await request.form()
 
-        def simulate(text):
-            try:
-                return reports.simulate(session=session, config=_json(text), days=30, now=utcnow())
-            except ValueError as exc:
-                raise InvalidInput(str(exc).splitlines()[0]) from None
+    def run():
+        text = form.get("config", "").strip()
+        config = _json(text) if text else forms.rule_config(form)
+        if form.get("action") == "simulate":
+            return reports.simulate(session=session, config=config, days=30, now=utcnow())
+        service.save_rule(session=session, config=config, now=utcnow())
+        return None
 
-        return _submit(request, session, csrf_token, "simulate", config, simulate, "")
-    return _submit(
-        request,
-        session,
-        csrf_token,
-        "rule",
-        config,
-        lambda t: service.save_rule(session=session, config=_json(t), now=utcnow()),
-        "Rule added (inactive): turn it on below.",
-    )
+    return _posted(request, session, form, "rule", run, "Rule added (inactive): turn it on below.")
 
 
 @router.post("/loyalty/rules/{rule_id}/toggle")

@@ -66,3 +66,59 @@ def test_loyalty_page_forms_and_member_statement(page, sqlite_db):
     customer = page.get(f"/customers/{cid}").text
     assert 'data-testid="loyalty-panel"' in customer and "welcome gift" in customer
     assert ">1,234<" in customer and "Gold" in customer
+
+
+def test_programme_and_rule_forms(page, sqlite_db):
+    token = csrf_of(page.get("/loyalty").text)
+    form = {
+        "csrf_token": token,
+        "name": "Club",
+        "enabled": "on",
+        "points_per_unit": "2",
+        "rounding": "nearest",
+        "return_window_days": "10",
+        "expiry": "fixed",
+        "expiry_months": "12",
+        "tier_basis": "spend",
+        "tier_grace_days": "5",
+        "tier_name": ["Member", "Silver", ""],
+        "tier_threshold": ["0", "5000", ""],
+        "tier_multiplier": ["1", "1.5", ""],
+    }
+    assert page.post("/loyalty/programme", data=form, follow_redirects=False).status_code == 303
+    with transaction(sqlite_db.sessions) as s:
+        saved = service.get_programme(session=s)
+    assert (saved.name, saved.points_per_unit, saved.expiry, saved.tier_basis) == (
+        "Club",
+        2,
+        "fixed",
+        "spend",
+    )
+    assert [(t.name, t.threshold, t.multiplier) for t in saved.tiers] == [
+        ("Member", 0, 1.0),
+        ("Silver", 5000, 1.5),
+    ]
+    bad = page.post(
+        "/loyalty/programme", data={**form, "name": "Typed", "tier_threshold": ["0", "x", ""]}
+    )
+    assert (
+        bad.status_code in (400, 422)
+        and "enter a number" in bad.text
+        and 'value="Typed"' in bad.text
+    )
+    no_csrf = page.post("/loyalty/programme", data={**form, "csrf_token": ""})
+    assert no_csrf.status_code in (400, 403)
+    rule = {
+        "csrf_token": token,
+        "name": "Bday",
+        "trigger": "birthday",
+        "points": "50",
+        "multiplier": "9",
+        "starts_at": "2026-12-01T00:00",
+        "limit_period_days": "30",
+    }
+    assert page.post("/loyalty/rules", data=rule, follow_redirects=False).status_code == 303
+    [made] = [r for r in page.get("/loyalty").text.splitlines() if "Bday" in r]
+    assert "birthday" in page.get("/loyalty").text and made
+    wrong = page.post("/loyalty/rules", data={**rule, "points": "0"})
+    assert wrong.status_code in (400, 422) and "needs points above 0" in wrong.text
