@@ -19,17 +19,6 @@ from patron.web.render import render
 from patron.web.session import check_csrf, current_user, flash
 
 router = APIRouter(include_in_schema=False)
-RULE_EXAMPLE = {
-    "name": "Double points this weekend for at-risk members",
-    "trigger": "multiplier",
-    "multiplier": 2,
-    "segment_id": None,
-    "starts_at": "2026-12-05T00:00:00Z",
-    "ends_at": "2026-12-07T00:00:00Z",
-    "limit_count": 3,
-    "limit_period_days": 30,
-    "budget_points": 100000,
-}
 
 
 def _page(request: Request, session: Session, *, simulation=None, forms=None, status_code=200):
