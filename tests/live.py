@@ -117,3 +117,12 @@ def page(browser):
     page.set_default_timeout(20_000)
     yield page
     context.close()
+
+
+def log_in(page, url: str, email: str, password: str) -> None:
+    """Open a dashboard URL in Playwright and sign in on the login page it redirects to."""
+    page.goto(url)
+    page.wait_for_selector("input[name=email]")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("form[action='/login'] button[type=submit]")

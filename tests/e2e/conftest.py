@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests import live
 from tests.live import ROOT, VENV_BIN, server_env
 
 __all__ = ["ROOT", "VENV_BIN", "log_in", "server_env"]
@@ -9,9 +10,5 @@ __all__ = ["ROOT", "VENV_BIN", "log_in", "server_env"]
 
 def log_in(page, base: str, email: str, password: str) -> None:
     """Open the dashboard, get sent to the login form, and log in."""
-    page.goto(f"{base}/")
-    page.wait_for_selector("input[name=email]")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("form[action='/login'] button[type=submit]")
+    live.log_in(page, f"{base}/", email, password)
     page.wait_for_selector("[data-testid=orders]")

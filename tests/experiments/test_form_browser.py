@@ -13,6 +13,7 @@ from patron.messages import service as messages
 from patron.migrate import upgrade
 from patron.segments import service as segments
 from tests import factories
+from tests.live import log_in
 
 EMAIL, PASSWORD = "marketer@example.com", "correct horse battery"
 EVERYONE = {
@@ -41,10 +42,7 @@ def server(tmp_path, start_server) -> str:
 def test_create_two_arms_and_start(server, page):
     from playwright.sync_api import expect
 
-    page.goto(f"{server}/experiments/new")
-    page.fill("input[name=email]", EMAIL)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
+    log_in(page, f"{server}/experiments/new", EMAIL, PASSWORD)
     page.wait_for_selector("[data-testid=experiment-form]")
     page.fill("#experiment-name", "Subject line test")
     page.locator("[data-testid=segments]").select_option(label="VIPs")

@@ -17,6 +17,7 @@ from patron.messages import service as messages
 from patron.migrate import upgrade
 from patron.segments import service as segments
 from tests import factories
+from tests.live import log_in
 
 EMAIL, PASSWORD = "marketer@example.com", "correct horse battery"
 RISKY = {
@@ -84,10 +85,7 @@ def _add(scope, kind: str) -> None:
 def test_compose_save_list_and_dry_run_a_win_back(database, server, page):
     from playwright.sync_api import expect
 
-    page.goto(f"{server}/journeys/new")
-    page.fill("input[name=email]", EMAIL)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
+    log_in(page, f"{server}/journeys/new", EMAIL, PASSWORD)
     page.wait_for_selector("[data-testid=steps]")
     page.fill("#journey-name", "Win-back")
     page.locator("[data-testid=trigger-type]").select_option("segment_entered")

@@ -9,6 +9,7 @@ from patron.auth import service as auth_service
 from patron.db import make_engine, make_sessionmaker, transaction
 from patron.migrate import upgrade
 from tests import factories
+from tests.live import log_in
 
 EMAIL, PASSWORD = "marketer@example.com", "correct horse battery"
 
@@ -28,10 +29,7 @@ def server(tmp_path, start_server) -> str:
 def test_tier_row_programme_and_rule_forms(server, page):
     from playwright.sync_api import expect
 
-    page.goto(f"{server}/loyalty")
-    page.fill("input[name=email]", EMAIL)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
+    log_in(page, f"{server}/loyalty", EMAIL, PASSWORD)
     page.wait_for_selector("[data-testid=programme-name]")
     page.fill("[data-testid=programme-name]", "Patron Club")
     new_row = page.locator("[data-testid=tier-rows] tbody tr").last

@@ -12,6 +12,7 @@ from patron.auth import service as auth_service
 from patron.db import make_engine, make_sessionmaker, transaction
 from patron.messages.tables import Broadcast, OutboxMessage
 from patron.migrate import upgrade
+from tests.live import log_in
 from tests.messages.conftest import NOW, customer, template
 from tests.messages.test_broadcasts import segment
 
@@ -38,10 +39,7 @@ def test_wizard_counts_the_audience_reviews_and_sends_once(database, start_serve
     from playwright.sync_api import expect
 
     server = start_server(database)
-    page.goto(f"{server}/broadcasts/new")
-    page.fill("input[name=email]", EMAIL)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
+    log_in(page, f"{server}/broadcasts/new", EMAIL, PASSWORD)
     page.wait_for_selector("#wizard")
     page.fill("input[name=name]", "Spring sale")
     page.locator("[data-step='1'] input[name=segment_ids][data-name='Everyone']").check()
@@ -88,10 +86,7 @@ def test_report_page_shows_clicks_per_link_and_the_svg_chart(tmp_path, start_ser
         seed(s)
     engine.dispose()
     server = start_server(url)
-    page.goto(f"{server}/broadcasts/7")
-    page.fill("input[name=email]", EMAIL)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
+    log_in(page, f"{server}/broadcasts/7", EMAIL, PASSWORD)
     rows = page.locator("[data-testid=links] tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.nth(0).locator("td")).to_have_text([A, "2", "3", "1"])

@@ -13,6 +13,7 @@ from patron.db import make_engine, make_sessionmaker, transaction
 from patron.messages.tables import Template, TemplateVariant
 from patron.migrate import upgrade
 from tests import factories
+from tests.live import log_in
 
 EMAIL, PASSWORD = "marketer@example.com", "correct horse battery"
 
@@ -39,10 +40,7 @@ def test_preview_follows_the_fields_and_the_chosen_customer_then_saves(
     from playwright.sync_api import expect
 
     server = start_server(database)
-    page.goto(f"{server}/messages/templates/new")
-    page.fill("input[name=email]", EMAIL)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
+    log_in(page, f"{server}/messages/templates/new", EMAIL, PASSWORD)
     page.wait_for_selector("[data-testid=preview]")
     page.fill("[data-testid=name]", "Welcome")
     page.fill("[data-testid=subject-0]", "Welcome, {{ customer.first_name }}")
